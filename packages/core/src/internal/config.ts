@@ -1,0 +1,296 @@
+/**
+ * Options and the standard OTEL_* environment, resolved once at start-up.
+ * Bad options throw (fail fast, naming the option); bad environment values
+ * are ignored with a warning, as the OpenTelemetry spec asks.
+ */
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { ExporterKind, ExportProtocol, ThreadlineOptions } from '../types.js';
+import { DEFAULT_LIMITS, parseLogLevel } from './logger.js';
+
+export const DEFAULT_ENDPOINT = 'http://localhost:4318/v1/logs';
+export const DEFAULT_PROTOCOL: ExportProtocol = 'http/protobuf';
+export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_QUEUE_SIZE = 262_144;
+export const DEFAULT_MAX_EXPORT_BATCH_SIZE = 1024;
+export const DEFAULT_SCHEDULED_DELAY_MILLIS = 1000;
+export const DEFAULT_EXPORT_TIMEOUT_MILLIS = 10_000;
+export const DEFAULT_BATCH_TIMEOUT_MILLIS = 30_000;
+export const DEFAULT_MAX_CONCURRENT_EXPORTS = 2;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 3000;
+export const DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS = 30_000;
+
+export interface ResolvedConfig {
+  disabled: boolean;
+  minSeverity: number;
+  exporter: ExporterKind | LogRecordExporter;
+  protocol: ExportProtocol;
+  endpoint: string;
+  headers: Record<string, string> | undefined;
+  compression: 'gzip' | 'none';
+  exportTimeoutMillis: number;
+  batchTimeoutMillis: number;
+  maxQueueBytes: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  maxConcurrentExports: number;
+  attributeCountLimit: number;
+  attributeValueLengthLimit: number;
+  redactKeys: string[];
+  redactPatterns: RegExp[];
+  handleSignals: boolean;
+  shutdownTimeoutMillis: number;
+  logStartup: boolean;
+  registerGlobals: boolean;
+  diagnostic: (line: string) => void;
+  diagnosticIntervalMillis: number;
+  warnings: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+function envString(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function bad(option: string, value: unknown, accepted: string): TypeError {
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  } catch {
+    shown = typeof value;
+  }
+  return new TypeError(`Threadline: option "${option}" must be ${accepted}; got ${shown}`);
+}
+
+function positiveInt(
+  options: ThreadlineOptions,
+  key: keyof ThreadlineOptions,
+  env: Env,
+  envNames: string[],
+  fallback: number,
+  warnings: string[],
+  allowZero = false,
+): number {
+  const v = options[key];
+  if (v !== undefined) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
+      throw bad(key, v, allowZero ? 'a whole number >= 0' : 'a whole number > 0');
+    }
+    return v;
+  }
+  for (const name of envNames) {
+    const raw = envString(env, name);
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (Number.isInteger(n) && n >= (allowZero ? 0 : 1)) return n;
+    warnings.push(`${name}=${JSON.stringify(raw.slice(0, 64))} is not a valid number; using ${fallback}`);
+    return fallback;
+  }
+  return fallback;
+}
+
+function oneOf<T extends string>(
+  options: ThreadlineOptions,
+  key: keyof ThreadlineOptions,
+  env: Env,
+  envNames: string[],
+  accepted: readonly T[],
+  fallback: T,
+  warnings: string[],
+  aliases: Record<string, T> = {},
+): T {
+  const v = options[key];
+  if (v !== undefined) {
+    if (typeof v !== 'string' || !(accepted as readonly string[]).includes(v)) {
+      throw bad(key, v, `one of ${accepted.map((a) => `"${a}"`).join(', ')}`);
+    }
+    return v as T;
+  }
+  for (const name of envNames) {
+    const raw = envString(env, name)?.toLowerCase();
+    if (raw === undefined) continue;
+    const first = (raw.split(',')[0] ?? '').trim();
+    if ((accepted as readonly string[]).includes(first)) return first as T;
+    const alias = aliases[first];
+    if (alias !== undefined) return alias;
+    warnings.push(
+      `${name}=${JSON.stringify(raw.slice(0, 64))} is not supported (accepted: ${accepted.join(', ')}); using ${fallback}`,
+    );
+    return fallback;
+  }
+  return fallback;
+}
+
+function bool(options: ThreadlineOptions, key: keyof ThreadlineOptions, fallback: boolean): boolean {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw bad(key, v, 'true or false');
+  return v;
+}
+
+function resolveEndpoint(options: ThreadlineOptions, env: Env, warnings: string[]): string {
+  if (options.endpoint !== undefined) {
+    if (typeof options.endpoint !== 'string' || !isHttpUrl(options.endpoint)) {
+      throw bad('endpoint', options.endpoint, 'an http:// or https:// URL');
+    }
+    return options.endpoint;
+  }
+  const specific = envString(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
+  if (specific !== undefined) {
+    // A per-signal URL is used as it is (spec: exporter.md).
+    if (isHttpUrl(specific)) return specific;
+    warnings.push(`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is not an http(s) URL; ignored`);
+  }
+  const generic = envString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (generic !== undefined) {
+    const url = `${generic.replace(/\/+$/, '')}/v1/logs`;
+    if (isHttpUrl(url)) return url;
+    warnings.push(`OTEL_EXPORTER_OTLP_ENDPOINT is not an http(s) URL; ignored`);
+  }
+  return DEFAULT_ENDPOINT;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** The endpoint as shown in diagnostics: no credentials, no query string. */
+export function displayEndpoint(endpoint: string): string {
+  try {
+    const u = new URL(endpoint);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
+  if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
+  const env: Env = options.env ?? process.env;
+  const warnings: string[] = [];
+  const disabled = envString(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
+
+  let minSeverity = 9;
+  if (options.level !== undefined) minSeverity = parseLogLevel(options.level, 'option "level"');
+  else {
+    const raw = envString(env, 'THREADLINE_LOG_LEVEL');
+    if (raw !== undefined) {
+      try {
+        minSeverity = parseLogLevel(raw, 'THREADLINE_LOG_LEVEL');
+      } catch (e) {
+        warnings.push(`${(e as Error).message}; using info`);
+      }
+    }
+  }
+
+  let exporter: ExporterKind | LogRecordExporter;
+  if (options.exporter !== undefined && typeof options.exporter === 'object') {
+    if (typeof (options.exporter as LogRecordExporter).export !== 'function') {
+      throw bad('exporter', '[object]', '"otlp", "console", "none" or a LogRecordExporter');
+    }
+    exporter = options.exporter;
+  } else {
+    exporter = oneOf<ExporterKind>(
+      options,
+      'exporter',
+      env,
+      ['OTEL_LOGS_EXPORTER'],
+      ['otlp', 'console', 'none'],
+      'otlp',
+      warnings,
+      { logging: 'console' },
+    );
+  }
+
+  const protocol = oneOf<ExportProtocol>(
+    options,
+    'protocol',
+    env,
+    ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    ['http/protobuf', 'http/json'],
+    DEFAULT_PROTOCOL,
+    warnings,
+  );
+  const compression = oneOf<'gzip' | 'none'>(
+    options,
+    'compression',
+    env,
+    ['OTEL_EXPORTER_OTLP_LOGS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'],
+    ['gzip', 'none'],
+    'none',
+    warnings,
+  );
+
+  if (options.headers !== undefined) {
+    const h = options.headers;
+    if (h === null || typeof h !== 'object' || Object.values(h).some((v) => typeof v !== 'string')) {
+      throw bad('headers', '[value not shown]', 'an object of string values');
+    }
+  }
+
+  let diagnostic: (line: string) => void;
+  const d = options.diagnostics ?? 'stderr';
+  if (typeof d === 'function') diagnostic = d;
+  else if (d === 'silent') diagnostic = () => {};
+  else if (d === 'stderr') {
+    diagnostic = (line) => {
+      try {
+        process.stderr.write(`${line}\n`);
+      } catch {
+        // stderr is gone; nothing to do.
+      }
+    };
+  } else throw bad('diagnostics', d, '"stderr", "silent" or a function');
+
+  const redactKeys = options.redactKeys ?? [];
+  if (!Array.isArray(redactKeys) || redactKeys.some((k) => typeof k !== 'string' || k === '')) {
+    throw bad('redactKeys', redactKeys, 'an array of non-empty strings');
+  }
+  const redactPatterns = options.redactPatterns ?? [];
+  if (!Array.isArray(redactPatterns) || redactPatterns.some((p) => !(p instanceof RegExp))) {
+    throw bad('redactPatterns', redactPatterns, 'an array of RegExp');
+  }
+
+  const maxQueueSize = positiveInt(options, 'maxQueueSize', env, ['OTEL_BLRP_MAX_QUEUE_SIZE'], DEFAULT_MAX_QUEUE_SIZE, warnings);
+  let maxExportBatchSize = positiveInt(options, 'maxExportBatchSize', env, ['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'], DEFAULT_MAX_EXPORT_BATCH_SIZE, warnings);
+  if (maxExportBatchSize > maxQueueSize) {
+    // Spec: the batch size must not exceed the queue size.
+    warnings.push(`maxExportBatchSize ${maxExportBatchSize} > maxQueueSize ${maxQueueSize}; using ${maxQueueSize}`);
+    maxExportBatchSize = maxQueueSize;
+  }
+
+  return {
+    disabled,
+    minSeverity,
+    exporter,
+    protocol,
+    endpoint: resolveEndpoint(options, env, warnings),
+    headers: options.headers,
+    compression,
+    exportTimeoutMillis: positiveInt(options, 'exportTimeoutMillis', env, ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'], DEFAULT_EXPORT_TIMEOUT_MILLIS, warnings),
+    batchTimeoutMillis: positiveInt({}, 'exportTimeoutMillis', env, ['OTEL_BLRP_EXPORT_TIMEOUT'], DEFAULT_BATCH_TIMEOUT_MILLIS, warnings),
+    maxQueueBytes: positiveInt(options, 'maxQueueBytes', env, [], DEFAULT_MAX_QUEUE_BYTES, warnings),
+    maxQueueSize,
+    maxExportBatchSize,
+    scheduledDelayMillis: positiveInt(options, 'scheduledDelayMillis', env, ['OTEL_BLRP_SCHEDULE_DELAY'], DEFAULT_SCHEDULED_DELAY_MILLIS, warnings, true),
+    maxConcurrentExports: positiveInt(options, 'maxConcurrentExports', env, [], DEFAULT_MAX_CONCURRENT_EXPORTS, warnings),
+    attributeCountLimit: positiveInt(options, 'attributeCountLimit', env, ['OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'], DEFAULT_LIMITS.attributeCountLimit, warnings),
+    attributeValueLengthLimit: positiveInt(options, 'attributeValueLengthLimit', env, ['OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'], DEFAULT_LIMITS.attributeValueLengthLimit, warnings),
+    redactKeys,
+    redactPatterns,
+    handleSignals: bool(options, 'handleSignals', true),
+    shutdownTimeoutMillis: positiveInt(options, 'shutdownTimeoutMillis', env, [], DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, warnings),
+    logStartup: bool(options, 'logStartup', true),
+    registerGlobals: bool(options, 'registerGlobals', true),
+    diagnostic,
+    diagnosticIntervalMillis: positiveInt(options, 'diagnosticIntervalMillis', env, [], DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS, warnings),
+    warnings,
+  };
+}

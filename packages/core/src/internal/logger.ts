@@ -1,0 +1,232 @@
+/**
+ * The logger: builds one compact record per call (message, attributes, scope
+ * attributes, trace context of the active scope) and hands it to the export
+ * queue. Levels below the threshold return before doing any work.
+ */
+import {
+  type AnyValue,
+  type HrTime,
+  type SpanContext,
+  context,
+  isSpanContextValid,
+  trace,
+} from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { LogAttributes, Logger, LogLevel } from '../types.js';
+import { createRedaction } from './redaction.js';
+import { getScope, type ScopeData } from './scope.js';
+import { RECORD_OVERHEAD_BYTES, Serializer } from './serialize.js';
+import { globalState, MAX_PENDING_RECORDS, warnOnce } from './state.js';
+
+export const SEVERITY: Record<LogLevel, number> = {
+  trace: 1,
+  debug: 5,
+  info: 9,
+  warn: 13,
+  error: 17,
+  fatal: 21,
+};
+const SEVERITY_TEXT: Record<LogLevel, string> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'FATAL',
+};
+
+export const DEFAULT_LIMITS = {
+  attributeCountLimit: 128,
+  attributeValueLengthLimit: 16384,
+  maxDepth: 8,
+  maxCollectionLength: 128,
+};
+
+/** The record Threadline's logger queues: plain fields, no getters. */
+export class ThreadlineLogRecord implements ReadableLogRecord {
+  readonly hrTime: HrTime;
+  readonly spanContext: SpanContext | undefined;
+  readonly severityNumber: number;
+  readonly severityText: string;
+  readonly body: AnyValue;
+  readonly attributes: Record<string, AnyValue>;
+  readonly droppedAttributesCount: number;
+  readonly instrumentationScope: InstrumentationScope;
+  resource: Resource;
+  readonly eventName: string | undefined = undefined;
+
+  constructor(
+    hrTime: HrTime,
+    spanContext: SpanContext | undefined,
+    severityNumber: number,
+    severityText: string,
+    body: AnyValue,
+    attributes: Record<string, AnyValue>,
+    dropped: number,
+    instrumentationScope: InstrumentationScope,
+    resource: Resource,
+  ) {
+    this.hrTime = hrTime;
+    this.spanContext = spanContext;
+    this.severityNumber = severityNumber;
+    this.severityText = severityText;
+    this.body = body;
+    this.attributes = attributes;
+    this.droppedAttributesCount = dropped;
+    this.instrumentationScope = instrumentationScope;
+    this.resource = resource;
+  }
+
+  get hrTimeObserved(): HrTime {
+    return this.hrTime;
+  }
+}
+
+// Records written in the same millisecond get increasing nanoseconds, so a
+// process's records sort in the order they were written.
+let lastMs = 0;
+let sameMsCount = 0;
+function now(): HrTime {
+  const ms = Date.now();
+  if (ms === lastMs) sameMsCount++;
+  else {
+    lastMs = ms;
+    sameMsCount = 0;
+  }
+  const secs = Math.floor(ms / 1000);
+  return [secs, (ms - secs * 1000) * 1_000_000 + Math.min(sameMsCount, 999_999)];
+}
+
+export function defaultSerializer(): Serializer {
+  const s = globalState();
+  s.defaultSerializer ??= new Serializer(createRedaction(), DEFAULT_LIMITS);
+  return s.defaultSerializer;
+}
+
+export const LOG_LEVELS = Object.keys(SEVERITY) as LogLevel[];
+
+export function parseLogLevel(value: unknown, source: string): number {
+  if (typeof value === 'string' && value.toLowerCase() in SEVERITY) {
+    return SEVERITY[value.toLowerCase() as LogLevel];
+  }
+  throw new TypeError(
+    `Threadline: ${source} must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(value)}`,
+  );
+}
+
+export class ThreadlineLogger implements Logger {
+  readonly name: string;
+  private readonly bindings: ScopeData | undefined;
+  private readonly scope: InstrumentationScope;
+
+  constructor(name: string, bindings?: ScopeData, version?: string) {
+    this.name = name;
+    this.bindings = bindings;
+    this.scope = version === undefined ? { name } : { name, version };
+  }
+
+  trace(message: string, attributes?: LogAttributes | Error): void {
+    if (1 >= globalState().minSeverity) this.write('trace', message, attributes);
+  }
+  debug(message: string, attributes?: LogAttributes | Error): void {
+    if (5 >= globalState().minSeverity) this.write('debug', message, attributes);
+  }
+  info(message: string, attributes?: LogAttributes | Error): void {
+    if (9 >= globalState().minSeverity) this.write('info', message, attributes);
+  }
+  warn(message: string, attributes?: LogAttributes | Error): void {
+    if (13 >= globalState().minSeverity) this.write('warn', message, attributes);
+  }
+  error(message: string, attributes?: LogAttributes | Error): void {
+    if (17 >= globalState().minSeverity) this.write('error', message, attributes);
+  }
+  fatal(message: string, attributes?: LogAttributes | Error): void {
+    if (21 >= globalState().minSeverity) this.write('fatal', message, attributes);
+  }
+
+  isLevelEnabled(level: LogLevel): boolean {
+    return SEVERITY[level] >= globalState().minSeverity;
+  }
+
+  child(attributes: LogAttributes): Logger {
+    const serializer = globalState().pipeline?.serializer ?? defaultSerializer();
+    const n = serializer.attributes(attributes);
+    const merged = this.bindings
+      ? { ...this.bindings.attributes, ...n.attributes }
+      : n.attributes;
+    return new ThreadlineLogger(
+      this.name,
+      { attributes: merged, bytes: (this.bindings?.bytes ?? 0) + n.bytes },
+      this.scope.version,
+    );
+  }
+
+  private write(level: LogLevel, message: unknown, attributes: LogAttributes | Error | undefined): void {
+    const s = globalState();
+    if (s.stopped) return;
+    try {
+      const pipeline = s.pipeline;
+      const serializer = pipeline?.serializer ?? defaultSerializer();
+      const ctx = context.active();
+      const scope = getScope(ctx);
+      let spanContext = trace.getSpanContext(ctx);
+      if (spanContext !== undefined && !isSpanContextValid(spanContext)) spanContext = undefined;
+
+      const n = serializer.attributes(attributes);
+      let attrs = n.attributes;
+      let bytes = RECORD_OVERHEAD_BYTES + n.bytes;
+      let dropped = n.dropped;
+      const bindings = this.bindings;
+      if (scope !== undefined || bindings !== undefined) {
+        attrs = Object.assign({}, scope?.attributes, bindings?.attributes, n.attributes);
+        bytes += (scope?.bytes ?? 0) + (bindings?.bytes ?? 0);
+        dropped += trimToLimit(attrs, serializer.limits.attributeCountLimit);
+      }
+
+      let body: AnyValue;
+      if (typeof message === 'string' && message.length < 256 && !mayHoldUrl(message)) {
+        body = message;
+        bytes += message.length;
+      } else {
+        const b = serializer.body(message);
+        body = b.body;
+        bytes += b.bytes;
+      }
+
+      const record = new ThreadlineLogRecord(
+        now(),
+        spanContext,
+        SEVERITY[level],
+        SEVERITY_TEXT[level],
+        body,
+        attrs,
+        dropped,
+        this.scope,
+        pipeline?.resource as Resource,
+      );
+      if (pipeline) pipeline.processor.enqueue(record, bytes);
+      else if (s.pending.length < MAX_PENDING_RECORDS) s.pending.push({ record, bytes });
+      else s.droppedBeforeStart++;
+    } catch (error) {
+      warnOnce('write-failed', `a log record could not be written and was dropped: ${String(error)}`);
+    }
+  }
+}
+
+function mayHoldUrl(s: string): boolean {
+  return s.includes('://') || s.includes('=');
+}
+
+function trimToLimit(attrs: Record<string, AnyValue>, limit: number): number {
+  let extra = 0;
+  let i = 0;
+  for (const key in attrs) {
+    if (++i > limit) {
+      delete attrs[key];
+      extra++;
+    }
+  }
+  return extra;
+}

@@ -1,0 +1,381 @@
+/**
+ * The export processor: a bounded, severity-aware queue in front of an OTLP
+ * exporter. Unlike the SDK's BatchLogRecordProcessor it bounds memory by
+ * bytes, drops the least severe records first, keeps records through a
+ * collector outage (putting a failed batch back and backing off) instead of
+ * discarding them, runs more than one export at a time, counts everything,
+ * and reports problems on one rate-limited line.
+ */
+import type { Context } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type {
+  LogRecordExporter,
+  LogRecordProcessor,
+  ReadableLogRecord,
+  ReadWriteLogRecord,
+} from '@opentelemetry/sdk-logs';
+import { type Batch, SEVERITY_CLASSES, SeverityQueue, severityClass } from './queue.js';
+
+export interface ExportProcessorOptions {
+  exporter: LogRecordExporter;
+  maxQueueBytes: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  maxConcurrentExports: number;
+  /** Where the records go, for diagnostics (never includes headers). */
+  destination: string;
+  /** Minimum time between two diagnostic lines. */
+  diagnosticIntervalMillis: number;
+  diagnostic: (line: string) => void;
+  /** Size estimate for records that did not come through Threadline's logger. */
+  estimateBytes: (record: ReadableLogRecord) => number;
+  /** Called for records that did not come through Threadline's logger, before they are queued. */
+  sanitizeForeign?: (record: ReadWriteLogRecord) => void;
+}
+
+/** Counters reported by `stats()`. */
+export interface ExportCounters {
+  queued: number;
+  queuedBytes: number;
+  inFlight: number;
+  accepted: number;
+  exported: number;
+  droppedQueueFull: number;
+  droppedBySeverity: Record<(typeof SEVERITY_CLASSES)[number], number>;
+  droppedRejected: number;
+  droppedAfterShutdown: number;
+  failedExports: number;
+  lastError: string | undefined;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+const INITIAL_BACKOFF_MS = 1_000;
+
+/** Statuses after which OTLP says a retry may succeed (spec: 429, 502, 503, 504). */
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** A batch is worth keeping unless the collector said it will never accept it. */
+export function isPermanentFailure(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'number') return !RETRYABLE_STATUS.has(code);
+  const message = (error as { message?: unknown }).message;
+  // The exporter's 4 MiB response cap: the collector answered, retrying won't help.
+  return typeof message === 'string' && message.includes('response body exceeded');
+}
+
+export function describeExportError(error: unknown): string {
+  if (error === null || error === undefined) return 'unknown error';
+  if (typeof error !== 'object') return String(error);
+  const e = error as { code?: unknown; message?: unknown; name?: unknown };
+  const parts: string[] = [];
+  if (typeof e.code === 'number') parts.push(`HTTP ${e.code}`);
+  else if (typeof e.code === 'string') parts.push(e.code);
+  if (typeof e.message === 'string' && e.message && !parts.includes(e.message)) {
+    parts.push(e.message.slice(0, 200));
+  }
+  return parts.join(' ') || String(e.name ?? 'error');
+}
+
+/** Set by Threadline's logger around its own `emit`, so records it already sanitised skip the foreign path. */
+export const emitState = { ownBytes: -1 };
+
+export class ThreadlineExportProcessor implements LogRecordProcessor {
+  private readonly o: ExportProcessorOptions;
+  private readonly queue = new SeverityQueue();
+  private inFlightCount = 0;
+  private inFlightBytes = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private pausedUntil = 0;
+  private backoffMs = INITIAL_BACKOFF_MS;
+  private consecutiveFailures = 0;
+  private outageStartedAt = 0;
+  private isShutdown = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private lastReportAt = 0;
+  private droppedSinceReport = 0;
+  private readonly evicted = [0, 0, 0, 0];
+  readonly counters: ExportCounters = {
+    queued: 0,
+    queuedBytes: 0,
+    inFlight: 0,
+    accepted: 0,
+    exported: 0,
+    droppedQueueFull: 0,
+    droppedBySeverity: { debug: 0, info: 0, warn: 0, error: 0 },
+    droppedRejected: 0,
+    droppedAfterShutdown: 0,
+    failedExports: 0,
+    lastError: undefined,
+  };
+
+  constructor(options: ExportProcessorOptions) {
+    this.o = options;
+  }
+
+  onEmit(record: ReadWriteLogRecord, _context?: Context): void {
+    let bytes = emitState.ownBytes;
+    if (bytes < 0) {
+      this.o.sanitizeForeign?.(record);
+      bytes = this.o.estimateBytes(record);
+    }
+    this.enqueue(record, bytes);
+  }
+
+  /** Queues a record built by Threadline's own logger (already sanitised). */
+  enqueue(record: ReadableLogRecord, bytes: number): void {
+    if (this.isShutdown) {
+      this.counters.droppedAfterShutdown++;
+      return;
+    }
+    const cls = severityClass(record.severityNumber);
+    const q = this.queue;
+    const o = this.o;
+    if (
+      q.bytes + this.inFlightBytes + bytes > o.maxQueueBytes ||
+      q.count + this.inFlightCount + 1 > o.maxQueueSize
+    ) {
+      const ev = this.evicted;
+      const fits = q.makeRoom(
+        cls,
+        bytes,
+        o.maxQueueBytes,
+        o.maxQueueSize,
+        this.inFlightBytes,
+        this.inFlightCount,
+        ev,
+      );
+      for (let i = 0; i < 4; i++) {
+        const n = ev[i] as number;
+        if (n > 0) {
+          this.countDrop(i, n);
+          ev[i] = 0;
+        }
+      }
+      if (!fits) {
+        this.countDrop(cls, 1);
+        return;
+      }
+    }
+    q.push(record, bytes, cls);
+    this.counters.accepted++;
+    if (q.count >= o.maxExportBatchSize) this.schedulePumpSoon();
+    else if (this.timer === undefined) this.armTimer(o.scheduledDelayMillis);
+  }
+
+  private countDrop(cls: number, n: number): void {
+    this.counters.droppedQueueFull += n;
+    this.counters.droppedBySeverity[SEVERITY_CLASSES[cls] as (typeof SEVERITY_CLASSES)[number]] += n;
+    this.droppedSinceReport += n;
+    this.maybeReport();
+  }
+
+  private schedulePumpSoon(): void {
+    // Never export inside the application's log call: defer to the event loop.
+    if (this.immediate !== undefined) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.pump(false);
+    });
+    this.immediate.unref();
+  }
+
+  private armTimer(ms: number): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump(true);
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Starts exports while there is room; `partial` allows a batch smaller than the maximum. */
+  private pump(partial: boolean, ignorePause = false): void {
+    const o = this.o;
+    const now = Date.now();
+    if (!ignorePause && now < this.pausedUntil) {
+      this.armTimer(this.pausedUntil - now);
+      return;
+    }
+    while (this.inFlightCount === 0 || this.inFlight.size < o.maxConcurrentExports) {
+      const q = this.queue;
+      if (q.count === 0) break;
+      if (!partial && q.count < o.maxExportBatchSize) break;
+      this.startExport(q.take(o.maxExportBatchSize));
+      if (this.inFlight.size >= o.maxConcurrentExports) break;
+    }
+    if (this.queue.count > 0 && this.timer === undefined) this.armTimer(o.scheduledDelayMillis);
+  }
+
+  private startExport(batch: Batch): void {
+    this.inFlightCount += batch.records.length;
+    this.inFlightBytes += batch.bytes;
+    let settled = false;
+    let timeout: NodeJS.Timeout | undefined;
+    const done = new Promise<void>((resolve) => {
+      const finish = (result: ExportResult) => {
+        if (settled) return;
+        settled = true;
+        if (timeout) clearTimeout(timeout);
+        this.inFlightCount -= batch.records.length;
+        this.inFlightBytes -= batch.bytes;
+        this.onExportResult(batch, result);
+        resolve();
+      };
+      timeout = setTimeout(
+        () =>
+          finish({
+            code: ExportResultCode.FAILED,
+            error: new Error(`export timed out after ${this.o.exportTimeoutMillis} ms`),
+          }),
+        this.o.exportTimeoutMillis,
+      );
+      timeout.unref();
+      try {
+        this.o.exporter.export(batch.records, finish);
+      } catch (error) {
+        finish({ code: ExportResultCode.FAILED, error: error as Error });
+      }
+    });
+    this.inFlight.add(done);
+    void done.then(() => {
+      this.inFlight.delete(done);
+      if (!this.isShutdown || this.queue.count > 0) this.pump(this.queue.count > 0 && this.pausedUntil <= Date.now());
+    });
+  }
+
+  private onExportResult(batch: Batch, result: ExportResult): void {
+    const c = this.counters;
+    if (result.code === ExportResultCode.SUCCESS) {
+      c.exported += batch.records.length;
+      if (this.consecutiveFailures > 0) {
+        const secs = ((Date.now() - this.outageStartedAt) / 1000).toFixed(1);
+        this.o.diagnostic(
+          `[threadline] export to ${this.o.destination} recovered after ${secs} s; ` +
+            `${c.queued} records still queued, ${c.droppedQueueFull + c.droppedRejected} dropped in total`,
+        );
+        this.lastReportAt = Date.now();
+        this.droppedSinceReport = 0;
+      }
+      this.consecutiveFailures = 0;
+      this.backoffMs = INITIAL_BACKOFF_MS;
+      this.pausedUntil = 0;
+      return;
+    }
+    c.failedExports++;
+    c.lastError = describeExportError(result.error);
+    if (this.consecutiveFailures === 0) this.outageStartedAt = Date.now();
+    this.consecutiveFailures++;
+    if (isPermanentFailure(result.error)) {
+      // The collector refused this batch for good (400, 413, …): retrying cannot help.
+      c.droppedRejected += batch.records.length;
+      this.droppedSinceReport += batch.records.length;
+      this.maybeReport(true);
+      return;
+    }
+    // Transient (connection refused, timeout, 429/5xx after the exporter's own
+    // retries): keep the records and try again later, with jittered backoff.
+    this.queue.putBack(batch);
+    const jitter = 0.8 + Math.random() * 0.4;
+    this.pausedUntil = Date.now() + Math.round(this.backoffMs * jitter);
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    this.maybeReport(this.consecutiveFailures === 1);
+  }
+
+  private maybeReport(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastReportAt < this.o.diagnosticIntervalMillis) return;
+    if (force && now - this.lastReportAt < 1000) return;
+    this.lastReportAt = now;
+    const c = this.counters;
+    const queued = this.queue.count + this.inFlightCount;
+    const mb = ((this.queue.bytes + this.inFlightBytes) / 1048576).toFixed(1);
+    const failing = this.consecutiveFailures > 0 ? `failing (${c.lastError}); ` : '';
+    this.o.diagnostic(
+      `[threadline] export to ${this.o.destination} ${failing}${queued} records queued (${mb} MiB), ` +
+        `${this.droppedSinceReport} dropped since last report, ${c.droppedQueueFull + c.droppedRejected} in total`,
+    );
+    this.droppedSinceReport = 0;
+  }
+
+  /** A snapshot of the counters. */
+  snapshot(): ExportCounters {
+    const c = this.counters;
+    c.queued = this.queue.count + this.inFlightCount;
+    c.queuedBytes = this.queue.bytes + this.inFlightBytes;
+    c.inFlight = this.inFlightCount;
+    return { ...c, droppedBySeverity: { ...c.droppedBySeverity } };
+  }
+
+  /**
+   * Exports everything queued now, trying each record at least once even while
+   * backing off; resolves (never rejects) when the queue is empty or the
+   * deadline has passed.
+   */
+  async forceFlush(options?: { timeoutMillis?: number }): Promise<void> {
+    const deadline = Date.now() + (options?.timeoutMillis ?? this.o.exportTimeoutMillis);
+    while (Date.now() < deadline) {
+      if (this.queue.count === 0 && this.inFlight.size === 0) return;
+      const failuresBefore = this.counters.failedExports;
+      if (this.queue.count > 0) this.pump(true, true);
+      if (this.inFlight.size === 0) break;
+      const remaining = deadline - Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.race(this.inFlight),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, Math.max(0, remaining));
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.counters.failedExports > failuresBefore) {
+        // Don't spin on a collector that fails fast.
+        await sleep(Math.min(200, Math.max(0, deadline - Date.now())));
+      }
+    }
+  }
+
+  /** Flushes within `timeoutMillis`, then stops; later records are counted and dropped. */
+  shutdown(options?: { timeoutMillis?: number }): Promise<void> {
+    if (this.shutdownPromise) return this.shutdownPromise;
+    const timeoutMillis = options?.timeoutMillis ?? this.o.exportTimeoutMillis;
+    const deadline = Date.now() + timeoutMillis;
+    this.shutdownPromise = (async () => {
+      await this.forceFlush({ timeoutMillis });
+      this.isShutdown = true;
+      if (this.timer) clearTimeout(this.timer);
+      if (this.immediate) clearImmediate(this.immediate);
+      this.timer = undefined;
+      const remaining = Math.max(0, deadline - Date.now());
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.o.exporter.shutdown().catch(() => undefined),
+        new Promise<void>((r) => {
+          t = setTimeout(r, remaining);
+          t.unref();
+        }),
+      ]);
+      clearTimeout(t);
+      const lost = this.queue.count + this.inFlightCount;
+      if (lost > 0) {
+        this.o.diagnostic(
+          `[threadline] shut down with ${lost} records not delivered to ${this.o.destination}` +
+            (this.counters.lastError ? ` (${this.counters.lastError})` : ''),
+        );
+      }
+    })();
+    return this.shutdownPromise;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => {
+    const t = setTimeout(r, ms);
+    t.unref();
+  });
+}

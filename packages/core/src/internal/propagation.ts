@@ -1,0 +1,170 @@
+/**
+ * Trace context across process boundaries: strict W3C extraction under a trust
+ * policy, injection for outbound calls, and the hop scope that gives each
+ * service hop a span id of its own when no tracing SDK made a span.
+ */
+import {
+  type Context,
+  context,
+  createContextKey,
+  propagation,
+  type SpanContext,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import {
+  formatTraceparent,
+  parseBaggage,
+  parseTraceparent,
+  parseTracestate,
+  randomSpanId,
+  randomTraceId,
+} from './w3c.js';
+
+/**
+ * What to do with trace context that arrives with a request or message:
+ * `continue` it (inside a private network), `restart` (a new trace; the
+ * incoming ids are kept as `threadline.link.*` attributes — for public edges),
+ * or `ignore` it.
+ */
+export type TrustPolicy = 'continue' | 'restart' | 'ignore';
+export const TRUST_POLICIES: readonly TrustPolicy[] = ['continue', 'restart', 'ignore'];
+
+/** Incoming ids kept by `restart`, read by the hop scope. */
+export const LINK_KEY = createContextKey('threadline.link');
+export const ATTR_LINK_TRACE_ID = 'threadline.link.trace_id';
+export const ATTR_LINK_SPAN_ID = 'threadline.link.span_id';
+export const ATTR_PARENT_SPAN_ID = 'threadline.parent_span_id';
+
+export type HeaderCarrier =
+  | Record<string, string | string[] | number | undefined>
+  | { get(name: string): string | null | undefined };
+
+function header(carrier: HeaderCarrier, name: string): string | string[] | undefined {
+  if (typeof (carrier as { get?: unknown }).get === 'function') {
+    const v = (carrier as { get(name: string): string | null | undefined }).get(name);
+    return v ?? undefined;
+  }
+  const rec = carrier as Record<string, unknown>;
+  let v = rec[name];
+  if (v === undefined) {
+    // Plain objects built by hand may not be lower-cased (Node's headers are).
+    for (const k in rec) {
+      if (k.length === name.length && k.toLowerCase() === name) {
+        v = rec[k];
+        break;
+      }
+    }
+  }
+  if (typeof v === 'string' || Array.isArray(v)) return v as string | string[];
+  return undefined;
+}
+
+/**
+ * Reads W3C `traceparent`, `tracestate` and `baggage` from incoming headers
+ * (or message metadata) under a trust policy, and returns a context to run the
+ * work in. Malformed or oversized values are ignored cheaply, never thrown on.
+ */
+export function extractTraceContext(
+  carrier: HeaderCarrier | undefined | null,
+  options: { trust?: TrustPolicy; context?: Context } = {},
+): Context {
+  const base = options.context ?? context.active();
+  const trust = options.trust ?? 'continue';
+  if (!carrier || typeof carrier !== 'object' || trust === 'ignore') return base;
+  const parent = parseTraceparent(header(carrier, 'traceparent'));
+  if (!parent) return base;
+  if (trust === 'restart') {
+    return base.setValue(LINK_KEY, { traceId: parent.traceId, spanId: parent.spanId });
+  }
+  const tracestate = parseTracestate(header(carrier, 'tracestate'));
+  const remote: SpanContext = {
+    traceId: parent.traceId,
+    spanId: parent.spanId,
+    traceFlags: parent.traceFlags,
+    isRemote: true,
+  };
+  if (tracestate) remote.traceState = new TraceState(tracestate);
+  let ctx = trace.setSpanContext(base, remote);
+  const bag = parseBaggage(header(carrier, 'baggage'));
+  if (bag && bag.size > 0) {
+    const entries: Record<string, { value: string }> = {};
+    for (const [k, v] of bag) entries[k] = { value: v };
+    ctx = propagation.setBaggage(ctx, propagation.createBaggage(entries));
+  }
+  return ctx;
+}
+
+/**
+ * Writes the active trace context (`traceparent`, `tracestate`, `baggage`)
+ * into outgoing headers: a plain object (fetch, undici, `http.request`) or a
+ * `Headers` instance. Returns the carrier.
+ */
+export function injectTraceContext<C extends object>(carrier: C, ctx: Context = context.active()): C {
+  const set = (key: string, value: string): void => {
+    if (typeof (carrier as { set?: unknown }).set === 'function') {
+      (carrier as unknown as { set(k: string, v: string): void }).set(key, value);
+    } else (carrier as Record<string, string>)[key] = value;
+  };
+  try {
+    if (propagation.fields().length > 0) {
+      propagation.inject(ctx, carrier, {
+        set: (_c, key, value) => set(key, value),
+      });
+    }
+    const sc = trace.getSpanContext(ctx);
+    if (sc && header(carrier as HeaderCarrier, 'traceparent') === undefined) {
+      const tp = safeTraceparent(sc);
+      if (tp) {
+        set('traceparent', tp);
+        const ts = sc.traceState?.serialize();
+        if (ts) set('tracestate', ts);
+      }
+    }
+  } catch {
+    // Telemetry never breaks the outbound call.
+  }
+  return carrier;
+}
+
+function safeTraceparent(sc: SpanContext): string | undefined {
+  const p = parseTraceparent(formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags));
+  return p ? formatTraceparent(p.traceId, p.spanId, p.traceFlags) : undefined;
+}
+
+export interface HopContext {
+  context: Context;
+  /** Attributes the hop adds to its scope (parent span id, link ids). */
+  attributes: Record<string, string>;
+}
+
+/**
+ * The context of one service hop. When a tracing SDK already made a local span
+ * (e.g. instrumentation-http's server span), it is used as is. Otherwise the
+ * hop gets a span id of its own, continuing the incoming trace id (or a new
+ * one), and the incoming span id is kept as `threadline.parent_span_id`.
+ */
+export function createHopContext(ctx: Context = context.active()): HopContext {
+  const attributes: Record<string, string> = {};
+  const current = trace.getSpanContext(ctx);
+  if (current && !current.isRemote && trace.getSpan(ctx)?.isRecording?.()) {
+    return { context: ctx, attributes };
+  }
+  const link = ctx.getValue(LINK_KEY) as { traceId: string; spanId: string } | undefined;
+  if (link) {
+    attributes[ATTR_LINK_TRACE_ID] = link.traceId;
+    attributes[ATTR_LINK_SPAN_ID] = link.spanId;
+  }
+  const valid = current !== undefined && current.traceId.length === 32 && current.traceId !== '0'.repeat(32);
+  if (valid && current) attributes[ATTR_PARENT_SPAN_ID] = current.spanId;
+  const hop: SpanContext = {
+    traceId: valid && current ? current.traceId : randomTraceId(),
+    spanId: randomSpanId(),
+    // A trace we start is sampled: logs are kept whatever the tracing sampler does.
+    traceFlags: valid && current ? current.traceFlags : TraceFlags.SAMPLED,
+    isRemote: false,
+  };
+  if (valid && current?.traceState) hop.traceState = current.traceState;
+  return { context: trace.setSpanContext(ctx, hop), attributes };
+}

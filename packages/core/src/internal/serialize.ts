@@ -1,0 +1,271 @@
+/**
+ * Turns whatever the application hands to the logger into values that can be
+ * exported safely: never throws, never recurses without bound, never lets a
+ * secret through, and estimates the encoded size so the export queue can be
+ * bounded by bytes.
+ */
+import type { AnyValue } from '@opentelemetry/api';
+
+type AnyValueMap = Record<string, AnyValue>;
+import { REDACTED, type RedactionConfig } from './redaction.js';
+
+export interface SerializeLimits {
+  /** Top-level attributes per record. */
+  attributeCountLimit: number;
+  /** Characters per string value (and per element of arrays and maps). */
+  attributeValueLengthLimit: number;
+  /** Nesting depth of maps and arrays below a top-level attribute. */
+  maxDepth: number;
+  /** Entries kept per nested array or map. */
+  maxCollectionLength: number;
+}
+
+/** The result of normalising one attribute bag. */
+export interface Normalised {
+  attributes: Record<string, AnyValue>;
+  /** Attributes dropped by the count limit. */
+  dropped: number;
+  /** Estimated encoded size in bytes. */
+  bytes: number;
+}
+
+const EXCEPTION_TYPE = 'exception.type';
+const EXCEPTION_MESSAGE = 'exception.message';
+const EXCEPTION_STACKTRACE = 'exception.stacktrace';
+const MAX_CAUSE_DEPTH = 8;
+
+/** Per-record overhead of the OTLP envelope fields (time, severity, ids). */
+export const RECORD_OVERHEAD_BYTES = 64;
+
+export class Serializer {
+  readonly limits: SerializeLimits;
+  private readonly redaction: RedactionConfig;
+  // Size estimate accumulated by the value walk (reset per call).
+  private bytes = 0;
+
+  constructor(redaction: RedactionConfig, limits: SerializeLimits) {
+    this.redaction = redaction;
+    this.limits = limits;
+  }
+
+  /**
+   * Normalises an attribute bag. An `Error` found at the top level (under any
+   * key) becomes `exception.type`, `exception.message` and
+   * `exception.stacktrace` (with its `cause` chain) when none is set yet.
+   */
+  attributes(input: object | undefined, budget = this.limits.attributeCountLimit): Normalised {
+    this.bytes = 0;
+    const out: Record<string, AnyValue> = {};
+    let count = 0;
+    let dropped = 0;
+    if (input === undefined || input === null) return { attributes: out, dropped, bytes: 0 };
+    if (input instanceof Error) {
+      count = this.addException(out, input, count, budget);
+      return { attributes: out, dropped: 0, bytes: this.bytes };
+    }
+    let keys: string[];
+    try {
+      keys = Object.keys(input);
+    } catch {
+      return { attributes: out, dropped, bytes: 0 };
+    }
+    for (const key of keys) {
+      let value: unknown;
+      try {
+        value = (input as Record<string, unknown>)[key];
+      } catch {
+        value = '[Unreadable]';
+      }
+      if (value === undefined) continue;
+      if (value instanceof Error && !(EXCEPTION_TYPE in out)) {
+        const before = count;
+        count = this.addException(out, value, count, budget);
+        if (count === before) dropped++;
+        continue;
+      }
+      if (count >= budget) {
+        dropped++;
+        continue;
+      }
+      this.bytes += key.length + 4;
+      out[key] = this.redaction.isSecretKey(key) ? REDACTED : this.value(value, 0, undefined);
+      count++;
+    }
+    return { attributes: out, dropped, bytes: this.bytes };
+  }
+
+  /** Normalises a log body (the message): strings are redacted and capped. */
+  body(input: unknown): { body: AnyValue; bytes: number } {
+    this.bytes = 0;
+    const body = this.value(input, 0, undefined);
+    return { body, bytes: this.bytes };
+  }
+
+  private addException(
+    out: Record<string, AnyValue>,
+    error: Error,
+    count: number,
+    budget: number,
+  ): number {
+    if (count + 3 > budget) return count;
+    const { type, message, stack } = describeError(error);
+    out[EXCEPTION_TYPE] = this.string(type);
+    out[EXCEPTION_MESSAGE] = this.string(message);
+    let n = count + 2;
+    if (stack) {
+      out[EXCEPTION_STACKTRACE] = this.string(stack);
+      n++;
+    }
+    return n;
+  }
+
+  private string(value: string): string {
+    let s = this.redaction.redactString(value);
+    const limit = this.limits.attributeValueLengthLimit;
+    if (s.length > limit) s = `${s.slice(0, limit)}…`;
+    this.bytes += s.length + 2;
+    return s;
+  }
+
+  private value(value: unknown, depth: number, seen: object[] | undefined): AnyValue {
+    switch (typeof value) {
+      case 'string':
+        return this.string(value);
+      case 'number':
+        this.bytes += 9;
+        return Number.isFinite(value) ? value : String(value);
+      case 'boolean':
+        this.bytes += 2;
+        return value;
+      case 'bigint':
+        return this.string(value.toString());
+      case 'symbol':
+        return this.string(value.toString());
+      case 'function':
+        return this.string(`[Function ${value.name || 'anonymous'}]`);
+      case 'undefined':
+        this.bytes += 1;
+        return null;
+      default:
+        break;
+    }
+    if (value === null) {
+      this.bytes += 1;
+      return null;
+    }
+    return this.object(value as object, depth, seen);
+  }
+
+  private object(value: object, depth: number, seen: object[] | undefined): AnyValue {
+    if (value instanceof Date) {
+      return this.string(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString());
+    }
+    if (value instanceof Uint8Array) {
+      const limit = this.limits.attributeValueLengthLimit;
+      const bytes = value.length > limit ? value.subarray(0, limit) : value;
+      this.bytes += bytes.length + 2;
+      return bytes;
+    }
+    if (seen?.includes(value)) return this.string('[Circular]');
+    if (depth >= this.limits.maxDepth) {
+      return this.string(Array.isArray(value) ? '[Array]' : '[Object]');
+    }
+    const path = seen ?? [];
+    path.push(value);
+    try {
+      if (value instanceof Error) {
+        const { type, message, stack } = describeError(value);
+        const m: AnyValueMap = { type: this.string(type), message: this.string(message) };
+        if (stack) m.stacktrace = this.string(stack);
+        return m;
+      }
+      if (Array.isArray(value) || value instanceof Set) {
+        const out: AnyValue[] = [];
+        const max = this.limits.maxCollectionLength;
+        for (const item of value) {
+          if (out.length >= max) {
+            out.push(this.string('[…]'));
+            break;
+          }
+          out.push(this.value(item, depth + 1, path));
+        }
+        return out;
+      }
+      if (value instanceof Map) {
+        const out: AnyValueMap = {};
+        let n = 0;
+        for (const [k, v] of value) {
+          if (n++ >= this.limits.maxCollectionLength) break;
+          const key = String(k);
+          this.bytes += key.length + 4;
+          out[key] = this.redaction.isSecretKey(key) ? REDACTED : this.value(v, depth + 1, path);
+        }
+        return out;
+      }
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') {
+        const json = toJSON.call(value);
+        if (json !== value) return this.value(json, depth + 1, path);
+      }
+      const out: AnyValueMap = {};
+      let n = 0;
+      for (const key of Object.keys(value)) {
+        if (n++ >= this.limits.maxCollectionLength) break;
+        let v: unknown;
+        try {
+          v = (value as Record<string, unknown>)[key];
+        } catch {
+          v = '[Unreadable]';
+        }
+        if (v === undefined) continue;
+        this.bytes += key.length + 4;
+        out[key] = this.redaction.isSecretKey(key) ? REDACTED : this.value(v, depth + 1, path);
+      }
+      return out;
+    } catch {
+      // A throwing getter, toJSON or proxy trap: keep the record, lose the value.
+      return this.string('[Unserializable]');
+    } finally {
+      path.pop();
+    }
+  }
+}
+
+/** exception.type / message / stacktrace of an error, with its `cause` chain. */
+export function describeError(error: Error): { type: string; message: string; stack: string } {
+  let type = 'Error';
+  let message = '';
+  let stack = '';
+  try {
+    type = error.name || error.constructor?.name || 'Error';
+    message = typeof error.message === 'string' ? error.message : String(error.message);
+    stack = typeof error.stack === 'string' ? error.stack : '';
+    let cause: unknown = (error as { cause?: unknown }).cause;
+    const seen: unknown[] = [error];
+    for (let i = 0; cause !== undefined && i < MAX_CAUSE_DEPTH; i++) {
+      if (seen.includes(cause)) {
+        stack += '\nCaused by: [Circular]';
+        break;
+      }
+      seen.push(cause);
+      if (cause instanceof Error) {
+        stack += `\nCaused by: ${cause.stack ?? `${cause.name}: ${cause.message}`}`;
+        cause = (cause as { cause?: unknown }).cause;
+      } else {
+        stack += `\nCaused by: ${safeString(cause)}`;
+        break;
+      }
+    }
+  } catch {
+    // A hostile error object: keep what was read.
+  }
+  return { type, message, stack };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value);
+  } catch {
+    return '[Unserializable]';
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Flush on the way out without changing how the process ends: on SIGTERM or
+ * SIGINT, flush within the deadline; then, if nobody else listens for the
+ * signal, re-raise it so the process ends exactly as it would have without
+ * Threadline (same signal, same exit status). Never `process.exit`.
+ */
+import type { ThreadlineHandle } from '../types.js';
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+export function installShutdownHooks(
+  handle: ThreadlineHandle,
+  options: { signals: boolean; timeoutMillis: number; hasQueued: () => boolean },
+): () => void {
+  const removers: Array<() => void> = [];
+
+  if (options.signals) {
+    for (const signal of SIGNALS) {
+      let flushing = false;
+      const onSignal = (): void => {
+        // Decided now: did the application ask to handle this signal itself?
+        const appHandles = process.listenerCount(signal) > 1;
+        if (flushing) {
+          // A second Ctrl-C while flushing: stop waiting.
+          process.removeListener(signal, onSignal);
+          if (!appHandles) process.kill(process.pid, signal);
+          return;
+        }
+        flushing = true;
+        void handle
+          .shutdown(options.timeoutMillis)
+          .catch(() => undefined)
+          .then(() => {
+            process.removeListener(signal, onSignal);
+            if (!appHandles && process.listenerCount(signal) === 0) {
+              // Default action now that we no longer listen: the process ends by this signal.
+              process.kill(process.pid, signal);
+            }
+          });
+      };
+      process.on(signal, onSignal);
+      removers.push(() => process.removeListener(signal, onSignal));
+    }
+  }
+
+  // A process that simply runs out of work would exit with records still
+  // queued (the export timer is unref'd): flush once more before it goes.
+  let lastAttemptExported = -1;
+  const onBeforeExit = (): void => {
+    if (!options.hasQueued()) return;
+    const exported = handle.stats().exported;
+    if (exported === lastAttemptExported) return; // no progress last time: let it exit
+    lastAttemptExported = exported;
+    void handle.forceFlush(options.timeoutMillis);
+  };
+  process.on('beforeExit', onBeforeExit);
+  removers.push(() => process.removeListener('beforeExit', onBeforeExit));
+
+  return () => {
+    for (const r of removers.splice(0)) r();
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Process-wide state, shared by the ESM and CommonJS builds of this package
+ * (both may be loaded in one process) through a registered symbol, the way
+ * `@opentelemetry/api` keeps its globals.
+ */
+
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ThreadlineExportProcessor } from './processor.js';
+import type { Serializer } from './serialize.js';
+
+export interface Pipeline {
+  processor: ThreadlineExportProcessor;
+  resource: Resource;
+  serializer: Serializer;
+}
+
+export interface PendingRecord {
+  record: ReadableLogRecord & { resource: Resource | undefined };
+  bytes: number;
+}
+
+export interface ThreadlineGlobalState {
+  /** Lowest severity number written; lower levels return at once. */
+  minSeverity: number;
+  pipeline: Pipeline | undefined;
+  /** Set once `shutdown()` has begun: logging becomes a silent no-op. */
+  stopped: boolean;
+  /** Records written before `startThreadline()`, replayed when it runs. */
+  pending: PendingRecord[];
+  droppedBeforeStart: number;
+  /** Serializer used before start (default limits and redaction). */
+  defaultSerializer: Serializer | undefined;
+  contextManagerChecked: boolean;
+  warnedOnce: Set<string>;
+}
+
+const KEY = Symbol.for('threadline.core.state.v1');
+
+export function globalState(): ThreadlineGlobalState {
+  const g = globalThis as unknown as Record<symbol, ThreadlineGlobalState | undefined>;
+  let s = g[KEY];
+  if (!s) {
+    s = {
+      minSeverity: 9,
+      pipeline: undefined,
+      stopped: false,
+      pending: [],
+      droppedBeforeStart: 0,
+      defaultSerializer: undefined,
+      contextManagerChecked: false,
+      warnedOnce: new Set(),
+    };
+    g[KEY] = s;
+  }
+  return s;
+}
+
+/** Records kept before `startThreadline()` runs; later ones are dropped and counted. */
+export const MAX_PENDING_RECORDS = 1000;
+
+/** Writes a one-line diagnostic to stderr once per `key` per process. */
+export function warnOnce(key: string, message: string): void {
+  const s = globalState();
+  if (s.warnedOnce.has(key)) return;
+  s.warnedOnce.add(key);
+  try {
+    process.stderr.write(`[threadline] ${message}\n`);
+  } catch {
+    // stderr closed: nothing else to do.
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * startThreadline(): the whole pipeline in one call.
+ */
+import { logs, propagation } from '@opentelemetry/api';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  ConsoleLogRecordExporter,
+  type LogRecordExporter,
+  LoggerProvider,
+  type ReadableLogRecord,
+  type ReadWriteLogRecord,
+} from '@opentelemetry/sdk-logs';
+import { ExportResultCode } from '@opentelemetry/core';
+import { type ResolvedConfig, displayEndpoint, resolveConfig } from './internal/config.js';
+import { detectDeployment } from './internal/deployment.js';
+import { ThreadlineLogger } from './internal/logger.js';
+import { RECORD_OVERHEAD_BYTES, Serializer } from './internal/serialize.js';
+import { ThreadlineExportProcessor } from './internal/processor.js';
+import { createRedaction } from './internal/redaction.js';
+import { ensureContextManager } from './internal/scope.js';
+import { installShutdownHooks } from './internal/shutdown.js';
+import { globalState } from './internal/state.js';
+import { log } from './logger-api.js';
+import type { ThreadlineHandle, ThreadlineOptions, ThreadlineStats } from './types.js';
+
+const PACKAGE_VERSION = '0.1.0';
+let active: ThreadlineHandle | undefined;
+
+/** An exporter that accepts everything and sends nothing (`OTEL_LOGS_EXPORTER=none`). */
+const noneExporter: LogRecordExporter = {
+  export: (_records, done) => done({ code: ExportResultCode.SUCCESS }),
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
+
+function createExporter(config: ResolvedConfig): { exporter: LogRecordExporter; destination: string } {
+  const e = config.exporter;
+  if (typeof e === 'object') return { exporter: e, destination: 'custom exporter' };
+  if (e === 'none') return { exporter: noneExporter, destination: 'none' };
+  if (e === 'console') return { exporter: new ConsoleLogRecordExporter(), destination: 'console' };
+  const settings: ConstructorParameters<typeof ProtoExporter>[0] = {
+    url: config.endpoint,
+    timeoutMillis: config.exportTimeoutMillis,
+    compression: config.compression as never,
+  };
+  if (config.headers) settings.headers = config.headers;
+  const exporter = config.protocol === 'http/json' ? new JsonExporter(settings) : new ProtoExporter(settings);
+  return { exporter, destination: `otlp ${config.protocol} ${displayEndpoint(config.endpoint)}` };
+}
+
+/**
+ * Sets up Threadline: a LoggerProvider whose Resource carries the service and
+ * deploy metadata, a bounded export queue and an OTLP exporter, chosen by
+ * options or the standard `OTEL_*` environment. Registers the global
+ * LoggerProvider, W3C propagators and an AsyncLocalStorage context manager
+ * unless the application already registered its own. Call it once, first
+ * thing; calling it again returns the running instance.
+ *
+ * @example
+ * import { startThreadline, log } from '@threadline/core';
+ * const threadline = startThreadline({ serviceName: 'orders' });
+ * log.info('ready');
+ * process.on('SIGTERM', async () => { await threadline.shutdown(); server.close(); });
+ */
+export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHandle {
+  if (active) return active;
+  const config = resolveConfig(options);
+  const deployment = detectDeployment(options, options.env ?? process.env);
+  const s = globalState();
+  s.stopped = false;
+  s.minSeverity = config.disabled ? Number.POSITIVE_INFINITY : config.minSeverity;
+
+  const resource = resourceFromAttributes({
+    'telemetry.sdk.name': 'opentelemetry',
+    'telemetry.sdk.language': 'nodejs',
+    'telemetry.distro.name': 'threadline',
+    'telemetry.distro.version': PACKAGE_VERSION,
+    ...deployment.attributes,
+  });
+  const serializer = new Serializer(createRedaction(config.redactKeys, config.redactPatterns), {
+    attributeCountLimit: config.attributeCountLimit,
+    attributeValueLengthLimit: config.attributeValueLengthLimit,
+    maxDepth: 8,
+    maxCollectionLength: 128,
+  });
+  const { exporter, destination } = createExporter(config);
+  const processor = new ThreadlineExportProcessor({
+    exporter: config.disabled ? noneExporter : exporter,
+    maxQueueBytes: config.maxQueueBytes,
+    maxQueueSize: config.maxQueueSize,
+    maxExportBatchSize: config.maxExportBatchSize,
+    scheduledDelayMillis: config.scheduledDelayMillis,
+    exportTimeoutMillis: config.batchTimeoutMillis,
+    maxConcurrentExports: config.maxConcurrentExports,
+    destination,
+    diagnosticIntervalMillis: config.diagnosticIntervalMillis,
+    diagnostic: config.diagnostic,
+    estimateBytes: (r) => estimateForeign(r),
+    sanitizeForeign: (r) => sanitizeForeign(r, serializer),
+  });
+  const provider = new LoggerProvider({
+    resource,
+    processors: [processor],
+    logRecordLimits: {
+      attributeCountLimit: config.attributeCountLimit,
+      attributeValueLengthLimit: config.attributeValueLengthLimit,
+    },
+  });
+
+  let registeredProvider = false;
+  if (config.registerGlobals && !config.disabled) {
+    ensureContextManager();
+    registeredProvider = logs.setGlobalLoggerProvider(provider);
+    if (propagation.fields().length === 0) {
+      propagation.setGlobalPropagator(
+        new CompositePropagator({
+          propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+        }),
+      );
+    }
+  }
+
+  s.pipeline = { processor, resource, serializer };
+  // Replay what was written before start, now that the resource is known.
+  for (const p of s.pending) {
+    p.record.resource = resource;
+    processor.enqueue(p.record, p.bytes);
+  }
+  s.pending = [];
+  for (const w of [...deployment.warnings, ...config.warnings]) config.diagnostic(`[threadline] ${w}`);
+
+  let shutdownPromise: Promise<void> | undefined;
+  let removeHooks: () => void = () => {};
+  const handle: ThreadlineHandle = {
+    logger: log,
+    resourceAttributes: Object.freeze({ ...(resource.attributes as Record<string, string | number | boolean>) }),
+    destination,
+    stats(): ThreadlineStats {
+      const c = processor.snapshot();
+      return {
+        queued: c.queued,
+        queuedBytes: c.queuedBytes,
+        accepted: c.accepted,
+        exported: c.exported,
+        dropped: {
+          queueFull: c.droppedQueueFull,
+          bySeverity: c.droppedBySeverity,
+          rejected: c.droppedRejected,
+          beforeStart: s.droppedBeforeStart,
+          afterShutdown: c.droppedAfterShutdown,
+        },
+        failedExports: c.failedExports,
+        lastError: c.lastError,
+      };
+    },
+    forceFlush(timeoutMillis = config.batchTimeoutMillis): Promise<void> {
+      return processor.forceFlush({ timeoutMillis });
+    },
+    shutdown(timeoutMillis = config.shutdownTimeoutMillis): Promise<void> {
+      if (shutdownPromise) return shutdownPromise;
+      s.stopped = true;
+      removeHooks();
+      shutdownPromise = (async () => {
+        await processor.shutdown({ timeoutMillis });
+        // The provider's own shutdown has no deadline; our processor's has run already.
+        void provider.shutdown().catch(() => undefined);
+        if (registeredProvider) logs.disable();
+        if (s.pipeline?.processor === processor) s.pipeline = undefined;
+        if (active === handle) active = undefined;
+      })();
+      return shutdownPromise;
+    },
+  };
+  removeHooks = installShutdownHooks(handle, {
+    signals: config.handleSignals,
+    timeoutMillis: config.shutdownTimeoutMillis,
+    hasQueued: () => processor.snapshot().queued > 0,
+  });
+  active = handle;
+
+  if (config.logStartup) {
+    log.info('service started', {
+      'process.pid': process.pid,
+      'process.runtime.version': process.versions.node,
+      'threadline.exporter': destination,
+    });
+  }
+  return handle;
+}
+
+function estimateForeign(record: ReadableLogRecord): number {
+  let bytes = RECORD_OVERHEAD_BYTES;
+  const body = record.body;
+  bytes += typeof body === 'string' ? body.length : 64;
+  for (const k in record.attributes) {
+    const v = record.attributes[k];
+    bytes += k.length + (typeof v === 'string' ? v.length : 16);
+  }
+  return bytes;
+}
+
+/** Redaction and safe values for records that other code emitted through the global provider. */
+function sanitizeForeign(record: ReadWriteLogRecord, serializer: Serializer): void {
+  const attrs = record.attributes;
+  if (attrs && Object.keys(attrs).length > 0) {
+    const n = serializer.attributes(attrs);
+    for (const k of Object.keys(attrs)) delete (attrs as Record<string, unknown>)[k];
+    Object.assign(attrs, n.attributes);
+  }
+  if (record.body !== undefined) record.setBody(serializer.body(record.body).body);
+}

@@ -1,0 +1,172 @@
+/**
+ * Public types of @threadline/core.
+ */
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+
+/** Log levels, lowest first. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** Attributes passed to a log call: any values; they are serialised safely. */
+export type LogAttributes = Record<string, unknown>;
+
+/**
+ * A Threadline logger. Every record it writes carries the trace and span ids
+ * and the attributes of the active scope.
+ *
+ * @example
+ * import { log } from '@threadline/core';
+ * log.info('order placed', { orderId: 'o-123', items: 3 });
+ * log.error('payment failed', err); // exception.type/message/stacktrace
+ */
+export interface Logger {
+  /** The instrumentation scope name records are exported under. */
+  readonly name: string;
+  trace(message: string, attributes?: LogAttributes | Error): void;
+  debug(message: string, attributes?: LogAttributes | Error): void;
+  info(message: string, attributes?: LogAttributes | Error): void;
+  warn(message: string, attributes?: LogAttributes | Error): void;
+  error(message: string, attributes?: LogAttributes | Error): void;
+  fatal(message: string, attributes?: LogAttributes | Error): void;
+  /** A logger whose records also carry `attributes`. */
+  child(attributes: LogAttributes): Logger;
+  /** Whether records of `level` are written under the current threshold. */
+  isLevelEnabled(level: LogLevel): boolean;
+}
+
+/** Trace context of the active scope, for printing next to your own lines. */
+export interface TraceIds {
+  /** 32 lowercase hex characters. */
+  traceId: string;
+  /** 16 lowercase hex characters. */
+  spanId: string;
+  /** W3C trace flags (bit 0: sampled). */
+  traceFlags: number;
+}
+
+/** Export protocol. */
+export type ExportProtocol = 'http/protobuf' | 'http/json';
+
+/** Where records go. */
+export type ExporterKind = 'otlp' | 'console' | 'none';
+
+/** Options of {@link startThreadline}. Every option can also come from the environment (see README). */
+export interface ThreadlineOptions {
+  /** `service.name`. @default `OTEL_SERVICE_NAME`, then the nearest package.json `name` */
+  serviceName?: string;
+  /** `service.version`. @default the nearest package.json `version` */
+  serviceVersion?: string;
+  /** `service.namespace`. */
+  serviceNamespace?: string;
+  /** `service.instance.id`. @default a random UUID per process */
+  serviceInstanceId?: string;
+  /** `deployment.environment.name` (production, staging, …). @default `THREADLINE_ENVIRONMENT`, platform variables, `NODE_ENV` */
+  environment?: string;
+  /** `deployment.id`. @default detected from the platform (Vercel, Railway, Heroku, GitHub Actions) */
+  deploymentId?: string;
+  /** `vcs.ref.head.revision`. @default detected from CI/platform variables (GITHUB_SHA, CI_COMMIT_SHA, …) */
+  commit?: string;
+  /** `vcs.repository.url.full`. @default detected from CI/platform variables */
+  repositoryUrl?: string;
+  /** Team that owns the service: `threadline.owner`. */
+  owner?: string;
+  /** Runbook link: `threadline.runbook.url`. */
+  runbookUrl?: string;
+  /** More resource attributes. */
+  resourceAttributes?: Record<string, string | number | boolean>;
+
+  /** Lowest level written. @default 'info' (`THREADLINE_LOG_LEVEL`) */
+  level?: LogLevel;
+
+  /** `otlp`, `console` or `none`. @default `OTEL_LOGS_EXPORTER`, else 'otlp' */
+  exporter?: ExporterKind | LogRecordExporter;
+  /** OTLP protocol. @default `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`, else 'http/protobuf' */
+  protocol?: ExportProtocol;
+  /** Full logs URL. @default `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/logs`, else http://localhost:4318/v1/logs */
+  endpoint?: string;
+  /** Extra HTTP headers (e.g. an API key). Never logged. @default `OTEL_EXPORTER_OTLP_[LOGS_]HEADERS` */
+  headers?: Record<string, string>;
+  /** Gzip request bodies. @default `OTEL_EXPORTER_OTLP_[LOGS_]COMPRESSION`, else 'none' */
+  compression?: 'gzip' | 'none';
+  /** Per-export HTTP timeout including the exporter's own retries, ms. @default 10000 (`OTEL_EXPORTER_OTLP_[LOGS_]TIMEOUT`) */
+  exportTimeoutMillis?: number;
+
+  /** Queue budget in estimated encoded bytes; past it the least severe records are dropped first. @default 67108864 (64 MiB) */
+  maxQueueBytes?: number;
+  /** Queue budget in records. @default 262144 (`OTEL_BLRP_MAX_QUEUE_SIZE`) */
+  maxQueueSize?: number;
+  /** Records per export request. @default 1024 (`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`) */
+  maxExportBatchSize?: number;
+  /** Delay before a partial batch is sent, ms. @default 1000 (`OTEL_BLRP_SCHEDULE_DELAY`) */
+  scheduledDelayMillis?: number;
+  /** Export requests in flight at once. @default 2 */
+  maxConcurrentExports?: number;
+
+  /** Attributes per record. @default 128 (`OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`) */
+  attributeCountLimit?: number;
+  /** Characters per attribute value (and per message). @default 16384 (`OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`) */
+  attributeValueLengthLimit?: number;
+
+  /** More keys whose values are replaced by `[REDACTED]` (case-insensitive; `-`, `_` and `.` ignored). */
+  redactKeys?: string[];
+  /** Keys matching any of these are redacted too. */
+  redactPatterns?: RegExp[];
+
+  /** Flush on SIGTERM/SIGINT, then let the process end as it would have. @default true */
+  handleSignals?: boolean;
+  /** Deadline for the flush at shutdown, ms. @default 3000 */
+  shutdownTimeoutMillis?: number;
+  /** Write one `service started` record. @default true */
+  logStartup?: boolean;
+  /** Register the global LoggerProvider, propagator and context manager when none is registered. @default true */
+  registerGlobals?: boolean;
+  /** Where Threadline's own warnings go (rate-limited). @default a line on stderr */
+  diagnostics?: 'stderr' | 'silent' | ((line: string) => void);
+  /** Minimum time between two export-health lines, ms. @default 30000 */
+  diagnosticIntervalMillis?: number;
+  /** Environment to read (tests). @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+/** Counters of the export pipeline. */
+export interface ThreadlineStats {
+  /** Records waiting or in flight. */
+  queued: number;
+  /** Their estimated encoded size. */
+  queuedBytes: number;
+  /** Records accepted into the queue. */
+  accepted: number;
+  /** Records the collector acknowledged. */
+  exported: number;
+  dropped: {
+    /** Records dropped because the queue budget was full. */
+    queueFull: number;
+    /** The same, by severity class. */
+    bySeverity: { debug: number; info: number; warn: number; error: number };
+    /** Records the collector refused for good (400, 413, …). */
+    rejected: number;
+    /** Records written before start past the pre-start buffer. */
+    beforeStart: number;
+    /** Records emitted to the provider after shutdown. */
+    afterShutdown: number;
+  };
+  /** Export requests that failed (each is retried unless refused for good). */
+  failedExports: number;
+  /** The last export error, if any. */
+  lastError: string | undefined;
+}
+
+/** What {@link startThreadline} returns. */
+export interface ThreadlineHandle {
+  /** The root logger (same as `log`). */
+  readonly logger: Logger;
+  /** Resource attributes sent with every batch (service, deploy metadata). */
+  readonly resourceAttributes: Readonly<Record<string, string | number | boolean>>;
+  /** Where records go, e.g. `otlp http/protobuf http://localhost:4318/v1/logs`. */
+  readonly destination: string;
+  /** Export counters. */
+  stats(): ThreadlineStats;
+  /** Exports everything queued; resolves (never rejects) when done or after `timeoutMillis`. */
+  forceFlush(timeoutMillis?: number): Promise<void>;
+  /** Flushes within the deadline and stops. Idempotent; logging afterwards is a silent no-op. */
+  shutdown(timeoutMillis?: number): Promise<void>;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/internal/config.js';
+import { injectTraceContext, startThreadline, withHopScope } from '../src/index.js';
+
+describe('configuration', () => {
+  it('reads the standard OTEL_* environment', () => {
+    const c = resolveConfig({
+      env: {
+        OTEL_LOGS_EXPORTER: 'console',
+        OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+        OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+        OTEL_BLRP_MAX_QUEUE_SIZE: '5000',
+        OTEL_BLRP_SCHEDULE_DELAY: '200',
+        OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '256',
+        OTEL_BLRP_EXPORT_TIMEOUT: '9000',
+        OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT: '64',
+        OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '1024',
+        THREADLINE_LOG_LEVEL: 'debug',
+      },
+    });
+    expect(c).toMatchObject({
+      exporter: 'console',
+      protocol: 'http/json',
+      endpoint: 'http://collector:4318/v1/logs',
+      compression: 'gzip',
+      exportTimeoutMillis: 2500,
+      maxQueueSize: 5000,
+      scheduledDelayMillis: 200,
+      maxExportBatchSize: 256,
+      batchTimeoutMillis: 9000,
+      attributeCountLimit: 64,
+      attributeValueLengthLimit: 1024,
+      minSeverity: 5,
+      warnings: [],
+    });
+  });
+
+  it('uses a per-signal endpoint as it is, and options over the environment', () => {
+    const env = { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://in.example.com/custom', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+    expect(resolveConfig({ env }).endpoint).toBe('https://in.example.com/custom');
+    expect(resolveConfig({ env, protocol: 'http/protobuf' }).protocol).toBe('http/protobuf');
+    expect(resolveConfig({ env: {} })).toMatchObject({ endpoint: 'http://localhost:4318/v1/logs', protocol: 'http/protobuf', exporter: 'otlp' });
+  });
+
+  it('ignores bad environment values with a warning', () => {
+    const c = resolveConfig({ env: { OTEL_BLRP_MAX_QUEUE_SIZE: 'lots', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', THREADLINE_LOG_LEVEL: 'loud' } });
+    expect(c.maxQueueSize).toBe(262_144);
+    expect(c.protocol).toBe('http/protobuf');
+    expect(c.minSeverity).toBe(9);
+    expect(c.warnings).toHaveLength(3);
+    expect(c.warnings.join('\n')).toMatch(/OTEL_BLRP_MAX_QUEUE_SIZE.*lots/);
+  });
+
+  it('disables everything with OTEL_SDK_DISABLED=true', () => {
+    expect(resolveConfig({ env: { OTEL_SDK_DISABLED: 'TRUE' } }).disabled).toBe(true);
+    expect(resolveConfig({ env: { OTEL_SDK_DISABLED: 'yes' } }).disabled).toBe(false);
+  });
+
+  it.each([
+    [{ protocol: 'grpc' }, /option "protocol" must be one of "http\/protobuf", "http\/json"; got "grpc"/],
+    [{ maxQueueBytes: -1 }, /option "maxQueueBytes" must be a whole number > 0; got -1/],
+    [{ endpoint: 'localhost:4318' }, /option "endpoint" must be an http:\/\/ or https:\/\/ URL/],
+    [{ level: 'loud' }, /option "level" must be one of trace, debug, info, warn, error, fatal; got "loud"/],
+    [{ handleSignals: 'yes' }, /option "handleSignals" must be true or false/],
+    [{ redactKeys: [''] }, /option "redactKeys" must be an array of non-empty strings/],
+  ])('fails fast at start-up on a bad option: %o', (options, message) => {
+    expect(() => startThreadline({ ...(options as object), env: {} })).toThrow(message);
+  });
+});
+
+describe('injectTraceContext', () => {
+  it('writes traceparent into plain objects and Headers for outbound calls', () => {
+    withHopScope({}, () => {
+      const plain = injectTraceContext({} as Record<string, string>);
+      expect(plain.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      const headers = injectTraceContext(new Headers());
+      expect(headers.get('traceparent')).toBe(plain.traceparent);
+    });
+  });
+
+  it('writes nothing outside a traced scope', () => {
+    expect(injectTraceContext({})).toEqual({});
+  });
+});

@@ -1,0 +1,204 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { getLogger, log, withScope } from '../src/index.js';
+import { globalState } from '../src/internal/state.js';
+import { startInMemory } from './helpers.js';
+
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+function start(options = {}) {
+  const t = startInMemory(options);
+  stop = () => t.handle.shutdown();
+  return t;
+}
+
+describe('logger', () => {
+  it('writes message, severity and attributes', async () => {
+    const t = start();
+    log.info('order placed', { orderId: 'o-1', items: 3, paid: true });
+    const [r] = await t.records();
+    expect(r?.body).toBe('order placed');
+    expect(r?.severityNumber).toBe(9);
+    expect(r?.severityText).toBe('INFO');
+    expect(r?.attributes).toEqual({ orderId: 'o-1', items: 3, paid: true });
+    expect(r?.resource.attributes['service.name']).toBeTypeOf('string');
+  });
+
+  it('maps every level to its OpenTelemetry severity number', async () => {
+    const t = start({ level: 'trace' });
+    const l = getLogger('levels');
+    l.trace('t');
+    l.debug('d');
+    l.info('i');
+    l.warn('w');
+    l.error('e');
+    l.fatal('f');
+    const recs = await t.records();
+    expect(recs.map((r) => [r.body, r.severityNumber, r.severityText])).toEqual([
+      ['t', 1, 'TRACE'],
+      ['d', 5, 'DEBUG'],
+      ['i', 9, 'INFO'],
+      ['w', 13, 'WARN'],
+      ['e', 17, 'ERROR'],
+      ['f', 21, 'FATAL'],
+    ]);
+    expect(recs[0]?.instrumentationScope.name).toBe('levels');
+  });
+
+  it('drops levels below the threshold without building a record', async () => {
+    const t = start({ level: 'warn' });
+    const attrs = {
+      get expensive(): string {
+        throw new Error('attributes of a disabled level must not be read');
+      },
+    };
+    log.debug('hidden', attrs);
+    log.info('hidden', attrs);
+    log.warn('shown');
+    expect(log.isLevelEnabled('info')).toBe(false);
+    expect(log.isLevelEnabled('error')).toBe(true);
+    const recs = await t.records();
+    expect(recs.map((r) => r.body)).toEqual(['shown']);
+  });
+
+  it('turns an Error into exception.* with its cause chain', async () => {
+    const t = start();
+    const root = new Error('socket closed');
+    const err = new TypeError('payment failed', { cause: root });
+    log.error('checkout failed', err);
+    log.error('with key', { err: new RangeError('bad'), orderId: 'o-2' });
+    const [a, b] = await t.records();
+    expect(a?.attributes['exception.type']).toBe('TypeError');
+    expect(a?.attributes['exception.message']).toBe('payment failed');
+    const stack = String(a?.attributes['exception.stacktrace']);
+    expect(stack).toContain('TypeError: payment failed');
+    expect(stack).toContain('Caused by: Error: socket closed');
+    expect(b?.attributes['exception.type']).toBe('RangeError');
+    expect(b?.attributes.orderId).toBe('o-2');
+    expect(b?.attributes.err).toBeUndefined();
+  });
+
+  it('serialises hostile values safely and never throws', async () => {
+    const t = start();
+    const circular: Record<string, unknown> = { name: 'loop' };
+    circular.self = circular;
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 50; i++) deep = { next: deep };
+    const hostile = {
+      get boom(): string {
+        throw new Error('getter exploded');
+      },
+    };
+    const throwingJson = { toJSON: () => { throw new Error('toJSON exploded'); } };
+    const huge = 'x'.repeat(100_000);
+    expect(() =>
+      log.info('values', {
+        circular,
+        big: 12345678901234567890n,
+        date: new Date(Date.UTC(2026, 10, 28, 3, 0, 0)),
+        badDate: new Date(Number.NaN),
+        nan: Number.NaN,
+        inf: Number.POSITIVE_INFINITY,
+        sym: Symbol('s'),
+        fn: function handler() {},
+        deep,
+        hostile,
+        throwingJson,
+        huge,
+        nothing: undefined,
+        nul: null,
+        map: new Map([['k', 1]]),
+        set: new Set([1, 2]),
+        bytes: new Uint8Array([1, 2, 3]),
+      }),
+    ).not.toThrow();
+    const [r] = await t.records();
+    const a = r?.attributes as Record<string, unknown>;
+    expect(a.circular).toEqual({ name: 'loop', self: '[Circular]' });
+    expect(a.big).toBe('12345678901234567890');
+    expect(a.date).toBe('2026-11-28T03:00:00.000Z');
+    expect(a.badDate).toBe('Invalid Date');
+    expect(a.nan).toBe('NaN');
+    expect(a.inf).toBe('Infinity');
+    expect(a.sym).toBe('Symbol(s)');
+    expect(a.fn).toBe('[Function handler]');
+    expect(JSON.stringify(a.deep)).toContain('[Object]');
+    expect(a.hostile).toEqual({ boom: '[Unreadable]' });
+    expect(a.throwingJson).toBe('[Unserializable]');
+    expect((a.huge as string).length).toBe(16_385);
+    expect('nothing' in a).toBe(false);
+    expect(a.nul).toBeNull();
+    expect(a.map).toEqual({ k: 1 });
+    expect(a.set).toEqual([1, 2]);
+    expect(a.bytes).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it('caps the number of attributes and counts the rest as dropped', async () => {
+    const t = start({ attributeCountLimit: 5 });
+    const many: Record<string, number> = {};
+    for (let i = 0; i < 20; i++) many[`k${i}`] = i;
+    log.info('many', many);
+    const [r] = await t.records();
+    expect(Object.keys(r?.attributes ?? {})).toHaveLength(5);
+    expect(r?.droppedAttributesCount).toBe(15);
+  });
+
+  it('child loggers add their attributes; call attributes win', async () => {
+    const t = start();
+    const child = log.child({ component: 'billing', region: 'eu' });
+    child.child({ region: 'us' }).info('charged', { amount: 10 });
+    const [r] = await t.records();
+    expect(r?.attributes).toEqual({ component: 'billing', region: 'us', amount: 10 });
+  });
+
+  it('redacts secret keys at any depth and credentials in URLs and messages', async () => {
+    const t = start({ redactKeys: ['ssn'] });
+    log.info('calling https://bob:hunter2@api.example.com/x?X-Amz-Signature=abc123&page=2', {
+      headers: { Authorization: 'Bearer s3cr3t', 'x-api-key': 'k-123', accept: 'json' },
+      user: { password: 'pw', profile: { SSN: '123-45-6789', name: 'Ann' } },
+      url: 'postgres://app:dbpass@db:5432/app',
+      apiKey: 'abc',
+    });
+    const [r] = await t.records();
+    const dump = JSON.stringify([r?.body, r?.attributes]);
+    for (const secret of ['s3cr3t', 'k-123', 'hunter2', 'abc123', 'dbpass', '123-45-6789', '"pw"', '"abc"']) {
+      expect(dump).not.toContain(secret);
+    }
+    expect(r?.body).toBe(
+      'calling https://REDACTED:REDACTED@api.example.com/x?X-Amz-Signature=REDACTED&page=2',
+    );
+    expect(dump).toContain('Ann');
+    expect(dump).toContain('json');
+  });
+
+  it('keeps records written before start (up to the limit) and sends them at start', async () => {
+    const s = globalState();
+    // As in a fresh process: nothing started yet (earlier tests shut theirs down).
+    s.pending = [];
+    s.droppedBeforeStart = 0;
+    s.stopped = false;
+    await withScope({ phase: 'boot' }, async () => {
+      log.info('before start');
+    });
+    const t = start();
+    log.info('after start');
+    const recs = await t.records();
+    expect(recs.map((r) => r.body)).toEqual(['before start', 'after start']);
+    expect(recs[0]?.attributes.phase).toBe('boot');
+    expect(recs[0]?.resource.attributes['service.name']).toBeDefined();
+  });
+
+  it('is a silent no-op after shutdown', async () => {
+    const t = start();
+    log.info('kept');
+    expect((await t.records()).map((r) => r.body)).toEqual(['kept']);
+    await t.handle.shutdown();
+    expect(() => log.error('after shutdown')).not.toThrow();
+    expect(t.handle.stats().accepted).toBe(1);
+    expect(globalState().pending).toHaveLength(0);
+    await expect(t.handle.shutdown()).resolves.toBeUndefined();
+  });
+});
