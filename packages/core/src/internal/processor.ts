@@ -201,12 +201,10 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
       this.armTimer(this.pausedUntil - now);
       return;
     }
-    while (this.inFlightCount === 0 || this.inFlight.size < o.maxConcurrentExports) {
-      const q = this.queue;
-      if (q.count === 0) break;
+    const q = this.queue;
+    while (this.inFlight.size < o.maxConcurrentExports && q.count > 0) {
       if (!partial && q.count < o.maxExportBatchSize) break;
       this.startExport(q.take(o.maxExportBatchSize));
-      if (this.inFlight.size >= o.maxConcurrentExports) break;
     }
     if (this.queue.count > 0 && this.timer === undefined) this.armTimer(o.scheduledDelayMillis);
   }
@@ -244,7 +242,8 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     this.inFlight.add(done);
     void done.then(() => {
       this.inFlight.delete(done);
-      if (!this.isShutdown || this.queue.count > 0) this.pump(this.queue.count > 0 && this.pausedUntil <= Date.now());
+      // Full batches go at once; a partial one waits for the timer.
+      if (this.queue.count > 0) this.pump(false);
     });
   }
 
