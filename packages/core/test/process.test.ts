@@ -1,0 +1,69 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startOtlpReceiver } from '@threadline/testing';
+import { describe, expect, it } from 'vitest';
+
+function run(fixture: string, endpoint: string, afterReadyMs: number) {
+  const child = fork(fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), {
+    env: { ...process.env, ENDPOINT: endpoint, OTEL_SERVICE_NAME: '' },
+    stdio: 'pipe',
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    sigtermAfterReady: async () => {
+      await ready;
+      await new Promise((r) => setTimeout(r, afterReadyMs));
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+describe('the process boundary', () => {
+  it('delivers every record written before SIGTERM, then ends by the signal as it would have (ESM)', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const p = run('sigterm-child.mjs', receiver.url, 300);
+      await p.sigtermAfterReady();
+      const { code, signal } = await p.exited;
+      expect(signal).toBe('SIGTERM');
+      expect(code).toBeNull();
+      const ticks = receiver.records.filter((r) => r.body === 'tick').map((r) => r.attributes.i as number);
+      expect(ticks.length).toBeGreaterThan(100);
+      // Nothing lost: every i from 0 to the last one written arrived.
+      const sorted = [...new Set(ticks)].sort((a, b) => a - b);
+      expect(sorted[0]).toBe(0);
+      expect(sorted.length).toBe((sorted.at(-1) as number) + 1);
+      expect(receiver.records.some((r) => r.body === 'service started' && r.resource['service.name'] === 'sigterm-child')).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('leaves the exit to an application that handles SIGTERM itself (CommonJS)', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const p = run('sigterm-app-handler.cjs', receiver.url, 100);
+      await p.sigtermAfterReady();
+      // The app's handler sets exitCode 7 but keeps an interval: it must NOT be killed by us.
+      const outcome = await Promise.race([
+        p.exited,
+        new Promise<'still running'>((r) => setTimeout(() => r('still running'), 1500)),
+      ]);
+      expect(outcome).toBe('still running');
+      expect(receiver.records.filter((r) => r.body === 'cjs record')).toHaveLength(500);
+      p.child.kill('SIGKILL');
+    } finally {
+      await receiver.close();
+    }
+  });
+});
