@@ -2,7 +2,31 @@
  * @threadline/core — trace ids, span ids, scope attributes and deploy metadata
  * on every log record, exported over OTLP.
  */
-export { startThreadline } from './start.js';
+
+export {
+  DEFAULT_ENDPOINT,
+  DEFAULT_MAX_QUEUE_BYTES,
+  DEFAULT_MAX_QUEUE_SIZE,
+  DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+} from './internal/config.js';
+export {
+  type DeploymentOptions,
+  type DetectedDeployment,
+  detectDeployment,
+  THREADLINE_OWNER,
+  THREADLINE_RUNBOOK_URL,
+} from './internal/deployment.js';
+export {
+  ATTR_LINK_SPAN_ID,
+  ATTR_LINK_TRACE_ID,
+  ATTR_PARENT_SPAN_ID,
+  extractTraceContext,
+  type HeaderCarrier,
+  injectTraceContext,
+  TRUST_POLICIES,
+  type TrustPolicy,
+} from './internal/propagation.js';
+export { DEFAULT_REDACT_KEYS, REDACTED } from './internal/redaction.js';
 export { getLogger, log } from './logger-api.js';
 export {
   addScopeAttributes,
@@ -12,30 +36,7 @@ export {
   withHopScope,
   withScope,
 } from './scope-api.js';
-export {
-  ATTR_LINK_SPAN_ID,
-  ATTR_LINK_TRACE_ID,
-  ATTR_PARENT_SPAN_ID,
-  extractTraceContext,
-  injectTraceContext,
-  TRUST_POLICIES,
-  type HeaderCarrier,
-  type TrustPolicy,
-} from './internal/propagation.js';
-export {
-  detectDeployment,
-  THREADLINE_OWNER,
-  THREADLINE_RUNBOOK_URL,
-  type DeploymentOptions,
-  type DetectedDeployment,
-} from './internal/deployment.js';
-export { DEFAULT_REDACT_KEYS, REDACTED } from './internal/redaction.js';
-export {
-  DEFAULT_ENDPOINT,
-  DEFAULT_MAX_QUEUE_BYTES,
-  DEFAULT_MAX_QUEUE_SIZE,
-  DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-} from './internal/config.js';
+export { startThreadline } from './start.js';
 export type {
   ExporterKind,
   ExportProtocol,

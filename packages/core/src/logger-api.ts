@@ -27,7 +27,9 @@ const loggers = new Map<string, Logger>();
  */
 export function getLogger(name: string, version?: string): Logger {
   if (typeof name !== 'string' || name === '') {
-    throw new TypeError(`Threadline: getLogger(name) needs a non-empty string; got ${JSON.stringify(name)}`);
+    throw new TypeError(
+      `Threadline: getLogger(name) needs a non-empty string; got ${JSON.stringify(name)}`,
+    );
   }
   const key = version === undefined ? name : `${name}@${version}`;
   let logger = loggers.get(key);

@@ -3,7 +3,7 @@
  */
 import { type Context, context, trace } from '@opentelemetry/api';
 import { defaultSerializer } from './internal/logger.js';
-import { type HopContext, createHopContext } from './internal/propagation.js';
+import { createHopContext, type HopContext } from './internal/propagation.js';
 import {
   createScope,
   ensureContextManager,

@@ -4,6 +4,7 @@
 import { logs, propagation } from '@opentelemetry/api';
 import {
   CompositePropagator,
+  ExportResultCode,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
@@ -12,19 +13,17 @@ import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-o
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   ConsoleLogRecordExporter,
-  type LogRecordExporter,
   LoggerProvider,
+  type LogRecordExporter,
   type ReadableLogRecord,
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
-import { ExportResultCode } from '@opentelemetry/core';
-import { type ResolvedConfig, displayEndpoint, resolveConfig } from './internal/config.js';
+import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
 import { detectDeployment } from './internal/deployment.js';
-import { ThreadlineLogger } from './internal/logger.js';
-import { RECORD_OVERHEAD_BYTES, Serializer } from './internal/serialize.js';
 import { ThreadlineExportProcessor } from './internal/processor.js';
 import { createRedaction } from './internal/redaction.js';
 import { ensureContextManager } from './internal/scope.js';
+import { RECORD_OVERHEAD_BYTES, Serializer } from './internal/serialize.js';
 import { installShutdownHooks } from './internal/shutdown.js';
 import { globalState } from './internal/state.js';
 import { log } from './logger-api.js';
@@ -40,7 +39,10 @@ const noneExporter: LogRecordExporter = {
   forceFlush: async () => {},
 };
 
-function createExporter(config: ResolvedConfig): { exporter: LogRecordExporter; destination: string } {
+function createExporter(config: ResolvedConfig): {
+  exporter: LogRecordExporter;
+  destination: string;
+} {
   const e = config.exporter;
   if (typeof e === 'object') return { exporter: e, destination: 'custom exporter' };
   if (e === 'none') return { exporter: noneExporter, destination: 'none' };
@@ -51,7 +53,8 @@ function createExporter(config: ResolvedConfig): { exporter: LogRecordExporter; 
     compression: config.compression as never,
   };
   if (config.headers) settings.headers = config.headers;
-  const exporter = config.protocol === 'http/json' ? new JsonExporter(settings) : new ProtoExporter(settings);
+  const exporter =
+    config.protocol === 'http/json' ? new JsonExporter(settings) : new ProtoExporter(settings);
   return { exporter, destination: `otlp ${config.protocol} ${displayEndpoint(config.endpoint)}` };
 }
 
@@ -134,13 +137,16 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     processor.enqueue(p.record, p.bytes);
   }
   s.pending = [];
-  for (const w of [...deployment.warnings, ...config.warnings]) config.diagnostic(`[threadline] ${w}`);
+  for (const w of [...deployment.warnings, ...config.warnings])
+    config.diagnostic(`[threadline] ${w}`);
 
   let shutdownPromise: Promise<void> | undefined;
   let removeHooks: () => void = () => {};
   const handle: ThreadlineHandle = {
     logger: log,
-    resourceAttributes: Object.freeze({ ...(resource.attributes as Record<string, string | number | boolean>) }),
+    resourceAttributes: Object.freeze({
+      ...(resource.attributes as Record<string, string | number | boolean>),
+    }),
     destination,
     stats(): ThreadlineStats {
       const c = processor.snapshot();

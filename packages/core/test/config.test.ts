@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../src/internal/config.js';
 import { injectTraceContext, startThreadline, withHopScope } from '../src/index.js';
+import { resolveConfig } from '../src/internal/config.js';
 
 describe('configuration', () => {
   it('reads the standard OTEL_* environment', () => {
@@ -38,14 +38,27 @@ describe('configuration', () => {
   });
 
   it('uses a per-signal endpoint as it is, and options over the environment', () => {
-    const env = { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://in.example.com/custom', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
+    const env = {
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://in.example.com/custom',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    };
     expect(resolveConfig({ env }).endpoint).toBe('https://in.example.com/custom');
     expect(resolveConfig({ env, protocol: 'http/protobuf' }).protocol).toBe('http/protobuf');
-    expect(resolveConfig({ env: {} })).toMatchObject({ endpoint: 'http://localhost:4318/v1/logs', protocol: 'http/protobuf', exporter: 'otlp' });
+    expect(resolveConfig({ env: {} })).toMatchObject({
+      endpoint: 'http://localhost:4318/v1/logs',
+      protocol: 'http/protobuf',
+      exporter: 'otlp',
+    });
   });
 
   it('ignores bad environment values with a warning', () => {
-    const c = resolveConfig({ env: { OTEL_BLRP_MAX_QUEUE_SIZE: 'lots', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', THREADLINE_LOG_LEVEL: 'loud' } });
+    const c = resolveConfig({
+      env: {
+        OTEL_BLRP_MAX_QUEUE_SIZE: 'lots',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        THREADLINE_LOG_LEVEL: 'loud',
+      },
+    });
     expect(c.maxQueueSize).toBe(262_144);
     expect(c.protocol).toBe('http/protobuf');
     expect(c.minSeverity).toBe(9);
@@ -59,10 +72,16 @@ describe('configuration', () => {
   });
 
   it.each([
-    [{ protocol: 'grpc' }, /option "protocol" must be one of "http\/protobuf", "http\/json"; got "grpc"/],
+    [
+      { protocol: 'grpc' },
+      /option "protocol" must be one of "http\/protobuf", "http\/json"; got "grpc"/,
+    ],
     [{ maxQueueBytes: -1 }, /option "maxQueueBytes" must be a whole number > 0; got -1/],
     [{ endpoint: 'localhost:4318' }, /option "endpoint" must be an http:\/\/ or https:\/\/ URL/],
-    [{ level: 'loud' }, /option "level" must be one of trace, debug, info, warn, error, fatal; got "loud"/],
+    [
+      { level: 'loud' },
+      /option "level" must be one of trace, debug, info, warn, error, fatal; got "loud"/,
+    ],
     [{ handleSignals: 'yes' }, /option "handleSignals" must be true or false/],
     [{ redactKeys: [''] }, /option "redactKeys" must be an array of non-empty strings/],
   ])('fails fast at start-up on a bad option: %o', (options, message) => {

@@ -1,3 +1,4 @@
+import { logs } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getLogger, log, withScope } from '../src/index.js';
 import { globalState } from '../src/internal/state.js';
@@ -92,7 +93,11 @@ describe('logger', () => {
         throw new Error('getter exploded');
       },
     };
-    const throwingJson = { toJSON: () => { throw new Error('toJSON exploded'); } };
+    const throwingJson = {
+      toJSON: () => {
+        throw new Error('toJSON exploded');
+      },
+    };
     const huge = 'x'.repeat(100_000);
     expect(() =>
       log.info('values', {
@@ -164,7 +169,16 @@ describe('logger', () => {
     });
     const [r] = await t.records();
     const dump = JSON.stringify([r?.body, r?.attributes]);
-    for (const secret of ['s3cr3t', 'k-123', 'hunter2', 'abc123', 'dbpass', '123-45-6789', '"pw"', '"abc"']) {
+    for (const secret of [
+      's3cr3t',
+      'k-123',
+      'hunter2',
+      'abc123',
+      'dbpass',
+      '123-45-6789',
+      '"pw"',
+      '"abc"',
+    ]) {
       expect(dump).not.toContain(secret);
     }
     expect(r?.body).toBe(
@@ -172,6 +186,21 @@ describe('logger', () => {
     );
     expect(dump).toContain('Ann');
     expect(dump).toContain('json');
+  });
+
+  it('redacts records that other code emits through the global LoggerProvider too', async () => {
+    const t = start();
+    logs.getLogger('legacy').emit({
+      severityNumber: 13,
+      body: 'GET https://u:hunter2@api.example.com/?sig=abc123',
+      attributes: { password: 'pw-1', nested: { apiKey: 'k-1' }, ok: 'visible' },
+    });
+    const recs = await t.records();
+    const r = recs.find((x) => x.instrumentationScope.name === 'legacy');
+    const dump = JSON.stringify([r?.body, r?.attributes]);
+    for (const secret of ['hunter2', 'abc123', 'pw-1', 'k-1']) expect(dump).not.toContain(secret);
+    expect(r?.attributes.ok).toBe('visible');
+    expect(r?.body).toBe('GET https://REDACTED:REDACTED@api.example.com/?sig=REDACTED');
   });
 
   it('keeps records written before start (up to the limit) and sends them at start', async () => {

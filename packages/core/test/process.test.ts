@@ -37,13 +37,19 @@ describe('the process boundary', () => {
       const { code, signal } = await p.exited;
       expect(signal).toBe('SIGTERM');
       expect(code).toBeNull();
-      const ticks = receiver.records.filter((r) => r.body === 'tick').map((r) => r.attributes.i as number);
+      const ticks = receiver.records
+        .filter((r) => r.body === 'tick')
+        .map((r) => r.attributes.i as number);
       expect(ticks.length).toBeGreaterThan(100);
       // Nothing lost: every i from 0 to the last one written arrived.
       const sorted = [...new Set(ticks)].sort((a, b) => a - b);
       expect(sorted[0]).toBe(0);
       expect(sorted.length).toBe((sorted.at(-1) as number) + 1);
-      expect(receiver.records.some((r) => r.body === 'service started' && r.resource['service.name'] === 'sigterm-child')).toBe(true);
+      expect(
+        receiver.records.some(
+          (r) => r.body === 'service started' && r.resource['service.name'] === 'sigterm-child',
+        ),
+      ).toBe(true);
     } finally {
       await receiver.close();
     }

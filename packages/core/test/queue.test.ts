@@ -1,5 +1,5 @@
-import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { ExportResultCode } from '@opentelemetry/core';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { log, startThreadline, type ThreadlineHandle } from '../src/index.js';
 
@@ -15,7 +15,9 @@ function downExporter(): LogRecordExporter & { calls: number } {
     calls: 0,
     export(_records: unknown, done: (r: { code: number; error?: Error }) => void) {
       e.calls++;
-      const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4318'), { code: 'ECONNREFUSED' });
+      const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4318'), {
+        code: 'ECONNREFUSED',
+      });
       setTimeout(() => done({ code: ExportResultCode.FAILED, error: err }), 1);
     },
     shutdown: async () => {},
@@ -27,7 +29,14 @@ function downExporter(): LogRecordExporter & { calls: number } {
 describe('export queue', () => {
   it('keeps memory bounded and counts drops while 100k records are logged with the collector down', async () => {
     const budget = 4 * 1024 * 1024;
-    handle = startThreadline({ exporter: downExporter(), maxQueueBytes: budget, handleSignals: false, logStartup: false, diagnostics: 'silent', env: {} });
+    handle = startThreadline({
+      exporter: downExporter(),
+      maxQueueBytes: budget,
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: 'silent',
+      env: {},
+    });
     global.gc?.();
     const before = process.memoryUsage().heapUsed;
     const t0 = performance.now();
@@ -50,7 +59,15 @@ describe('export queue', () => {
   });
 
   it('drops DEBUG and INFO first so that WARN and above survive a flood', async () => {
-    handle = startThreadline({ exporter: downExporter(), maxQueueSize: 1000, level: 'debug', handleSignals: false, logStartup: false, diagnostics: 'silent', env: {} });
+    handle = startThreadline({
+      exporter: downExporter(),
+      maxQueueSize: 1000,
+      level: 'debug',
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: 'silent',
+      env: {},
+    });
     for (let i = 0; i < 50; i++) log.error(`error${i}`);
     for (let i = 0; i < 50; i++) log.warn(`warn${i}`);
     for (let i = 0; i < 5000; i++) log.debug('noise');

@@ -51,24 +51,36 @@ describe('scopes', () => {
   });
 
   it('gives each hop its own span id and continues the incoming trace', () => {
-    const ctx = extractTraceContext({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
-    withHopScope({}, () => {
-      const ids = getTraceIds();
-      expect(ids.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
-      expect(ids.spanId).not.toBe('b7ad6b7169203331');
-      expect(ids.traceFlags).toBe(1);
-    }, { context: ctx });
+    const ctx = extractTraceContext({
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    });
+    withHopScope(
+      {},
+      () => {
+        const ids = getTraceIds();
+        expect(ids.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+        expect(ids.spanId).not.toBe('b7ad6b7169203331');
+        expect(ids.traceFlags).toBe(1);
+      },
+      { context: ctx },
+    );
   });
 
   it('restart starts a new trace and keeps the incoming one as a link attribute; ignore drops it', async () => {
     const t = startInMemory();
     stop = () => t.handle.shutdown();
     const headers = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
-    withHopScope({}, () => log.info('restarted'), { context: extractTraceContext(headers, { trust: 'restart' }) });
-    withHopScope({}, () => log.info('ignored'), { context: extractTraceContext(headers, { trust: 'ignore' }) });
+    withHopScope({}, () => log.info('restarted'), {
+      context: extractTraceContext(headers, { trust: 'restart' }),
+    });
+    withHopScope({}, () => log.info('ignored'), {
+      context: extractTraceContext(headers, { trust: 'ignore' }),
+    });
     const [restarted, ignored] = await t.records();
     expect(restarted?.spanContext?.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
-    expect(restarted?.attributes['threadline.link.trace_id']).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(restarted?.attributes['threadline.link.trace_id']).toBe(
+      '0af7651916cd43dd8448eb211c80319c',
+    );
     expect(restarted?.attributes['threadline.link.span_id']).toBe('b7ad6b7169203331');
     expect(ignored?.spanContext?.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
     expect(ignored?.attributes['threadline.link.trace_id']).toBeUndefined();
@@ -83,11 +95,15 @@ describe('scopes', () => {
     ['8 KB', `00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01${'-a'.repeat(4096)}`],
   ])('ignores a malformed traceparent (%s) and starts a fresh trace', (_name, value) => {
     const ctx = extractTraceContext({ traceparent: value });
-    withHopScope({}, () => {
-      const ids = getTraceIds();
-      expect(ids.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
-      expect(ids.traceId).toMatch(/^[0-9a-f]{32}$/);
-    }, { context: ctx });
+    withHopScope(
+      {},
+      () => {
+        const ids = getTraceIds();
+        expect(ids.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
+        expect(ids.traceId).toMatch(/^[0-9a-f]{32}$/);
+      },
+      { context: ctx },
+    );
   });
 
   it('getTraceIds throws a clear error outside a scope; tryGetTraceIds returns undefined', () => {

@@ -1,4 +1,4 @@
-import { startOtlpReceiver, type OtlpReceiver } from '@threadline/testing';
+import { type OtlpReceiver, startOtlpReceiver } from '@threadline/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   extractTraceContext,
@@ -44,11 +44,15 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         env: {},
       });
       const ctx = extractTraceContext({ traceparent: incoming });
-      withHopScope({ 'http.route': '/orders/:id' }, () => {
-        withScope({ 'tenant.id': 't-9' }, () => {
-          log.warn('slow payment', { 'payment.ms': 812, password: 'hunter2' });
-        });
-      }, { context: ctx });
+      withHopScope(
+        { 'http.route': '/orders/:id' },
+        () => {
+          withScope({ 'tenant.id': 't-9' }, () => {
+            log.warn('slow payment', { 'payment.ms': 812, password: 'hunter2' });
+          });
+        },
+        { context: ctx },
+      );
       await handle.forceFlush(5000);
       const records = await receiver.waitForRecords(2);
       expect(receiver.requests[0]?.encoding).toBe(protocol === 'http/json' ? 'json' : 'protobuf');
@@ -59,7 +63,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       expect(rec?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
       expect(rec?.spanId).toMatch(/^[0-9a-f]{16}$/);
       expect(rec?.spanId).not.toBe('00f067aa0ba902b7');
-      expect(rec?.flags & 0xff).toBe(1);
+      expect((rec?.flags ?? 0) & 0xff).toBe(1);
       expect(rec?.severityNumber).toBe(13);
       expect(rec?.severityText).toBe('WARN');
       expect(rec?.attributes).toMatchObject({
@@ -70,7 +74,11 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         'threadline.parent_span_id': '00f067aa0ba902b7',
       });
       // Trace ids live on the record's own fields, not duplicated as attributes.
-      expect(Object.keys(rec?.attributes ?? {}).some((k) => /trace_?id|span_?id$/i.test(k) && !k.includes('parent'))).toBe(false);
+      expect(
+        Object.keys(rec?.attributes ?? {}).some(
+          (k) => /trace_?id|span_?id$/i.test(k) && !k.includes('parent'),
+        ),
+      ).toBe(false);
       expect(rec?.resource).toMatchObject({
         'service.name': 'orders',
         'service.version': '1.4.2',
@@ -79,7 +87,8 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         'threadline.owner': 'team-payments',
         'threadline.runbook.url': 'https://runbooks.example.com/orders',
       });
-      for (const req of receiver.requests) expect(req.body.includes(Buffer.from('hunter2'))).toBe(false);
+      for (const req of receiver.requests)
+        expect(req.body.includes(Buffer.from('hunter2'))).toBe(false);
     });
   });
 }
@@ -89,18 +98,32 @@ describe('export failures', () => {
     receiver.respondWith((_req, attempt) =>
       attempt === 1 ? { status: 503, headers: { 'retry-after': '1' } } : undefined,
     );
-    handle = startThreadline({ endpoint: receiver.url, handleSignals: false, logStartup: false, diagnostics: 'silent', env: {} });
+    handle = startThreadline({
+      endpoint: receiver.url,
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: 'silent',
+      env: {},
+    });
     for (let i = 0; i < 10; i++) log.info(`r${i}`);
     await handle.forceFlush(8000);
     expect(receiver.attempts).toBeGreaterThanOrEqual(2);
-    expect(receiver.records.map((r) => r.body)).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect(receiver.records.map((r) => r.body)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `r${i}`),
+    );
     expect(handle.stats().exported).toBe(10);
   });
 
   it('does not retry a 400 and counts the records as rejected', async () => {
     receiver.respondWith(() => ({ status: 400 }));
     const lines: string[] = [];
-    handle = startThreadline({ endpoint: receiver.url, handleSignals: false, logStartup: false, diagnostics: (l) => lines.push(l), env: {} });
+    handle = startThreadline({
+      endpoint: receiver.url,
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: (l) => lines.push(l),
+      env: {},
+    });
     for (let i = 0; i < 5; i++) log.info(`bad${i}`);
     await handle.forceFlush(5000);
     expect(receiver.attempts).toBe(1);
@@ -144,7 +167,13 @@ describe('export failures', () => {
 
   it('shuts down within its deadline when the collector never answers', async () => {
     receiver.respondWith(() => ({ status: 200, hang: true }));
-    handle = startThreadline({ endpoint: receiver.url, handleSignals: false, logStartup: false, diagnostics: 'silent', env: {} });
+    handle = startThreadline({
+      endpoint: receiver.url,
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: 'silent',
+      env: {},
+    });
     for (let i = 0; i < 100; i++) log.info(`x${i}`);
     const t0 = Date.now();
     await handle.shutdown(1000);

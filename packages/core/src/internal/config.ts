@@ -85,7 +85,9 @@ function positiveInt(
     if (raw === undefined) continue;
     const n = Number(raw);
     if (Number.isInteger(n) && n >= (allowZero ? 0 : 1)) return n;
-    warnings.push(`${name}=${JSON.stringify(raw.slice(0, 64))} is not a valid number; using ${fallback}`);
+    warnings.push(
+      `${name}=${JSON.stringify(raw.slice(0, 64))} is not a valid number; using ${fallback}`,
+    );
     return fallback;
   }
   return fallback;
@@ -123,7 +125,11 @@ function oneOf<T extends string>(
   return fallback;
 }
 
-function bool(options: ThreadlineOptions, key: keyof ThreadlineOptions, fallback: boolean): boolean {
+function bool(
+  options: ThreadlineOptions,
+  key: keyof ThreadlineOptions,
+  fallback: boolean,
+): boolean {
   const v = options[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') throw bad(key, v, 'true or false');
@@ -230,7 +236,11 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
 
   if (options.headers !== undefined) {
     const h = options.headers;
-    if (h === null || typeof h !== 'object' || Object.values(h).some((v) => typeof v !== 'string')) {
+    if (
+      h === null ||
+      typeof h !== 'object' ||
+      Object.values(h).some((v) => typeof v !== 'string')
+    ) {
       throw bad('headers', '[value not shown]', 'an object of string values');
     }
   }
@@ -258,11 +268,27 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     throw bad('redactPatterns', redactPatterns, 'an array of RegExp');
   }
 
-  const maxQueueSize = positiveInt(options, 'maxQueueSize', env, ['OTEL_BLRP_MAX_QUEUE_SIZE'], DEFAULT_MAX_QUEUE_SIZE, warnings);
-  let maxExportBatchSize = positiveInt(options, 'maxExportBatchSize', env, ['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'], DEFAULT_MAX_EXPORT_BATCH_SIZE, warnings);
+  const maxQueueSize = positiveInt(
+    options,
+    'maxQueueSize',
+    env,
+    ['OTEL_BLRP_MAX_QUEUE_SIZE'],
+    DEFAULT_MAX_QUEUE_SIZE,
+    warnings,
+  );
+  let maxExportBatchSize = positiveInt(
+    options,
+    'maxExportBatchSize',
+    env,
+    ['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'],
+    DEFAULT_MAX_EXPORT_BATCH_SIZE,
+    warnings,
+  );
   if (maxExportBatchSize > maxQueueSize) {
     // Spec: the batch size must not exceed the queue size.
-    warnings.push(`maxExportBatchSize ${maxExportBatchSize} > maxQueueSize ${maxQueueSize}; using ${maxQueueSize}`);
+    warnings.push(
+      `maxExportBatchSize ${maxExportBatchSize} > maxQueueSize ${maxQueueSize}; using ${maxQueueSize}`,
+    );
     maxExportBatchSize = maxQueueSize;
   }
 
@@ -274,23 +300,87 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     endpoint: resolveEndpoint(options, env, warnings),
     headers: options.headers,
     compression,
-    exportTimeoutMillis: positiveInt(options, 'exportTimeoutMillis', env, ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'], DEFAULT_EXPORT_TIMEOUT_MILLIS, warnings),
-    batchTimeoutMillis: positiveInt({}, 'exportTimeoutMillis', env, ['OTEL_BLRP_EXPORT_TIMEOUT'], DEFAULT_BATCH_TIMEOUT_MILLIS, warnings),
-    maxQueueBytes: positiveInt(options, 'maxQueueBytes', env, [], DEFAULT_MAX_QUEUE_BYTES, warnings),
+    exportTimeoutMillis: positiveInt(
+      options,
+      'exportTimeoutMillis',
+      env,
+      ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
+      DEFAULT_EXPORT_TIMEOUT_MILLIS,
+      warnings,
+    ),
+    batchTimeoutMillis: positiveInt(
+      {},
+      'exportTimeoutMillis',
+      env,
+      ['OTEL_BLRP_EXPORT_TIMEOUT'],
+      DEFAULT_BATCH_TIMEOUT_MILLIS,
+      warnings,
+    ),
+    maxQueueBytes: positiveInt(
+      options,
+      'maxQueueBytes',
+      env,
+      [],
+      DEFAULT_MAX_QUEUE_BYTES,
+      warnings,
+    ),
     maxQueueSize,
     maxExportBatchSize,
-    scheduledDelayMillis: positiveInt(options, 'scheduledDelayMillis', env, ['OTEL_BLRP_SCHEDULE_DELAY'], DEFAULT_SCHEDULED_DELAY_MILLIS, warnings, true),
-    maxConcurrentExports: positiveInt(options, 'maxConcurrentExports', env, [], DEFAULT_MAX_CONCURRENT_EXPORTS, warnings),
-    attributeCountLimit: positiveInt(options, 'attributeCountLimit', env, ['OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'], DEFAULT_LIMITS.attributeCountLimit, warnings),
-    attributeValueLengthLimit: positiveInt(options, 'attributeValueLengthLimit', env, ['OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'], DEFAULT_LIMITS.attributeValueLengthLimit, warnings),
+    scheduledDelayMillis: positiveInt(
+      options,
+      'scheduledDelayMillis',
+      env,
+      ['OTEL_BLRP_SCHEDULE_DELAY'],
+      DEFAULT_SCHEDULED_DELAY_MILLIS,
+      warnings,
+      true,
+    ),
+    maxConcurrentExports: positiveInt(
+      options,
+      'maxConcurrentExports',
+      env,
+      [],
+      DEFAULT_MAX_CONCURRENT_EXPORTS,
+      warnings,
+    ),
+    attributeCountLimit: positiveInt(
+      options,
+      'attributeCountLimit',
+      env,
+      ['OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'],
+      DEFAULT_LIMITS.attributeCountLimit,
+      warnings,
+    ),
+    attributeValueLengthLimit: positiveInt(
+      options,
+      'attributeValueLengthLimit',
+      env,
+      ['OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'],
+      DEFAULT_LIMITS.attributeValueLengthLimit,
+      warnings,
+    ),
     redactKeys,
     redactPatterns,
     handleSignals: bool(options, 'handleSignals', true),
-    shutdownTimeoutMillis: positiveInt(options, 'shutdownTimeoutMillis', env, [], DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, warnings),
+    shutdownTimeoutMillis: positiveInt(
+      options,
+      'shutdownTimeoutMillis',
+      env,
+      [],
+      DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+      warnings,
+    ),
     logStartup: bool(options, 'logStartup', true),
     registerGlobals: bool(options, 'registerGlobals', true),
     diagnostic,
-    diagnosticIntervalMillis: positiveInt(options, 'diagnosticIntervalMillis', env, [], DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS, warnings),
+    diagnosticIntervalMillis: positiveInt(
+      options,
+      'diagnosticIntervalMillis',
+      env,
+      [],
+      DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS,
+      warnings,
+    ),
     warnings,
   };
 }

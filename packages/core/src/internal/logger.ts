@@ -5,10 +5,10 @@
  */
 import {
   type AnyValue,
-  type HrTime,
-  type SpanContext,
   context,
+  type HrTime,
   isSpanContextValid,
+  type SpanContext,
   trace,
 } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -153,9 +153,7 @@ export class ThreadlineLogger implements Logger {
   child(attributes: LogAttributes): Logger {
     const serializer = globalState().pipeline?.serializer ?? defaultSerializer();
     const n = serializer.attributes(attributes);
-    const merged = this.bindings
-      ? { ...this.bindings.attributes, ...n.attributes }
-      : n.attributes;
+    const merged = this.bindings ? { ...this.bindings.attributes, ...n.attributes } : n.attributes;
     return new ThreadlineLogger(
       this.name,
       { attributes: merged, bytes: (this.bindings?.bytes ?? 0) + n.bytes },
@@ -163,7 +161,11 @@ export class ThreadlineLogger implements Logger {
     );
   }
 
-  private write(level: LogLevel, message: unknown, attributes: LogAttributes | Error | undefined): void {
+  private write(
+    level: LogLevel,
+    message: unknown,
+    attributes: LogAttributes | Error | undefined,
+  ): void {
     const s = globalState();
     if (s.stopped) return;
     try {
@@ -210,7 +212,10 @@ export class ThreadlineLogger implements Logger {
       else if (s.pending.length < MAX_PENDING_RECORDS) s.pending.push({ record, bytes });
       else s.droppedBeforeStart++;
     } catch (error) {
-      warnOnce('write-failed', `a log record could not be written and was dropped: ${String(error)}`);
+      warnOnce(
+        'write-failed',
+        `a log record could not be written and was dropped: ${String(error)}`,
+      );
     }
   }
 }

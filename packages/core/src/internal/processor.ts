@@ -169,7 +169,8 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
 
   private countDrop(cls: number, n: number): void {
     this.counters.droppedQueueFull += n;
-    this.counters.droppedBySeverity[SEVERITY_CLASSES[cls] as (typeof SEVERITY_CLASSES)[number]] += n;
+    this.counters.droppedBySeverity[SEVERITY_CLASSES[cls] as (typeof SEVERITY_CLASSES)[number]] +=
+      n;
     this.droppedSinceReport += n;
     this.maybeReport();
   }

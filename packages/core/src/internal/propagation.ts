@@ -9,8 +9,8 @@ import {
   createContextKey,
   propagation,
   type SpanContext,
-  trace,
   TraceFlags,
+  trace,
 } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import {
@@ -101,7 +101,10 @@ export function extractTraceContext(
  * into outgoing headers: a plain object (fetch, undici, `http.request`) or a
  * `Headers` instance. Returns the carrier.
  */
-export function injectTraceContext<C extends object>(carrier: C, ctx: Context = context.active()): C {
+export function injectTraceContext<C extends object>(
+  carrier: C,
+  ctx: Context = context.active(),
+): C {
   const set = (key: string, value: string): void => {
     if (typeof (carrier as { set?: unknown }).set === 'function') {
       (carrier as unknown as { set(k: string, v: string): void }).set(key, value);
@@ -156,7 +159,8 @@ export function createHopContext(ctx: Context = context.active()): HopContext {
     attributes[ATTR_LINK_TRACE_ID] = link.traceId;
     attributes[ATTR_LINK_SPAN_ID] = link.spanId;
   }
-  const valid = current !== undefined && current.traceId.length === 32 && current.traceId !== '0'.repeat(32);
+  const valid =
+    current !== undefined && current.traceId.length === 32 && current.traceId !== '0'.repeat(32);
   if (valid && current) attributes[ATTR_PARENT_SPAN_ID] = current.spanId;
   const hop: SpanContext = {
     traceId: valid && current ? current.traceId : randomTraceId(),

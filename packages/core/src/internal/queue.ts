@@ -55,7 +55,8 @@ class Deque {
   shift(out?: Batch, cls?: number): number {
     const i = this.head;
     const size = this.sizes[i] as number;
-    if (out) out.add(this.records[i] as ReadableLogRecord, size, this.seqs[i] as number, cls as number);
+    if (out)
+      out.add(this.records[i] as ReadableLogRecord, size, this.seqs[i] as number, cls as number);
     // Release the reference now: a dropped or exported record must be collectable.
     (this.records as unknown[])[i] = undefined;
     this.head++;
@@ -119,7 +120,8 @@ export class SeverityQueue {
       const d = this.classes[lower] as Deque;
       while (
         d.length > 0 &&
-        (this.bytes + reservedBytes + needBytes > maxBytes || this.count + reservedCount + 1 > maxCount)
+        (this.bytes + reservedBytes + needBytes > maxBytes ||
+          this.count + reservedCount + 1 > maxCount)
       ) {
         this.bytes -= d.shift();
         this.count--;
@@ -127,7 +129,8 @@ export class SeverityQueue {
       }
     }
     return (
-      this.bytes + reservedBytes + needBytes <= maxBytes && this.count + reservedCount + 1 <= maxCount
+      this.bytes + reservedBytes + needBytes <= maxBytes &&
+      this.count + reservedCount + 1 <= maxCount
     );
   }
 

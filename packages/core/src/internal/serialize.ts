@@ -7,6 +7,7 @@
 import type { AnyValue } from '@opentelemetry/api';
 
 type AnyValueMap = Record<string, AnyValue>;
+
 import { REDACTED, type RedactionConfig } from './redaction.js';
 
 export interface SerializeLimits {
@@ -264,7 +265,7 @@ export function describeError(error: Error): { type: string; message: string; st
 
 function safeString(value: unknown): string {
   try {
-    return typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value);
+    return typeof value === 'object' ? (JSON.stringify(value) ?? String(value)) : String(value);
   } catch {
     return '[Unserializable]';
   }

@@ -1,0 +1,74 @@
+import { logs, propagation, trace } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { startOtlpReceiver } from '@threadline/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  extractTraceContext,
+  injectTraceContext,
+  log,
+  startThreadline,
+  withHopScope,
+} from '../src/index.js';
+
+describe('with @opentelemetry/sdk-node running', () => {
+  it("uses the SDK's active span (no duplicate hop span), keeps its globals and still exports its own records", async () => {
+    const spans = new InMemorySpanExporter();
+    const sdkLogs = new InMemoryLogRecordExporter();
+    const sdk = new NodeSDK({
+      serviceName: 'with-sdk',
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+      logRecordProcessors: [new BatchLogRecordProcessor({ exporter: sdkLogs })],
+      instrumentations: [],
+    });
+    sdk.start();
+    const sdkProvider = logs.getLoggerProvider();
+    const sdkFields = propagation.fields();
+    const receiver = await startOtlpReceiver();
+    const handle = startThreadline({
+      endpoint: receiver.url,
+      serviceName: 'with-sdk',
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: 'silent',
+      env: {},
+    });
+    try {
+      // Threadline registered nothing over the SDK's globals.
+      expect(logs.getLoggerProvider()).toBe(sdkProvider);
+      expect(propagation.fields()).toEqual(sdkFields);
+
+      const tracer = trace.getTracer('test');
+      const incoming = extractTraceContext({
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      });
+      let serverSpanId = '';
+      let outbound: Record<string, string> = {};
+      tracer.startActiveSpan('GET /orders', {}, incoming, (span) => {
+        serverSpanId = span.spanContext().spanId;
+        withHopScope({ 'http.route': '/orders' }, () => {
+          log.info('inside the SDK span');
+          outbound = injectTraceContext({});
+        });
+        span.end();
+      });
+      await handle.forceFlush(5000);
+      const [rec] = await receiver.waitForRecords(1);
+      expect(rec?.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(rec?.spanId).toBe(serverSpanId);
+      expect(rec?.attributes['threadline.parent_span_id']).toBeUndefined();
+      expect(outbound.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${serverSpanId}-01`);
+      expect(serverSpanId).toMatch(/^[0-9a-f]{16}$/);
+
+      // Records emitted through the SDK's own global provider are not sent twice by Threadline.
+      logs.getLogger('other').emit({ body: 'via the SDK provider' });
+      await handle.forceFlush(2000);
+      expect(receiver.records.map((r) => r.body)).toEqual(['inside the SDK span']);
+    } finally {
+      await handle.shutdown();
+      await sdk.shutdown();
+      await receiver.close();
+    }
+  });
+});
