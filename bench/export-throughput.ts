@@ -30,9 +30,9 @@ function once<T>(child: ChildProcess, type: string): Promise<T> {
 const receiver = fork(here('./receiver-process.ts'), [], { execArgv: tsx });
 const { url } = await once<{ url: string }>(receiver, 'ready');
 const count = async () => {
-  const p = once<{ count: number }>(receiver, 'count');
+  const p = once<{ count: number; bytes: number }>(receiver, 'count');
   receiver.send({ type: 'count' });
-  return (await p).count;
+  return p;
 };
 
 interface Result {
@@ -41,6 +41,7 @@ interface Result {
   perSecond: number;
   lost: number;
   writeMs: number;
+  bytesPerRecord: number;
 }
 
 async function run(kind: string, mode: 'burst' | 'paced', extra: object = {}): Promise<Result> {
@@ -56,6 +57,7 @@ async function run(kind: string, mode: 'burst' | 'paced', extra: object = {}): P
   const done = once(child, 'done');
   const t0 = (await started).t;
   let last = 0;
+  let bytes = 0;
   let lastChange = performance.timeOrigin + performance.now();
   let finished = false;
   void done.then(() => {
@@ -64,7 +66,9 @@ async function run(kind: string, mode: 'burst' | 'paced', extra: object = {}): P
   // Poll until everything arrived, or nothing more arrives for 3 s after the writer is done.
   for (;;) {
     await new Promise((r) => setTimeout(r, 20));
-    const c = await count();
+    const got = await count();
+    const c = got.count;
+    bytes = got.bytes;
     const now = performance.timeOrigin + performance.now();
     if (c !== last) {
       last = c;
@@ -76,7 +80,14 @@ async function run(kind: string, mode: 'burst' | 'paced', extra: object = {}): P
   const writeMs = (await written).t - t0;
   const seconds = (lastChange - t0) / 1000;
   child.kill();
-  return { delivered: last, seconds, perSecond: last / seconds, lost: N - last, writeMs };
+  return {
+    delivered: last,
+    seconds,
+    perSecond: last / seconds,
+    lost: N - last,
+    writeMs,
+    bytesPerRecord: last ? bytes / last : 0,
+  };
 }
 
 const scenarios: Array<{ name: string; kind: string; extra?: object }> = [
@@ -84,11 +95,6 @@ const scenarios: Array<{ name: string; kind: string; extra?: object }> = [
   { name: 'threadline http/json (defaults)', kind: 'threadline-json' },
   { name: 'sdk http/protobuf (defaults)', kind: 'sdk' },
   { name: 'sdk http/json (defaults)', kind: 'sdk-json' },
-  {
-    name: 'sdk http/protobuf (queue 262144, batch 512)',
-    kind: 'sdk',
-    extra: { maxQueueSize: 262_144, maxExportBatchSize: 512 },
-  },
   {
     name: 'sdk http/protobuf (queue 262144, batch 2048)',
     kind: 'sdk',

@@ -40,11 +40,13 @@ function countJson(body: Buffer): number {
 }
 
 let count = 0;
+let bytes = 0;
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     let body = Buffer.concat(chunks);
+    bytes += body.length;
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
     const json = String(req.headers['content-type']).includes('json');
     try {
@@ -63,9 +65,10 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', url: `http://127.0.0.1:${port}/v1/logs` });
 });
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'count') process.send?.({ type: 'count', count });
+  if (m.type === 'count') process.send?.({ type: 'count', count, bytes });
   if (m.type === 'reset') {
     count = 0;
+    bytes = 0;
     process.send?.({ type: 'reset' });
   }
   if (m.type === 'close') server.close(() => process.exit(0));
