@@ -158,9 +158,9 @@ for (const mode of modes) {
     `## ${mode === 'burst' ? `burst: ${N} records in one synchronous loop` : `paced: chunks of 1000 records every 5 ms`}\n`,
   );
   console.log(
-    '| pipeline | delivered records/s | lost | ratio to best bare SDK | writer busy (ms) |',
+    '| pipeline | delivered records/s | lost | ratio to best bare SDK | writer busy (ms) | bytes/record sent |',
   );
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|');
   const rows = Object.entries(table[mode] ?? {}).map(([name, rs]) => {
     const rates = rs.map((r) => r.perSecond);
     return {
@@ -170,6 +170,7 @@ for (const mode of modes) {
       max: Math.max(...rates),
       lost: median(rs.map((r) => r.lost)),
       writeMs: median(rs.map((r) => r.writeMs)),
+      bytesPerRecord: median(rs.map((r) => r.bytesPerRecord)),
     };
   });
   const bestSdk = Math.max(
@@ -179,7 +180,7 @@ for (const mode of modes) {
   for (const r of rows) {
     const lostPct = ((r.lost / N) * 100).toFixed(1);
     console.log(
-      `| ${r.name} | ${Math.round(r.rate).toLocaleString('en')} (${Math.round(r.min).toLocaleString('en')}–${Math.round(r.max).toLocaleString('en')}) | ${r.lost} (${lostPct}%) | ${(r.rate / bestSdk).toFixed(2)}× | ${Math.round(r.writeMs)} |`,
+      `| ${r.name} | ${Math.round(r.rate).toLocaleString('en')} (${Math.round(r.min).toLocaleString('en')}–${Math.round(r.max).toLocaleString('en')}) | ${r.lost} (${lostPct}%) | ${(r.rate / bestSdk).toFixed(2)}× | ${Math.round(r.writeMs)} | ${Math.round(r.bytesPerRecord)} |`,
     );
   }
   console.log('');

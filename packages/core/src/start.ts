@@ -30,7 +30,6 @@ import { log } from './logger-api.js';
 import type { ThreadlineHandle, ThreadlineOptions, ThreadlineStats } from './types.js';
 
 const PACKAGE_VERSION = '0.1.0';
-let active: ThreadlineHandle | undefined;
 
 /** An exporter that accepts everything and sends nothing (`OTEL_LOGS_EXPORTER=none`). */
 const noneExporter: LogRecordExporter = {
@@ -73,11 +72,13 @@ function createExporter(config: ResolvedConfig): {
  * process.on('SIGTERM', async () => { await threadline.shutdown(); server.close(); });
  */
 export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHandle {
-  if (active) return active;
+  const running = globalState().active as ThreadlineHandle | undefined;
+  if (running) return running;
   const config = resolveConfig(options);
   const deployment = detectDeployment(options, options.env ?? process.env);
   const s = globalState();
   s.stopped = false;
+  s.diagnostic = config.diagnostic;
   s.minSeverity = config.disabled ? Number.POSITIVE_INFINITY : config.minSeverity;
 
   const resource = resourceFromAttributes({
@@ -179,7 +180,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
         void provider.shutdown().catch(() => undefined);
         if (registeredProvider) logs.disable();
         if (s.pipeline?.processor === processor) s.pipeline = undefined;
-        if (active === handle) active = undefined;
+        if (s.active === handle) s.active = undefined;
       })();
       return shutdownPromise;
     },
@@ -189,7 +190,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     timeoutMillis: config.shutdownTimeoutMillis,
     hasQueued: () => processor.snapshot().queued > 0,
   });
-  active = handle;
+  s.active = handle;
 
   if (config.logStartup) {
     log.info('service started', {

@@ -6,6 +6,7 @@
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { ExporterKind, ExportProtocol, ThreadlineOptions } from '../types.js';
 import { DEFAULT_LIMITS, parseLogLevel } from './logger.js';
+import { writeStderr } from './state.js';
 
 export const DEFAULT_ENDPOINT = 'http://localhost:4318/v1/logs';
 export const DEFAULT_PROTOCOL: ExportProtocol = 'http/protobuf';
@@ -249,15 +250,8 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
   const d = options.diagnostics ?? 'stderr';
   if (typeof d === 'function') diagnostic = d;
   else if (d === 'silent') diagnostic = () => {};
-  else if (d === 'stderr') {
-    diagnostic = (line) => {
-      try {
-        process.stderr.write(`${line}\n`);
-      } catch {
-        // stderr is gone; nothing to do.
-      }
-    };
-  } else throw bad('diagnostics', d, '"stderr", "silent" or a function');
+  else if (d === 'stderr') diagnostic = writeStderr;
+  else throw bad('diagnostics', d, '"stderr", "silent" or a function');
 
   const redactKeys = options.redactKeys ?? [];
   if (!Array.isArray(redactKeys) || redactKeys.some((k) => typeof k !== 'string' || k === '')) {

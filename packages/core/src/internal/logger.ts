@@ -37,6 +37,9 @@ const SEVERITY_TEXT: Record<LogLevel, string> = {
   fatal: 'FATAL',
 };
 
+// Resolved once: the state object lives as long as the process.
+const state = globalState();
+
 export const DEFAULT_LIMITS = {
   attributeCountLimit: 128,
   attributeValueLengthLimit: 16384,
@@ -128,26 +131,26 @@ export class ThreadlineLogger implements Logger {
   }
 
   trace(message: string, attributes?: LogAttributes | Error): void {
-    if (1 >= globalState().minSeverity) this.write('trace', message, attributes);
+    if (1 >= state.minSeverity) this.write('trace', message, attributes);
   }
   debug(message: string, attributes?: LogAttributes | Error): void {
-    if (5 >= globalState().minSeverity) this.write('debug', message, attributes);
+    if (5 >= state.minSeverity) this.write('debug', message, attributes);
   }
   info(message: string, attributes?: LogAttributes | Error): void {
-    if (9 >= globalState().minSeverity) this.write('info', message, attributes);
+    if (9 >= state.minSeverity) this.write('info', message, attributes);
   }
   warn(message: string, attributes?: LogAttributes | Error): void {
-    if (13 >= globalState().minSeverity) this.write('warn', message, attributes);
+    if (13 >= state.minSeverity) this.write('warn', message, attributes);
   }
   error(message: string, attributes?: LogAttributes | Error): void {
-    if (17 >= globalState().minSeverity) this.write('error', message, attributes);
+    if (17 >= state.minSeverity) this.write('error', message, attributes);
   }
   fatal(message: string, attributes?: LogAttributes | Error): void {
-    if (21 >= globalState().minSeverity) this.write('fatal', message, attributes);
+    if (21 >= state.minSeverity) this.write('fatal', message, attributes);
   }
 
   isLevelEnabled(level: LogLevel): boolean {
-    return SEVERITY[level] >= globalState().minSeverity;
+    return SEVERITY[level] >= state.minSeverity;
   }
 
   child(attributes: LogAttributes): Logger {
@@ -166,7 +169,7 @@ export class ThreadlineLogger implements Logger {
     message: unknown,
     attributes: LogAttributes | Error | undefined,
   ): void {
-    const s = globalState();
+    const s = state;
     if (s.stopped) return;
     try {
       const pipeline = s.pipeline;

@@ -256,7 +256,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
         const secs = ((Date.now() - this.outageStartedAt) / 1000).toFixed(1);
         this.o.diagnostic(
           `[threadline] export to ${this.o.destination} recovered after ${secs} s; ` +
-            `${c.queued} records still queued, ${c.droppedQueueFull + c.droppedRejected} dropped in total`,
+            `${this.queue.count + this.inFlightCount} records still queued, ${c.droppedQueueFull + c.droppedRejected} dropped in total`,
         );
         this.lastReportAt = Date.now();
         this.droppedSinceReport = 0;

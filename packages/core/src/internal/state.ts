@@ -33,6 +33,10 @@ export interface ThreadlineGlobalState {
   defaultSerializer: Serializer | undefined;
   contextManagerChecked: boolean;
   warnedOnce: Set<string>;
+  /** Where Threadline's own warnings go (set by `startThreadline`'s `diagnostics`). */
+  diagnostic: (line: string) => void;
+  /** The running instance's handle, if any (shared by the ESM and CJS builds). */
+  active: unknown;
 }
 
 const KEY = Symbol.for('threadline.core.state.v1');
@@ -50,6 +54,8 @@ export function globalState(): ThreadlineGlobalState {
       defaultSerializer: undefined,
       contextManagerChecked: false,
       warnedOnce: new Set(),
+      diagnostic: writeStderr,
+      active: undefined,
     };
     g[KEY] = s;
   }
@@ -59,14 +65,18 @@ export function globalState(): ThreadlineGlobalState {
 /** Records kept before `startThreadline()` runs; later ones are dropped and counted. */
 export const MAX_PENDING_RECORDS = 1000;
 
-/** Writes a one-line diagnostic to stderr once per `key` per process. */
+export function writeStderr(line: string): void {
+  try {
+    process.stderr.write(`${line}\n`);
+  } catch {
+    // stderr closed: nothing else to do.
+  }
+}
+
+/** Writes a one-line diagnostic once per `key` per process. */
 export function warnOnce(key: string, message: string): void {
   const s = globalState();
   if (s.warnedOnce.has(key)) return;
   s.warnedOnce.add(key);
-  try {
-    process.stderr.write(`[threadline] ${message}\n`);
-  } catch {
-    // stderr closed: nothing else to do.
-  }
+  s.diagnostic(`[threadline] ${message}`);
 }
