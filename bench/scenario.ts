@@ -1,6 +1,6 @@
 // One benchmark scenario in a fresh process: writes N records (a burst, or
 // paced) and waits for its pipeline to drain. The parent measures delivery.
-import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -57,20 +57,21 @@ if (kind.startsWith('threadline')) {
   });
   const logger = provider.getLogger('bench');
   const ctx = trace.setSpanContext(ROOT_CONTEXT, span);
-  await context.with(ctx, () =>
-    drive((i) =>
-      logger.emit({
-        severityNumber: 9,
-        severityText: 'INFO',
-        body: 'request handled',
-        attributes: {
-          i,
-          'user.id': 'u-123',
-          'http.response.status_code': 200,
-          'http.route': '/orders/:id',
-        },
-      }),
-    ),
+  await drive((i) =>
+    logger.emit({
+      // Passed explicitly: this bare-SDK process registers no context
+      // manager, so the active context alone would carry no trace ids.
+      context: ctx,
+      severityNumber: 9,
+      severityText: 'INFO',
+      body: 'request handled',
+      attributes: {
+        i,
+        'user.id': 'u-123',
+        'http.response.status_code': 200,
+        'http.route': '/orders/:id',
+      },
+    }),
   );
   await provider.shutdown();
 } else if (kind === 'pino') {

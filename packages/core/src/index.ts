@@ -7,15 +7,16 @@ export {
   DEFAULT_ENDPOINT,
   DEFAULT_MAX_QUEUE_BYTES,
   DEFAULT_MAX_QUEUE_SIZE,
+  DEFAULT_REDACT_KEYS,
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-} from './internal/config.js';
+  REDACTED,
+} from './defaults.js';
 export {
-  type DeploymentOptions,
-  type DetectedDeployment,
   detectDeployment,
   THREADLINE_OWNER,
   THREADLINE_RUNBOOK_URL,
-} from './internal/deployment.js';
+} from './deployment.js';
+export { getLogger, log } from './logger-api.js';
 export {
   ATTR_LINK_SPAN_ID,
   ATTR_LINK_TRACE_ID,
@@ -25,9 +26,7 @@ export {
   injectTraceContext,
   TRUST_POLICIES,
   type TrustPolicy,
-} from './internal/propagation.js';
-export { DEFAULT_REDACT_KEYS, REDACTED } from './internal/redaction.js';
-export { getLogger, log } from './logger-api.js';
+} from './propagation.js';
 export {
   addScopeAttributes,
   getTraceIds,
@@ -38,6 +37,8 @@ export {
 } from './scope-api.js';
 export { startThreadline } from './start.js';
 export type {
+  DeploymentOptions,
+  DetectedDeployment,
   ExporterKind,
   ExportProtocol,
   LogAttributes,

@@ -3,7 +3,6 @@
  */
 import { type Context, context, trace } from '@opentelemetry/api';
 import { defaultSerializer } from './internal/logger.js';
-import { createHopContext, type HopContext } from './internal/propagation.js';
 import {
   createScope,
   ensureContextManager,
@@ -13,6 +12,7 @@ import {
 } from './internal/scope.js';
 import { globalState } from './internal/state.js';
 import { isValidSpanId, isValidTraceId } from './internal/w3c.js';
+import { createHopContext, type HopContext } from './propagation.js';
 import type { LogAttributes, TraceIds } from './types.js';
 
 function serializer() {

@@ -9,7 +9,6 @@ import {
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
 import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   ConsoleLogRecordExporter,
@@ -18,8 +17,9 @@ import {
   type ReadableLogRecord,
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { detectDeployment } from './deployment.js';
 import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
-import { detectDeployment } from './internal/deployment.js';
+import { ThreadlineProtobufExporter } from './internal/otlp-exporter.js';
 import { ThreadlineExportProcessor } from './internal/processor.js';
 import { createRedaction } from './internal/redaction.js';
 import { ensureContextManager } from './internal/scope.js';
@@ -46,14 +46,16 @@ function createExporter(config: ResolvedConfig): {
   if (typeof e === 'object') return { exporter: e, destination: 'custom exporter' };
   if (e === 'none') return { exporter: noneExporter, destination: 'none' };
   if (e === 'console') return { exporter: new ConsoleLogRecordExporter(), destination: 'console' };
-  const settings: ConstructorParameters<typeof ProtoExporter>[0] = {
+  const settings: ConstructorParameters<typeof JsonExporter>[0] = {
     url: config.endpoint,
     timeoutMillis: config.exportTimeoutMillis,
     compression: config.compression as never,
   };
   if (config.headers) settings.headers = config.headers;
   const exporter =
-    config.protocol === 'http/json' ? new JsonExporter(settings) : new ProtoExporter(settings);
+    config.protocol === 'http/json'
+      ? new JsonExporter(settings)
+      : new ThreadlineProtobufExporter(settings);
   return { exporter, destination: `otlp ${config.protocol} ${displayEndpoint(config.endpoint)}` };
 }
 

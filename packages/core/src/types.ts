@@ -49,31 +49,70 @@ export type ExportProtocol = 'http/protobuf' | 'http/json';
 /** Where records go. */
 export type ExporterKind = 'otlp' | 'console' | 'none';
 
-/** Options of {@link startThreadline}. Every option can also come from the environment (see README). */
-export interface ThreadlineOptions {
-  /** `service.name`. @default `OTEL_SERVICE_NAME`, then the nearest package.json `name` */
+/**
+ * Deploy metadata given explicitly. Every field is optional; what is missing is
+ * detected (see {@link detectDeployment}). A field of the wrong type or an empty
+ * string makes {@link detectDeployment} throw a TypeError.
+ *
+ * @example
+ * const options: DeploymentOptions = {
+ *   serviceName: 'orders',
+ *   environment: 'production',
+ *   owner: 'team-payments',
+ *   runbookUrl: 'https://runbooks.example.com/orders',
+ *   resourceAttributes: { 'cloud.region': 'eu-west-1' },
+ * };
+ */
+export interface DeploymentOptions {
+  /** `service.name`. Default: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, the nearest package.json `name` (npm scope kept), else `unknown_service:node`. */
   serviceName?: string;
-  /** `service.version`. @default the nearest package.json `version` */
+  /** `service.version`. Default: `OTEL_RESOURCE_ATTRIBUTES`, `THREADLINE_SERVICE_VERSION`, the nearest package.json `version`. */
   serviceVersion?: string;
-  /** `service.namespace`. */
+  /** `service.namespace`. Default: `OTEL_RESOURCE_ATTRIBUTES`. */
   serviceNamespace?: string;
-  /** `service.instance.id`. @default a random UUID per process */
+  /** `service.instance.id`. Default: `OTEL_RESOURCE_ATTRIBUTES`, else a random UUID generated once per process. */
   serviceInstanceId?: string;
-  /** `deployment.environment.name` (production, staging, …). @default `THREADLINE_ENVIRONMENT`, platform variables, `NODE_ENV` */
+  /** `deployment.environment.name` (production, staging, test, development, …). Default: `OTEL_RESOURCE_ATTRIBUTES`, `THREADLINE_ENVIRONMENT`, platform variables, `NODE_ENV`. */
   environment?: string;
-  /** `deployment.id`. @default detected from the platform (Vercel, Railway, Heroku, GitHub Actions) */
+  /** `deployment.id`. Default: `OTEL_RESOURCE_ATTRIBUTES`, `THREADLINE_DEPLOYMENT_ID`, platform variables. */
   deploymentId?: string;
-  /** `vcs.ref.head.revision`. @default detected from CI/platform variables (GITHUB_SHA, CI_COMMIT_SHA, …) */
+  /** `vcs.ref.head.revision`: a commit hash of 7–64 hex characters (stored lower-cased). Default: `THREADLINE_COMMIT`, CI/platform variables. */
   commit?: string;
-  /** `vcs.repository.url.full`. @default detected from CI/platform variables */
+  /** `vcs.repository.url.full`: an http(s), `ssh://` or `git@host:owner/repo` URL, stored as `https://host/owner/repo` without credentials or `.git`. Default: CI/platform variables. */
   repositoryUrl?: string;
-  /** Team that owns the service: `threadline.owner`. */
+  /** `threadline.owner`: team that owns the service. Default: `THREADLINE_OWNER`. */
   owner?: string;
-  /** Runbook link: `threadline.runbook.url`. */
+  /** `threadline.runbook.url`: an absolute http(s) URL. Default: `THREADLINE_RUNBOOK_URL`. */
   runbookUrl?: string;
-  /** More resource attributes. */
+  /** More resource attributes. They rank just below the named options above, and above every environment variable. */
   resourceAttributes?: Record<string, string | number | boolean>;
+}
 
+/**
+ * What {@link detectDeployment} found.
+ *
+ * @example
+ * const { attributes, sources, warnings } = detectDeployment({}, { GITHUB_SHA: 'A1B2C3D4E5F6' });
+ * attributes['vcs.ref.head.revision']; // 'a1b2c3d4e5f6'
+ * sources['vcs.ref.head.revision']; // 'GITHUB_SHA'
+ * warnings; // []
+ */
+export interface DetectedDeployment {
+  /** Resource attributes, ready for `resourceFromAttributes()`. */
+  attributes: Record<string, string | number | boolean>;
+  /** Problems with the environment or package.json; each one was ignored. Never thrown. */
+  warnings: string[];
+  /**
+   * Attribute key → where its value came from: `'option'`, `'resourceAttributes'`,
+   * `'OTEL_SERVICE_NAME'`, `'OTEL_RESOURCE_ATTRIBUTES'`, an environment variable name
+   * (two joined by `+` when a value is built from both), `'package.json'`, or
+   * `'default'` / `'generated'` for the fallbacks.
+   */
+  sources: Record<string, string>;
+}
+
+/** Options of {@link startThreadline}. Every option can also come from the environment (see README). */
+export interface ThreadlineOptions extends DeploymentOptions {
   /** Lowest level written. @default 'info' (`THREADLINE_LOG_LEVEL`) */
   level?: LogLevel;
 

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  type DeploymentOptions,
   detectDeployment,
   parseResourceAttributesEnv,
   THREADLINE_OWNER,
   THREADLINE_RUNBOOK_URL,
-} from '../src/internal/deployment.js';
+} from '../src/deployment.js';
+import type { DeploymentOptions } from '../src/types.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

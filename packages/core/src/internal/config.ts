@@ -4,21 +4,22 @@
  * are ignored with a warning, as the OpenTelemetry spec asks.
  */
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import {
+  DEFAULT_BATCH_TIMEOUT_MILLIS,
+  DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS,
+  DEFAULT_ENDPOINT,
+  DEFAULT_EXPORT_TIMEOUT_MILLIS,
+  DEFAULT_MAX_CONCURRENT_EXPORTS,
+  DEFAULT_MAX_EXPORT_BATCH_SIZE,
+  DEFAULT_MAX_QUEUE_BYTES,
+  DEFAULT_MAX_QUEUE_SIZE,
+  DEFAULT_PROTOCOL,
+  DEFAULT_SCHEDULED_DELAY_MILLIS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+} from '../defaults.js';
 import type { ExporterKind, ExportProtocol, ThreadlineOptions } from '../types.js';
 import { DEFAULT_LIMITS, parseLogLevel } from './logger.js';
 import { writeStderr } from './state.js';
-
-export const DEFAULT_ENDPOINT = 'http://localhost:4318/v1/logs';
-export const DEFAULT_PROTOCOL: ExportProtocol = 'http/protobuf';
-export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_QUEUE_SIZE = 262_144;
-export const DEFAULT_MAX_EXPORT_BATCH_SIZE = 1024;
-export const DEFAULT_SCHEDULED_DELAY_MILLIS = 1000;
-export const DEFAULT_EXPORT_TIMEOUT_MILLIS = 10_000;
-export const DEFAULT_BATCH_TIMEOUT_MILLIS = 30_000;
-export const DEFAULT_MAX_CONCURRENT_EXPORTS = 2;
-export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 3000;
-export const DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS = 30_000;
 
 export interface ResolvedConfig {
   disabled: boolean;

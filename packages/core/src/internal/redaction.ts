@@ -1,41 +1,9 @@
+import { DEFAULT_REDACT_KEYS } from '../defaults.js';
+
 /**
  * Redaction: decided once per attribute key (cached), applied before a record
  * is queued, on every path (our logger, foreign emitters, bridges).
  */
-
-/** Replacement written in place of a redacted value. */
-export const REDACTED = '[REDACTED]';
-
-/**
- * Keys whose values never leave the process. Compared after lower-casing and
- * removing `-`, `_` and `.`, so `X-Api-Key`, `x_api_key` and `apiKey` all match
- * `xapikey`/`apikey`.
- */
-export const DEFAULT_REDACT_KEYS: readonly string[] = [
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-  'api-key',
-  'apikey',
-  'x-auth-token',
-  'auth-token',
-  'password',
-  'passwd',
-  'pwd',
-  'secret',
-  'client-secret',
-  'token',
-  'access-token',
-  'refresh-token',
-  'id-token',
-  'session-token',
-  'private-key',
-  'credentials',
-  'connection-string',
-  'x-amz-security-token',
-];
 
 /** Query parameters of signed URLs whose values are replaced (semantic conventions, url.full). */
 const SIGNED_URL_PARAMS = new Set(

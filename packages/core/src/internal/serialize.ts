@@ -8,7 +8,8 @@ import type { AnyValue } from '@opentelemetry/api';
 
 type AnyValueMap = Record<string, AnyValue>;
 
-import { REDACTED, type RedactionConfig } from './redaction.js';
+import { REDACTED } from '../defaults.js';
+import type { RedactionConfig } from './redaction.js';
 
 export interface SerializeLimits {
   /** Top-level attributes per record. */

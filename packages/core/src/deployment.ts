@@ -24,74 +24,13 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DeploymentOptions, DetectedDeployment } from './types.js';
 
 /** Resource attribute key for the team that owns the service (Threadline's own, not semconv). @example resource.attributes[THREADLINE_OWNER] // 'team-payments' */
 export const THREADLINE_OWNER = 'threadline.owner';
 
 /** Resource attribute key for the service's runbook link (Threadline's own, not semconv). @example resource.attributes[THREADLINE_RUNBOOK_URL] // 'https://runbooks.example.com/orders' */
 export const THREADLINE_RUNBOOK_URL = 'threadline.runbook.url';
-
-/**
- * Deploy metadata given explicitly. Every field is optional; what is missing is
- * detected (see {@link detectDeployment}). A field of the wrong type or an empty
- * string makes {@link detectDeployment} throw a TypeError.
- *
- * @example
- * const options: DeploymentOptions = {
- *   serviceName: 'orders',
- *   environment: 'production',
- *   owner: 'team-payments',
- *   runbookUrl: 'https://runbooks.example.com/orders',
- *   resourceAttributes: { 'cloud.region': 'eu-west-1' },
- * };
- */
-export interface DeploymentOptions {
-  /** `service.name`. Default: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, the nearest package.json `name` (npm scope kept), else `unknown_service:node`. */
-  serviceName?: string;
-  /** `service.version`. Default: `OTEL_RESOURCE_ATTRIBUTES`, `THREADLINE_SERVICE_VERSION`, the nearest package.json `version`. */
-  serviceVersion?: string;
-  /** `service.namespace`. Default: `OTEL_RESOURCE_ATTRIBUTES`. */
-  serviceNamespace?: string;
-  /** `service.instance.id`. Default: `OTEL_RESOURCE_ATTRIBUTES`, else a random UUID generated once per process. */
-  serviceInstanceId?: string;
-  /** `deployment.environment.name` (production, staging, test, development, …). Default: `OTEL_RESOURCE_ATTRIBUTES`, `THREADLINE_ENVIRONMENT`, platform variables, `NODE_ENV`. */
-  environment?: string;
-  /** `deployment.id`. Default: `OTEL_RESOURCE_ATTRIBUTES`, `THREADLINE_DEPLOYMENT_ID`, platform variables. */
-  deploymentId?: string;
-  /** `vcs.ref.head.revision`: a commit hash of 7–64 hex characters (stored lower-cased). Default: `THREADLINE_COMMIT`, CI/platform variables. */
-  commit?: string;
-  /** `vcs.repository.url.full`: an http(s), `ssh://` or `git@host:owner/repo` URL, stored as `https://host/owner/repo` without credentials or `.git`. Default: CI/platform variables. */
-  repositoryUrl?: string;
-  /** `threadline.owner`: team that owns the service. Default: `THREADLINE_OWNER`. */
-  owner?: string;
-  /** `threadline.runbook.url`: an absolute http(s) URL. Default: `THREADLINE_RUNBOOK_URL`. */
-  runbookUrl?: string;
-  /** More resource attributes. They rank just below the named options above, and above every environment variable. */
-  resourceAttributes?: Record<string, string | number | boolean>;
-}
-
-/**
- * What {@link detectDeployment} found.
- *
- * @example
- * const { attributes, sources, warnings } = detectDeployment({}, { GITHUB_SHA: 'A1B2C3D4E5F6' });
- * attributes['vcs.ref.head.revision']; // 'a1b2c3d4e5f6'
- * sources['vcs.ref.head.revision']; // 'GITHUB_SHA'
- * warnings; // []
- */
-export interface DetectedDeployment {
-  /** Resource attributes, ready for `resourceFromAttributes()`. */
-  attributes: Record<string, string | number | boolean>;
-  /** Problems with the environment or package.json; each one was ignored. Never thrown. */
-  warnings: string[];
-  /**
-   * Attribute key → where its value came from: `'option'`, `'resourceAttributes'`,
-   * `'OTEL_SERVICE_NAME'`, `'OTEL_RESOURCE_ATTRIBUTES'`, an environment variable name
-   * (two joined by `+` when a value is built from both), `'package.json'`, or
-   * `'default'` / `'generated'` for the fallbacks.
-   */
-  sources: Record<string, string>;
-}
 
 type AttributeValue = string | number | boolean;
 /** Accepts `process.env` (`NodeJS.ProcessEnv`) or any plain object of strings. */

@@ -20,7 +20,7 @@ import {
   parseTracestate,
   randomSpanId,
   randomTraceId,
-} from './w3c.js';
+} from './internal/w3c.js';
 
 /**
  * What to do with trace context that arrives with a request or message:
