@@ -130,4 +130,93 @@ describe('the OTLP/protobuf encoder', () => {
     expect(decoded).toHaveLength(200);
     expect(String(decoded[199]?.body)).toHaveLength(70_000);
   });
+
+  it('matches the OpenTelemetry serializer on 300 random records (seeded)', () => {
+    let seed = 20261128;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    const strings = [
+      '',
+      'a',
+      'żółw',
+      '🐢🐢',
+      'x'.repeat(42),
+      'y'.repeat(43),
+      'z'.repeat(200),
+      'v'.repeat(127),
+      'w'.repeat(128),
+      'line\nbreak',
+      '\u0000nul',
+    ];
+    const value = (depth: number): unknown => {
+      const kind = Math.floor(rand() * (depth > 2 ? 5 : 8));
+      switch (kind) {
+        case 0:
+          return pick(strings);
+        case 1:
+          return Math.floor((rand() - 0.5) * 2 ** (rand() * 53));
+        case 2:
+          return (rand() - 0.5) * 1e6;
+        case 3:
+          return rand() > 0.5;
+        case 4:
+          return new Uint8Array(
+            Array.from({ length: Math.floor(rand() * 5) }, () => Math.floor(rand() * 256)),
+          );
+        case 5:
+          return Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
+        case 6:
+          return Object.fromEntries(
+            Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [
+              `k${i}${pick(strings)}`,
+              value(depth + 1),
+            ]),
+          );
+        default:
+          return null;
+      }
+    };
+    const exporter = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'fuzz' }),
+      processors: [new SimpleLogRecordProcessor({ exporter })],
+    });
+    const logger = provider.getLogger('fuzz');
+    for (let n = 0; n < 300; n++) {
+      const attributes: Record<string, unknown> = {};
+      for (let i = Math.floor(rand() * 6); i > 0; i--)
+        attributes[`a${i}.${pick(strings)}`] = value(0);
+      const traced = rand() > 0.3;
+      const context = traced
+        ? trace.setSpanContext(ROOT_CONTEXT, {
+            traceId: Math.floor(rand() * 1e15)
+              .toString(16)
+              .padStart(32, '0'),
+            spanId: Math.floor(rand() * 1e15)
+              .toString(16)
+              .padStart(16, '1'),
+            traceFlags: Math.floor(rand() * 4),
+          })
+        : ROOT_CONTEXT;
+      logger.emit({
+        context,
+        severityNumber: Math.floor(rand() * 25),
+        severityText: pick(['', 'INFO', 'ERROR']),
+        body: value(0) as never,
+        attributes: attributes as never,
+        timestamp: [Math.floor(rand() * 4e9), Math.floor(rand() * 1e9)],
+      });
+    }
+    const records = exporter.getFinishedLogRecords();
+    const ours = decodeExportLogsRequest(Buffer.from(encodeLogsRequest(records)), 'protobuf');
+    const theirs = decodeExportLogsRequest(
+      Buffer.from(ProtobufLogsSerializer.serializeRequest(records) as Uint8Array),
+      'protobuf',
+    );
+    expect(ours).toHaveLength(300);
+    expect(ours).toEqual(theirs);
+  });
 });
