@@ -129,7 +129,7 @@ export interface ThreadlineOptions extends DeploymentOptions {
   /** Per-export HTTP timeout including the exporter's own retries, ms. @default 10000 (`OTEL_EXPORTER_OTLP_[LOGS_]TIMEOUT`) */
   exportTimeoutMillis?: number;
 
-  /** Queue budget in estimated encoded bytes; past it the least severe records are dropped first. @default 67108864 (64 MiB) */
+  /** Memory budget of the export queue, in estimated heap bytes (records in flight included); past it the least severe records are dropped first. @default 67108864 (64 MiB) */
   maxQueueBytes?: number;
   /** Queue budget in records. @default 262144 (`OTEL_BLRP_MAX_QUEUE_SIZE`) */
   maxQueueSize?: number;
