@@ -62,9 +62,23 @@ function header(carrier: HeaderCarrier, name: string): string | string[] | undef
 }
 
 /**
+ * True when `ctx` holds a span a tracing SDK made in this process (such as
+ * instrumentation-http's server span): that span already continued (or
+ * restarted) the incoming trace, so Threadline uses it as it is.
+ */
+function hasLocalSpan(ctx: Context): boolean {
+  const span = trace.getSpan(ctx);
+  if (!span) return false;
+  const sc = span.spanContext();
+  return !sc.isRemote && span.isRecording();
+}
+
+/**
  * Reads W3C `traceparent`, `tracestate` and `baggage` from incoming headers
  * (or message metadata) under a trust policy, and returns a context to run the
  * work in. Malformed or oversized values are ignored cheaply, never thrown on.
+ * When the context already holds a tracing SDK's local span for this work, it
+ * is returned unchanged: the SDK has already extracted the headers.
  */
 export function extractTraceContext(
   carrier: HeaderCarrier | undefined | null,
@@ -73,6 +87,16 @@ export function extractTraceContext(
   const base = options.context ?? context.active();
   const trust = options.trust ?? 'continue';
   if (!carrier || typeof carrier !== 'object' || trust === 'ignore') return base;
+  try {
+    if (hasLocalSpan(base)) return base;
+    return extractFrom(carrier, trust, base);
+  } catch {
+    // A throwing carrier (a hostile proxy, a broken `get`) means no context.
+    return base;
+  }
+}
+
+function extractFrom(carrier: HeaderCarrier, trust: TrustPolicy, base: Context): Context {
   const parent = parseTraceparent(header(carrier, 'traceparent'));
   if (!parent) return base;
   if (trust === 'restart') {
@@ -150,10 +174,8 @@ export interface HopContext {
  */
 export function createHopContext(ctx: Context = context.active()): HopContext {
   const attributes: Record<string, string> = {};
+  if (hasLocalSpan(ctx)) return { context: ctx, attributes };
   const current = trace.getSpanContext(ctx);
-  if (current && !current.isRemote && trace.getSpan(ctx)?.isRecording?.()) {
-    return { context: ctx, attributes };
-  }
   const link = ctx.getValue(LINK_KEY) as { traceId: string; spanId: string } | undefined;
   if (link) {
     attributes[ATTR_LINK_TRACE_ID] = link.traceId;

@@ -53,8 +53,24 @@ describe('with @opentelemetry/sdk-node running', () => {
         });
         span.end();
       });
+      // The adapters' way: headers extracted again inside the SDK's span and
+      // passed as `context`: still the SDK's span, not a second hop span.
+      let passedSpanId = '';
+      tracer.startActiveSpan('GET /items', {}, incoming, (span) => {
+        passedSpanId = span.spanContext().spanId;
+        const ctx = extractTraceContext({
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        });
+        withHopScope({ 'http.route': '/items' }, () => log.info('context passed'), {
+          context: ctx,
+        });
+        span.end();
+      });
       await handle.forceFlush(5000);
-      const [rec] = await receiver.waitForRecords(1);
+      const [rec, passed] = await receiver.waitForRecords(2);
+      expect(passed?.body).toBe('context passed');
+      expect(passed?.spanId).toBe(passedSpanId);
+      expect(passed?.attributes['threadline.parent_span_id']).toBeUndefined();
       expect(rec?.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
       expect(rec?.spanId).toBe(serverSpanId);
       expect(rec?.attributes['threadline.parent_span_id']).toBeUndefined();
@@ -64,7 +80,10 @@ describe('with @opentelemetry/sdk-node running', () => {
       // Records emitted through the SDK's own global provider are not sent twice by Threadline.
       logs.getLogger('other').emit({ body: 'via the SDK provider' });
       await handle.forceFlush(2000);
-      expect(receiver.records.map((r) => r.body)).toEqual(['inside the SDK span']);
+      expect(receiver.records.map((r) => r.body)).toEqual([
+        'inside the SDK span',
+        'context passed',
+      ]);
     } finally {
       await handle.shutdown();
       await sdk.shutdown();
