@@ -55,7 +55,7 @@ describe('the process boundary', () => {
     }
   });
 
-  it('leaves the exit to an application that handles SIGTERM itself (CommonJS)', async () => {
+  it('leaves the exit to an application that handles SIGTERM itself, and keeps logging for its shutdown (CommonJS, once)', async () => {
     const receiver = await startOtlpReceiver();
     try {
       const p = run('sigterm-app-handler.cjs', receiver.url, 100);
@@ -67,6 +67,8 @@ describe('the process boundary', () => {
       ]);
       expect(outcome).toBe('still running');
       expect(receiver.records.filter((r) => r.body === 'cjs record')).toHaveLength(500);
+      // The application's own line, written in its handler after the signal, was delivered.
+      expect(receiver.records.filter((r) => r.body === 'app shutting down')).toHaveLength(1);
       p.child.kill('SIGKILL');
     } finally {
       await receiver.close();

@@ -16,29 +16,26 @@ export function installShutdownHooks(
 
   if (options.signals) {
     for (const signal of SIGNALS) {
-      let flushing = false;
       const onSignal = (): void => {
-        // Decided now: did the application ask to handle this signal itself?
-        const appHandles = process.listenerCount(signal) > 1;
-        if (flushing) {
-          // A second Ctrl-C while flushing: stop waiting.
-          process.removeListener(signal, onSignal);
-          if (!appHandles) process.kill(process.pid, signal);
+        // Ours runs first (prepended), so a `once` handler of the application
+        // is still registered here and counts.
+        if (process.listenerCount(signal) > 1) {
+          // The application ends the process itself: flush, and keep logging
+          // for its own shutdown (it calls `shutdown()` when it is done).
+          void handle.forceFlush(options.timeoutMillis).catch(() => undefined);
           return;
         }
-        flushing = true;
+        // `shutdown()` removes this listener at once: a second signal while
+        // flushing gets the default action and ends the process without waiting.
         void handle
           .shutdown(options.timeoutMillis)
           .catch(() => undefined)
           .then(() => {
-            process.removeListener(signal, onSignal);
-            if (!appHandles && process.listenerCount(signal) === 0) {
-              // Default action now that we no longer listen: the process ends by this signal.
-              process.kill(process.pid, signal);
-            }
+            // The default action, now that nothing listens: the process ends by this signal.
+            if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
           });
       };
-      process.on(signal, onSignal);
+      process.prependListener(signal, onSignal);
       removers.push(() => process.removeListener(signal, onSignal));
     }
   }
