@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { redactUrlsInString } from './internal/redaction.js';
 import type { DeploymentOptions, DetectedDeployment } from './types.js';
 
 /** Resource attribute key for the team that owns the service (Threadline's own, not semconv). @example resource.attributes[THREADLINE_OWNER] // 'team-payments' */
@@ -424,7 +425,8 @@ function validateOptions(options: unknown): {
  * blank variable counts as unset. A commit must be 7–64 hex characters (stored
  * lower-cased); a repository URL is stored as `https://host/owner/repo`, without
  * credentials or `.git`. Values of `OTEL_RESOURCE_ATTRIBUTES` and `resourceAttributes`
- * are taken as given.
+ * are taken as given, except that credentials and signed-URL parameters in URLs are
+ * replaced with `REDACTED`.
  *
  * @param options Explicit values; of the wrong type or empty → TypeError naming the option.
  * @param env Variables to read. @default process.env
@@ -678,6 +680,11 @@ export function detectDeployment(
     if (managed.has(key)) continue;
     attributes.set(key, value);
     sources.set(key, 'resourceAttributes');
+  }
+  // Values given as they are may still hold a URL with credentials
+  // (`vcs.repository.url.full=https://user:token@…`): those never leave the process.
+  for (const [key, value] of attributes) {
+    if (typeof value === 'string') attributes.set(key, redactUrlsInString(value));
   }
   return {
     attributes: Object.fromEntries(attributes),

@@ -2,6 +2,7 @@
  * The public loggers.
  */
 import { ThreadlineLogger } from './internal/logger.js';
+import { warnOnce } from './internal/state.js';
 import type { Logger } from './types.js';
 
 /**
@@ -16,6 +17,8 @@ import type { Logger } from './types.js';
 export const log: Logger = new ThreadlineLogger('threadline');
 
 const loggers = new Map<string, Logger>();
+/** Distinct names cached; past it (a name per request, say) loggers are not kept. */
+const MAX_CACHED_LOGGERS = 1000;
 
 /**
  * A logger whose records are exported under instrumentation scope `name`
@@ -35,7 +38,13 @@ export function getLogger(name: string, version?: string): Logger {
   let logger = loggers.get(key);
   if (!logger) {
     logger = new ThreadlineLogger(name, undefined, version);
-    loggers.set(key, logger);
+    if (loggers.size < MAX_CACHED_LOGGERS) loggers.set(key, logger);
+    else {
+      warnOnce(
+        'many-loggers',
+        `getLogger() was called with more than ${MAX_CACHED_LOGGERS} names; use one logger per component and put per-request values in attributes`,
+      );
+    }
   }
   return logger;
 }

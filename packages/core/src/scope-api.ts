@@ -2,21 +2,43 @@
  * Public scope API: attributes on every record written inside a piece of work.
  */
 import { type Context, context, trace } from '@opentelemetry/api';
-import { defaultSerializer } from './internal/logger.js';
 import {
+  addToScope,
   createScope,
   ensureContextManager,
   getScope,
   noScopeWarning,
   SCOPE_KEY,
 } from './internal/scope.js';
-import { globalState } from './internal/state.js';
+import { warnOnce } from './internal/state.js';
 import { isValidSpanId, isValidTraceId } from './internal/w3c.js';
-import { createHopContext, type HopContext } from './propagation.js';
+import { createHopContext } from './propagation.js';
 import type { LogAttributes, TraceIds } from './types.js';
 
-function serializer() {
-  return globalState().pipeline?.serializer ?? defaultSerializer();
+function checkFn(fn: unknown, what: string): void {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`Threadline: ${what}(attributes, fn) needs a function; got ${typeof fn}`);
+  }
+}
+
+/**
+ * Runs `fn` in the context `prepare` builds. Should preparing it fail (a
+ * hostile attributes object, a broken context manager), `fn` still runs once,
+ * without the scope: telemetry never stops the work.
+ */
+function runIn<T>(prepare: () => Context, fn: () => T, what: string): T {
+  let ctx: Context;
+  try {
+    ensureContextManager();
+    ctx = prepare();
+  } catch (error) {
+    warnOnce(
+      `${what}-failed`,
+      `${what}() could not open its scope and ran without it: ${String(error)}`,
+    );
+    return fn();
+  }
+  return context.with(ctx, fn);
 }
 
 /**
@@ -30,16 +52,22 @@ function serializer() {
  * });
  */
 export function withScope<T>(attributes: LogAttributes, fn: () => T): T {
-  ensureContextManager();
-  const active = context.active();
-  const n = serializer().attributes(attributes);
-  const scope = createScope(n.attributes, n.bytes, getScope(active));
-  return context.with(active.setValue(SCOPE_KEY, scope), fn);
+  checkFn(fn, 'withScope');
+  return runIn(
+    () => {
+      const active = context.active();
+      return active.setValue(SCOPE_KEY, createScope(attributes, getScope(active)));
+    },
+    fn,
+    'withScope',
+  );
 }
 
 /**
  * Adds attributes to the current scope: records written after this call, in
- * this scope, carry them. Returns false (and warns once) outside any scope.
+ * this scope, carry them. A key already in the scope is replaced. Returns
+ * false (and warns once) outside any scope; never throws. New keys past the
+ * attribute count limit (128) are dropped, with a warning once.
  *
  * @example
  * app.use((req, res, next) => { addScopeAttributes({ 'user.id': req.user.id }); next(); });
@@ -50,10 +78,18 @@ export function addScopeAttributes(attributes: LogAttributes): boolean {
     noScopeWarning('addScopeAttributes');
     return false;
   }
-  const n = serializer().attributes(attributes);
-  Object.assign(scope.attributes, n.attributes);
-  scope.bytes += n.bytes;
-  return true;
+  try {
+    if (addToScope(scope, attributes) > 0) {
+      warnOnce(
+        'scope-limit',
+        'addScopeAttributes(): the scope reached the attribute count limit; new keys were dropped',
+      );
+    }
+    return true;
+  } catch (error) {
+    warnOnce('addScopeAttributes-failed', `addScopeAttributes() failed: ${String(error)}`);
+    return false;
+  }
 }
 
 /**
@@ -110,9 +146,14 @@ export function withHopScope<T>(
   fn: () => T,
   options: { context?: Context } = {},
 ): T {
-  ensureContextManager();
-  const hop: HopContext = createHopContext(options.context ?? context.active());
-  const n = serializer().attributes({ ...hop.attributes, ...attributes });
-  const scope = createScope(n.attributes, n.bytes, getScope(hop.context));
-  return context.with(hop.context.setValue(SCOPE_KEY, scope), fn);
+  checkFn(fn, 'withHopScope');
+  return runIn(
+    () => {
+      const hop = createHopContext(options?.context ?? context.active());
+      const scope = createScope({ ...hop.attributes, ...attributes }, getScope(hop.context));
+      return hop.context.setValue(SCOPE_KEY, scope);
+    },
+    fn,
+    'withHopScope',
+  );
 }

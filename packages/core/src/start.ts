@@ -19,11 +19,12 @@ import {
 } from '@opentelemetry/sdk-logs';
 import { detectDeployment } from './deployment.js';
 import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
+import { ThreadlineLogRecord } from './internal/logger.js';
 import { ThreadlineProtobufExporter } from './internal/otlp-exporter.js';
 import { ThreadlineExportProcessor } from './internal/processor.js';
 import { createRedaction } from './internal/redaction.js';
 import { ensureContextManager } from './internal/scope.js';
-import { RECORD_OVERHEAD_BYTES, Serializer } from './internal/serialize.js';
+import { DEFAULT_LIMITS, RECORD_OVERHEAD_BYTES, Serializer } from './internal/serialize.js';
 import { installShutdownHooks } from './internal/shutdown.js';
 import { globalState } from './internal/state.js';
 import { log } from './logger-api.js';
@@ -91,10 +92,9 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     ...deployment.attributes,
   });
   const serializer = new Serializer(createRedaction(config.redactKeys, config.redactPatterns), {
+    ...DEFAULT_LIMITS,
     attributeCountLimit: config.attributeCountLimit,
     attributeValueLengthLimit: config.attributeValueLengthLimit,
-    maxDepth: 8,
-    maxCollectionLength: 128,
   });
   const { exporter, destination } = createExporter(config);
   const processor = new ThreadlineExportProcessor({
@@ -134,10 +134,12 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
   }
 
   s.pipeline = { processor, resource, serializer };
-  // Replay what was written before start, now that the resource is known.
-  for (const p of s.pending) {
-    p.record.resource = resource;
-    processor.enqueue(p.record, p.bytes);
+  // Replay what was written before start, now that the resource, the level
+  // and the redaction rules are known.
+  for (const record of s.pending) {
+    if ((record.severityNumber ?? 0) < s.minSeverity) continue;
+    const again = replayed(record, serializer, resource);
+    processor.enqueue(again.record, again.bytes);
   }
   s.pending = [];
   for (const w of [...deployment.warnings, ...config.warnings])
@@ -202,6 +204,30 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     });
   }
   return handle;
+}
+
+/** A record written before start, normalised again by the configured serializer. */
+function replayed(
+  record: ReadableLogRecord,
+  serializer: Serializer,
+  resource: ThreadlineLogRecord['resource'],
+): { record: ThreadlineLogRecord; bytes: number } {
+  const n = serializer.attributes(record.attributes);
+  const b = serializer.body(record.body);
+  return {
+    record: new ThreadlineLogRecord(
+      record.hrTime,
+      record.spanContext,
+      record.severityNumber ?? 0,
+      record.severityText ?? '',
+      b.body,
+      n.attributes,
+      record.droppedAttributesCount + n.dropped,
+      record.instrumentationScope,
+      resource,
+    ),
+    bytes: RECORD_OVERHEAD_BYTES + n.bytes + b.bytes,
+  };
 }
 
 function estimateForeign(record: ReadableLogRecord): number {

@@ -618,6 +618,21 @@ describe('OTEL_RESOURCE_ATTRIBUTES in detectDeployment', () => {
     });
   });
 
+  it('removes credentials from URLs given as they are, from either source', () => {
+    const d = detectDeployment(
+      { resourceAttributes: { 'db.url': 'postgres://app:dbpass@db/app' } },
+      {
+        OTEL_RESOURCE_ATTRIBUTES:
+          'vcs.repository.url.full=https://x-token:ghp_secret@github.com/acme/orders.git',
+      },
+      pkgDir,
+    );
+    expect(d.attributes['vcs.repository.url.full']).toBe(
+      'https://REDACTED:REDACTED@github.com/acme/orders.git',
+    );
+    expect(d.attributes['db.url']).toBe('postgres://REDACTED:REDACTED@db/app');
+  });
+
   it('discards the whole variable on an error, with a warning, and keeps OTEL_SERVICE_NAME', () => {
     const d = detectDeployment(
       {},

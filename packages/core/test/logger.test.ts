@@ -1,6 +1,7 @@
 import { logs } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getLogger, log, withScope } from '../src/index.js';
+import { addScopeAttributes, getLogger, log, withScope } from '../src/index.js';
+import { getScope } from '../src/internal/scope.js';
 import { globalState } from '../src/internal/state.js';
 import { startInMemory } from './helpers.js';
 
@@ -188,6 +189,27 @@ describe('logger', () => {
     expect(dump).toContain('json');
   });
 
+  it('redacts OAuth parameters in queries and fragments, the configured keys in URLs, and non-Error causes', async () => {
+    const t = start({ redactKeys: ['ssn'] });
+    log.info(
+      'redirect https://app.example/cb#access_token=tok-1&state=s1 and https://idp.example/token?code=code-2&client_secret=cs-3&refresh_token=rt-4&id_token=it-5&ssn=ssn-6&page=2',
+    );
+    const err = new Error('query failed', {
+      cause: { sql: 'select 1', password: 'pw-7', auth: { token: 'tok-8' } },
+    });
+    log.error('db', { err });
+    const recs = await t.records();
+    const dump = JSON.stringify(recs.map((r) => [r.body, r.attributes]));
+    for (const secret of ['tok-1', 'code-2', 'cs-3', 'rt-4', 'it-5', 'ssn-6', 'pw-7', 'tok-8']) {
+      expect(dump).not.toContain(secret);
+    }
+    expect(recs[0]?.body).toBe(
+      'redirect https://app.example/cb#access_token=REDACTED&state=s1 and https://idp.example/token?code=REDACTED&client_secret=REDACTED&refresh_token=REDACTED&id_token=REDACTED&ssn=REDACTED&page=2',
+    );
+    const stack = recs[1]?.attributes['exception.stacktrace'] as string;
+    expect(stack).toContain('Caused by: {"sql":"select 1","password":"[REDACTED]"');
+  });
+
   it('redacts records that other code emits through the global LoggerProvider too', async () => {
     const t = start();
     logs.getLogger('legacy').emit({
@@ -218,6 +240,53 @@ describe('logger', () => {
     expect(recs.map((r) => r.body)).toEqual(['before start', 'after start']);
     expect(recs[0]?.attributes.phase).toBe('boot');
     expect(recs[0]?.resource.attributes['service.name']).toBeDefined();
+  });
+
+  it('applies the configured level and redaction to what was written before start', async () => {
+    const s = globalState();
+    s.pending = [];
+    s.droppedBeforeStart = 0;
+    s.stopped = false;
+    s.minSeverity = 9;
+    const early = log.child({ ssn: 'ssn-1', component: 'boot' });
+    early.info('early', { ssn: 'ssn-2', pin: 'pin-3' });
+    log.info('filtered out by the configured level');
+    let later: (() => void) | undefined;
+    const done = withScope({ pin: 'pin-4' }, async () => {
+      early.warn('before start, in a scope');
+      await new Promise<void>((r) => {
+        later = r;
+      });
+      log.warn('after start, in the same scope');
+    });
+    const t = start({ redactKeys: ['ssn', 'pin'], level: 'warn' });
+    early.warn('after start, from the early child');
+    later?.();
+    await done;
+    const recs = await t.records();
+    expect(recs.map((r) => r.body)).toEqual([
+      'before start, in a scope',
+      'after start, from the early child',
+      'after start, in the same scope',
+    ]);
+    const dump = JSON.stringify(recs.map((r) => r.attributes));
+    for (const secret of ['ssn-1', 'ssn-2', 'pin-3', 'pin-4']) expect(dump).not.toContain(secret);
+    expect(recs[1]?.attributes).toEqual({ ssn: '[REDACTED]', component: 'boot' });
+    expect(recs[2]?.attributes).toEqual({ pin: '[REDACTED]' });
+  });
+
+  it('replaces keys in a scope without growing it, and caps new keys at the attribute limit', async () => {
+    const t = start({ attributeCountLimit: 4 });
+    await withScope({ a: 1 }, async () => {
+      for (let i = 0; i < 1000; i++) addScopeAttributes({ progress: 'x'.repeat(100) });
+      // The size estimate counts `progress` once, not 1000 times.
+      expect(getScope()?.bytes).toBeLessThan(200);
+      log.info('one');
+      addScopeAttributes({ b: 2, c: 3, d: 4, e: 5 });
+      log.info('two');
+    });
+    const recs = await t.records();
+    expect(recs[1]?.attributes).toEqual({ a: 1, progress: 'x'.repeat(100), b: 2, c: 3 });
   });
 
   it('is a silent no-op after shutdown', async () => {

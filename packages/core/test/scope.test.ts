@@ -106,6 +106,45 @@ describe('scopes', () => {
     );
   });
 
+  it('never throws into the application on hostile input, and still runs the work once', async () => {
+    const t = startInMemory();
+    stop = () => t.handle.shutdown();
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('trap');
+        },
+        get() {
+          throw new Error('trap');
+        },
+      },
+    );
+    let runs = 0;
+    expect(withScope(hostile, () => ++runs)).toBe(1);
+    expect(withHopScope(hostile, () => ++runs)).toBe(2);
+    await withScope({ ok: true }, async () => {
+      expect(addScopeAttributes(hostile)).toBe(true);
+      log.child(hostile).info('from a hostile child');
+    });
+    const carrier = {
+      get(): string {
+        throw new Error('broken carrier');
+      },
+    };
+    expect(() => extractTraceContext(carrier)).not.toThrow();
+    // Errors of the work itself pass through unchanged.
+    const boom = new Error('boom');
+    expect(() =>
+      withScope({}, () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(() => withScope({}, 'not a function' as never)).toThrow(/needs a function/);
+    const recs = await t.records();
+    expect(recs.map((r) => [r.body, r.attributes.ok])).toEqual([['from a hostile child', true]]);
+  });
+
   it('getTraceIds throws a clear error outside a scope; tryGetTraceIds returns undefined', () => {
     expect(tryGetTraceIds()).toBeUndefined();
     expect(() => getTraceIds()).toThrow(/outside a traced scope/);

@@ -18,7 +18,8 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
 } from '../defaults.js';
 import type { ExporterKind, ExportProtocol, ThreadlineOptions } from '../types.js';
-import { DEFAULT_LIMITS, parseLogLevel } from './logger.js';
+import { parseLogLevel } from './logger.js';
+import { DEFAULT_LIMITS } from './serialize.js';
 import { writeStderr } from './state.js';
 
 export interface ResolvedConfig {

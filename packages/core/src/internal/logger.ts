@@ -15,9 +15,8 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { LogAttributes, Logger, LogLevel } from '../types.js';
-import { createRedaction } from './redaction.js';
-import { getScope, type ScopeData } from './scope.js';
-import { RECORD_OVERHEAD_BYTES, Serializer } from './serialize.js';
+import { createScope, current, getScope, type ScopeData } from './scope.js';
+import { currentSerializer, RECORD_OVERHEAD_BYTES, trimToLimit } from './serialize.js';
 import { globalState, MAX_PENDING_RECORDS, warnOnce } from './state.js';
 
 export const SEVERITY: Record<LogLevel, number> = {
@@ -39,13 +38,6 @@ const SEVERITY_TEXT: Record<LogLevel, string> = {
 
 // Resolved once: the state object lives as long as the process.
 const state = globalState();
-
-export const DEFAULT_LIMITS = {
-  attributeCountLimit: 128,
-  attributeValueLengthLimit: 16384,
-  maxDepth: 8,
-  maxCollectionLength: 128,
-};
 
 /** The record Threadline's logger queues: plain fields, no getters. */
 export class ThreadlineLogRecord implements ReadableLogRecord {
@@ -102,12 +94,6 @@ function now(): HrTime {
   return [secs, (ms - secs * 1000) * 1_000_000 + Math.min(sameMsCount, 999_999)];
 }
 
-export function defaultSerializer(): Serializer {
-  const s = globalState();
-  s.defaultSerializer ??= new Serializer(createRedaction(), DEFAULT_LIMITS);
-  return s.defaultSerializer;
-}
-
 export const LOG_LEVELS = Object.keys(SEVERITY) as LogLevel[];
 
 export function parseLogLevel(value: unknown, source: string): number {
@@ -121,7 +107,7 @@ export function parseLogLevel(value: unknown, source: string): number {
 
 export class ThreadlineLogger implements Logger {
   readonly name: string;
-  private readonly bindings: ScopeData | undefined;
+  private bindings: ScopeData | undefined;
   private readonly scope: InstrumentationScope;
 
   constructor(name: string, bindings?: ScopeData, version?: string) {
@@ -154,14 +140,16 @@ export class ThreadlineLogger implements Logger {
   }
 
   child(attributes: LogAttributes): Logger {
-    const serializer = globalState().pipeline?.serializer ?? defaultSerializer();
-    const n = serializer.attributes(attributes);
-    const merged = this.bindings ? { ...this.bindings.attributes, ...n.attributes } : n.attributes;
-    return new ThreadlineLogger(
-      this.name,
-      { attributes: merged, bytes: (this.bindings?.bytes ?? 0) + n.bytes },
-      this.scope.version,
-    );
+    try {
+      return new ThreadlineLogger(
+        this.name,
+        createScope(attributes, this.bindings),
+        this.scope.version,
+      );
+    } catch (error) {
+      warnOnce('child-failed', `child() could not read its attributes: ${String(error)}`);
+      return this;
+    }
   }
 
   private write(
@@ -173,9 +161,15 @@ export class ThreadlineLogger implements Logger {
     if (s.stopped) return;
     try {
       const pipeline = s.pipeline;
-      const serializer = pipeline?.serializer ?? defaultSerializer();
+      const serializer = pipeline?.serializer ?? currentSerializer();
       const ctx = context.active();
-      const scope = getScope(ctx);
+      let scope = getScope(ctx);
+      if (scope !== undefined && scope.serializer !== serializer)
+        scope = current(scope, serializer);
+      let bindings = this.bindings;
+      if (bindings !== undefined && bindings.serializer !== serializer) {
+        bindings = this.bindings = current(bindings, serializer);
+      }
       let spanContext = trace.getSpanContext(ctx);
       if (spanContext !== undefined && !isSpanContextValid(spanContext)) spanContext = undefined;
 
@@ -183,7 +177,6 @@ export class ThreadlineLogger implements Logger {
       let attrs = n.attributes;
       let bytes = RECORD_OVERHEAD_BYTES + n.bytes;
       let dropped = n.dropped;
-      const bindings = this.bindings;
       if (scope !== undefined || bindings !== undefined) {
         attrs = Object.assign({}, scope?.attributes, bindings?.attributes, n.attributes);
         bytes += (scope?.bytes ?? 0) + (bindings?.bytes ?? 0);
@@ -212,7 +205,7 @@ export class ThreadlineLogger implements Logger {
         pipeline?.resource as Resource,
       );
       if (pipeline) pipeline.processor.enqueue(record, bytes);
-      else if (s.pending.length < MAX_PENDING_RECORDS) s.pending.push({ record, bytes });
+      else if (s.pending.length < MAX_PENDING_RECORDS) s.pending.push(record);
       else s.droppedBeforeStart++;
     } catch (error) {
       warnOnce(
@@ -225,16 +218,4 @@ export class ThreadlineLogger implements Logger {
 
 function mayHoldUrl(s: string): boolean {
   return s.includes('://') || s.includes('=');
-}
-
-function trimToLimit(attrs: Record<string, AnyValue>, limit: number): number {
-  let extra = 0;
-  let i = 0;
-  for (const key in attrs) {
-    if (++i > limit) {
-      delete attrs[key];
-      extra++;
-    }
-  }
-  return extra;
 }

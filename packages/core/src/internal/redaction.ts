@@ -22,6 +22,11 @@ const SIGNED_URL_PARAMS = new Set(
     'apikey',
     'key',
     'password',
+    // OAuth 2.0 (RFC 6749): codes and tokens travel in queries and fragments.
+    'code',
+    'client_secret',
+    'refresh_token',
+    'id_token',
   ].map((k) => k.toLowerCase()),
 );
 
@@ -32,7 +37,10 @@ function normaliseKey(key: string): string {
 export interface RedactionConfig {
   /** true when the value stored under this key must be replaced. */
   isSecretKey(key: string): boolean;
-  /** Removes credentials and signed-URL parameters from a string that may hold a URL. */
+  /**
+   * Removes credentials, signed-URL parameters and parameters named like a
+   * secret key from a string that may hold a URL.
+   */
   redactString(value: string): string;
 }
 
@@ -67,23 +75,32 @@ export function createRedaction(
     if (cache.size < MAX_CACHED_KEYS) cache.set(key, secret);
     return secret;
   };
-  return { isSecretKey, redactString: redactUrlsInString };
+  return {
+    isSecretKey,
+    redactString: (value) => redactUrlsInString(value, isSecretKey),
+  };
 }
 
 // `scheme://user:pass@` anywhere in a string.
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]+)@/gi;
-// `?k=v&k2=v2` query parameters.
-const QUERY_PARAM = /([?&])([^=&#\s]+)=([^&#\s]*)/g;
+// `?k=v&k2=v2` query parameters, and `#k=v` fragment parameters (OAuth's implicit flow).
+const QUERY_PARAM = /([?&#;])([^=&#;\s]+)=([^&#;\s]*)/g;
 
 /**
  * Replaces `user:password@` in URLs with `REDACTED:REDACTED@` and the values of
- * signed-URL parameters with `REDACTED` (semantic conventions for `url.full`).
- * Returns the same string (no allocation) when there is nothing to do.
+ * signed-URL and OAuth parameters (and of parameters `isSecretKey` names) with
+ * `REDACTED` (semantic conventions for `url.full`). Returns the same string
+ * (no allocation) when there is nothing to do.
  */
-export function redactUrlsInString(value: string): string {
+export function redactUrlsInString(
+  value: string,
+  isSecretKey: (key: string) => boolean = () => false,
+): string {
   // Cheap pre-checks: most strings contain neither.
   const hasScheme = value.includes('://');
-  const hasQuery = value.includes('=') && (value.includes('?') || value.includes('&'));
+  const hasQuery =
+    value.includes('=') &&
+    (value.includes('?') || value.includes('&') || value.includes('#') || value.includes(';'));
   if (!hasScheme && !hasQuery) return value;
   let out = value;
   if (hasScheme && out.includes('@')) {
@@ -97,7 +114,7 @@ export function redactUrlsInString(value: string): string {
       } catch {
         // keep the raw key
       }
-      return SIGNED_URL_PARAMS.has(k.toLowerCase()) ? `${sep}${key}=REDACTED` : m;
+      return SIGNED_URL_PARAMS.has(k.toLowerCase()) || isSecretKey(k) ? `${sep}${key}=REDACTED` : m;
     });
   }
   return out;

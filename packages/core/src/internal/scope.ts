@@ -4,14 +4,23 @@
  * `await`, timers and callbacks through AsyncLocalStorage and never leaks
  * between concurrent requests.
  */
-import { type AnyValue, type Context, context, createContextKey, trace } from '@opentelemetry/api';
+import { type AnyValue, type Context, context, createContextKey } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { LogAttributes } from '../types.js';
+import { currentSerializer, estimateBytes, type Serializer, trimToLimit } from './serialize.js';
 import { globalState, warnOnce } from './state.js';
 
-/** A scope's attributes, already sanitised and redacted. */
+/** A scope's (or a child logger's) attributes, already sanitised and redacted. */
 export interface ScopeData {
   attributes: Record<string, AnyValue>;
+  /** Estimated size of `attributes`. */
   bytes: number;
+  /**
+   * The serializer that normalised them. A scope made before start (or under
+   * an earlier instance) is normalised again by the running one, so its
+   * redaction keys and limits apply.
+   */
+  serializer: Serializer;
 }
 
 export const SCOPE_KEY = createContextKey('threadline.scope');
@@ -39,14 +48,48 @@ export function getScope(ctx: Context = context.active()): ScopeData | undefined
   return ctx.getValue(SCOPE_KEY) as ScopeData | undefined;
 }
 
-/** A child of the current scope (or of `parent`) holding `attributes` on top. */
-export function createScope(
-  attributes: Record<string, AnyValue>,
-  bytes: number,
-  parent: ScopeData | undefined,
-): ScopeData {
-  if (!parent) return { attributes, bytes };
-  return { attributes: { ...parent.attributes, ...attributes }, bytes: parent.bytes + bytes };
+/** A child of `parent` holding `attributes` (normalised now) on top of the parent's. */
+export function createScope(attributes: LogAttributes, parent: ScopeData | undefined): ScopeData {
+  const serializer = currentSerializer();
+  const n = serializer.attributes(attributes);
+  if (!parent) return { attributes: n.attributes, bytes: n.bytes, serializer };
+  const p = current(parent, serializer);
+  const merged = { ...p.attributes, ...n.attributes };
+  trimToLimit(merged, serializer.limits.attributeCountLimit);
+  return { attributes: merged, bytes: p.bytes + n.bytes, serializer };
+}
+
+/** `data` as normalised by `serializer` (itself, when it already is). */
+export function current(data: ScopeData, serializer: Serializer): ScopeData {
+  if (data.serializer === serializer) return data;
+  const n = serializer.attributes(data.attributes);
+  return { attributes: n.attributes, bytes: n.bytes, serializer };
+}
+
+/**
+ * Adds (or replaces) attributes in `scope`, in place: replacing a key does not
+ * grow the size estimate, and new keys past the attribute count limit are
+ * dropped. Returns how many were dropped.
+ */
+export function addToScope(scope: ScopeData, attributes: LogAttributes): number {
+  const serializer = currentSerializer();
+  if (scope.serializer !== serializer) Object.assign(scope, current(scope, serializer));
+  const n = serializer.attributes(attributes);
+  const limit = serializer.limits.attributeCountLimit;
+  let count = Object.keys(scope.attributes).length;
+  let dropped = n.dropped;
+  for (const key of Object.keys(n.attributes)) {
+    const value = n.attributes[key] as AnyValue;
+    if (Object.hasOwn(scope.attributes, key)) {
+      scope.bytes -= key.length + 4 + estimateBytes(scope.attributes[key]);
+    } else if (count >= limit) {
+      dropped++;
+      continue;
+    } else count++;
+    scope.attributes[key] = value;
+    scope.bytes += key.length + 4 + estimateBytes(value);
+  }
+  return dropped;
 }
 
 export function noScopeWarning(what: string): void {
@@ -55,5 +98,3 @@ export function noScopeWarning(what: string): void {
     `${what}() was called outside any scope; wrap the work in withScope() (or a request/job middleware) first`,
   );
 }
-
-export { trace };

@@ -9,7 +9,8 @@ import type { AnyValue } from '@opentelemetry/api';
 type AnyValueMap = Record<string, AnyValue>;
 
 import { REDACTED } from '../defaults.js';
-import type { RedactionConfig } from './redaction.js';
+import { createRedaction, type RedactionConfig } from './redaction.js';
+import { globalState } from './state.js';
 
 export interface SerializeLimits {
   /** Top-level attributes per record. */
@@ -21,6 +22,14 @@ export interface SerializeLimits {
   /** Entries kept per nested array or map. */
   maxCollectionLength: number;
 }
+
+/** Limits used before start and when no option or variable sets them. */
+export const DEFAULT_LIMITS: SerializeLimits = {
+  attributeCountLimit: 128,
+  attributeValueLengthLimit: 16384,
+  maxDepth: 8,
+  maxCollectionLength: 128,
+};
 
 /** The result of normalising one attribute bag. */
 export interface Normalised {
@@ -115,7 +124,7 @@ export class Serializer {
     budget: number,
   ): number {
     if (count + 3 > budget) return count;
-    const { type, message, stack } = describeError(error);
+    const { type, message, stack } = this.describe(error);
     out[EXCEPTION_TYPE] = this.string(type);
     out[EXCEPTION_MESSAGE] = this.string(message);
     let n = count + 2;
@@ -124,6 +133,18 @@ export class Serializer {
       n++;
     }
     return n;
+  }
+
+  /** `describeError` whose non-Error causes go through redaction and limits first. */
+  private describe(error: Error): ErrorDescription {
+    return describeError(error, (cause) => {
+      const saved = this.bytes;
+      try {
+        return safeString(this.value(cause, 1, undefined));
+      } finally {
+        this.bytes = saved;
+      }
+    });
   }
 
   private string(value: string): string {
@@ -181,7 +202,7 @@ export class Serializer {
     path.push(value);
     try {
       if (value instanceof Error) {
-        const { type, message, stack } = describeError(value);
+        const { type, message, stack } = this.describe(value);
         const m: AnyValueMap = { type: this.string(type), message: this.string(message) };
         if (stack) m.stacktrace = this.string(stack);
         return m;
@@ -238,8 +259,17 @@ export class Serializer {
   }
 }
 
-/** exception.type / message / stacktrace of an error, with its `cause` chain. */
-export function describeError(error: Error): { type: string; message: string; stack: string } {
+interface ErrorDescription {
+  type: string;
+  message: string;
+  stack: string;
+}
+
+/**
+ * exception.type / message / stacktrace of an error, with its `cause` chain.
+ * A cause that is not an Error is written as `describeCause` returns it.
+ */
+function describeError(error: Error, describeCause: (cause: unknown) => string): ErrorDescription {
   let type = 'Error';
   let message = '';
   let stack = '';
@@ -259,7 +289,7 @@ export function describeError(error: Error): { type: string; message: string; st
         stack += `\nCaused by: ${cause.stack ?? `${cause.name}: ${cause.message}`}`;
         cause = (cause as { cause?: unknown }).cause;
       } else {
-        stack += `\nCaused by: ${safeString(cause)}`;
+        stack += `\nCaused by: ${describeCause(cause)}`;
         break;
       }
     }
@@ -275,4 +305,53 @@ function safeString(value: unknown): string {
   } catch {
     return '[Unserializable]';
   }
+}
+
+/** The running pipeline's serializer, or the default one (before start). */
+export function currentSerializer(): Serializer {
+  const s = globalState();
+  const running = s.pipeline?.serializer;
+  if (running) return running;
+  s.defaultSerializer ??= new Serializer(createRedaction(), DEFAULT_LIMITS);
+  return s.defaultSerializer;
+}
+
+/**
+ * Estimated size of an already normalised value, matching the serializer's
+ * walk: used where attributes are replaced after the fact.
+ */
+export function estimateBytes(value: AnyValue): number {
+  if (value === null || value === undefined) return 1;
+  switch (typeof value) {
+    case 'string':
+      return value.length + 2;
+    case 'number':
+      return 9;
+    case 'boolean':
+      return 2;
+    default:
+      break;
+  }
+  if (value instanceof Uint8Array) return value.length + 2;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const v of value) n += estimateBytes(v);
+    return n;
+  }
+  const map = value as Record<string, AnyValue>;
+  for (const k of Object.keys(map)) n += k.length + 4 + estimateBytes(map[k]);
+  return n;
+}
+
+/** Deletes the keys past `limit` (in insertion order); returns how many. */
+export function trimToLimit(attrs: Record<string, AnyValue>, limit: number): number {
+  let extra = 0;
+  let i = 0;
+  for (const key in attrs) {
+    if (++i > limit) {
+      delete attrs[key];
+      extra++;
+    }
+  }
+  return extra;
 }

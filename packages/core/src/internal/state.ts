@@ -15,11 +15,6 @@ export interface Pipeline {
   serializer: Serializer;
 }
 
-export interface PendingRecord {
-  record: ReadableLogRecord & { resource: Resource | undefined };
-  bytes: number;
-}
-
 export interface ThreadlineGlobalState {
   /** Lowest severity number written; lower levels return at once. */
   minSeverity: number;
@@ -27,7 +22,7 @@ export interface ThreadlineGlobalState {
   /** Set once `shutdown()` has begun: logging becomes a silent no-op. */
   stopped: boolean;
   /** Records written before `startThreadline()`, replayed when it runs. */
-  pending: PendingRecord[];
+  pending: ReadableLogRecord[];
   droppedBeforeStart: number;
   /** Serializer used before start (default limits and redaction). */
   defaultSerializer: Serializer | undefined;
