@@ -15,6 +15,7 @@ import type {
   ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
 import { type Batch, SEVERITY_CLASSES, SeverityQueue, severityClass } from './queue.js';
+import { warnOnce } from './state.js';
 
 export interface ExportProcessorOptions {
   exporter: LogRecordExporter;
@@ -79,9 +80,6 @@ export function describeExportError(error: unknown): string {
   return parts.join(' ') || String(e.name ?? 'error');
 }
 
-/** Set by Threadline's logger around its own `emit`, so records it already sanitised skip the foreign path. */
-export const emitState = { ownBytes: -1 };
-
 export class ThreadlineExportProcessor implements LogRecordProcessor {
   private readonly o: ExportProcessorOptions;
   private readonly queue = new SeverityQueue();
@@ -92,7 +90,13 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
   private immediate: NodeJS.Immediate | undefined;
   private pausedUntil = 0;
   private backoffMs = INITIAL_BACKOFF_MS;
+  /**
+   * Exports started in the same round fail together when the collector is
+   * down: only the first failure of a round backs off further.
+   */
+  private round = 0;
   private consecutiveFailures = 0;
+  private reportedRejection = false;
   private outageStartedAt = 0;
   private isShutdown = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -117,13 +121,17 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     this.o = options;
   }
 
+  /** Records other code emits through the LoggerProvider: sanitised, then queued. Never throws. */
   onEmit(record: ReadWriteLogRecord, _context?: Context): void {
-    let bytes = emitState.ownBytes;
-    if (bytes < 0) {
+    try {
       this.o.sanitizeForeign?.(record);
-      bytes = this.o.estimateBytes(record);
+      this.enqueue(record, this.o.estimateBytes(record));
+    } catch (error) {
+      warnOnce(
+        'foreign-emit-failed',
+        `a record emitted through the provider was dropped: ${String(error)}`,
+      );
     }
-    this.enqueue(record, bytes);
   }
 
   /** Queues a record built by Threadline's own logger (already sanitised). */
@@ -177,7 +185,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
 
   private schedulePumpSoon(): void {
     // Never export inside the application's log call: defer to the event loop.
-    if (this.immediate !== undefined) return;
+    if (this.immediate !== undefined || this.isShutdown) return;
     this.immediate = setImmediate(() => {
       this.immediate = undefined;
       this.pump(false);
@@ -186,7 +194,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
   }
 
   private armTimer(ms: number): void {
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined || this.isShutdown) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pump(true);
@@ -196,6 +204,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
 
   /** Starts exports while there is room; `partial` allows a batch smaller than the maximum. */
   private pump(partial: boolean, ignorePause = false): void {
+    if (this.isShutdown) return;
     const o = this.o;
     const now = Date.now();
     if (!ignorePause && now < this.pausedUntil) {
@@ -213,16 +222,17 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
   private startExport(batch: Batch): void {
     this.inFlightCount += batch.records.length;
     this.inFlightBytes += batch.bytes;
+    const round = this.round;
     let settled = false;
     let timeout: NodeJS.Timeout | undefined;
     const done = new Promise<void>((resolve) => {
-      const finish = (result: ExportResult) => {
+      const finish = (result: ExportResult, permanent = isPermanentFailure(result.error)) => {
         if (settled) return;
         settled = true;
         if (timeout) clearTimeout(timeout);
         this.inFlightCount -= batch.records.length;
         this.inFlightBytes -= batch.bytes;
-        this.onExportResult(batch, result);
+        this.onExportResult(batch, result, permanent, round);
         resolve();
       };
       timeout = setTimeout(
@@ -235,9 +245,10 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
       );
       timeout.unref();
       try {
-        this.o.exporter.export(batch.records, finish);
+        this.o.exporter.export(batch.records, (result) => finish(result));
       } catch (error) {
-        finish({ code: ExportResultCode.FAILED, error: error as Error });
+        // A bug in the exporter, not an outage: trying the same batch again would throw again.
+        finish({ code: ExportResultCode.FAILED, error: error as Error }, true);
       }
     });
     this.inFlight.add(done);
@@ -248,7 +259,12 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     });
   }
 
-  private onExportResult(batch: Batch, result: ExportResult): void {
+  private onExportResult(
+    batch: Batch,
+    result: ExportResult,
+    permanent: boolean,
+    round: number,
+  ): void {
     const c = this.counters;
     if (result.code === ExportResultCode.SUCCESS) {
       c.exported += batch.records.length;
@@ -268,25 +284,32 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     }
     c.failedExports++;
     c.lastError = describeExportError(result.error);
-    if (this.consecutiveFailures === 0) this.outageStartedAt = Date.now();
-    this.consecutiveFailures++;
-    if (isPermanentFailure(result.error)) {
-      // The collector refused this batch for good (400, 413, …): retrying cannot help.
+    if (permanent) {
+      // The collector refused this batch for good (400, 413, …): retrying cannot
+      // help. The collector is up, so this is no outage; the first refusal is
+      // reported at once, later ones with the periodic report.
       c.droppedRejected += batch.records.length;
       this.droppedSinceReport += batch.records.length;
-      this.maybeReport(true);
+      this.maybeReport(!this.reportedRejection, `refused a batch (${c.lastError}); `);
+      this.reportedRejection = true;
       return;
     }
+    if (this.isShutdown) return; // shut down: these records are counted as not delivered
+    if (this.consecutiveFailures === 0) this.outageStartedAt = Date.now();
+    this.consecutiveFailures++;
     // Transient (connection refused, timeout, 429/5xx after the exporter's own
     // retries): keep the records and try again later, with jittered backoff.
     this.queue.putBack(batch);
-    const jitter = 0.8 + Math.random() * 0.4;
-    this.pausedUntil = Date.now() + Math.round(this.backoffMs * jitter);
-    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    if (round === this.round) {
+      this.round++;
+      const jitter = 0.8 + Math.random() * 0.4;
+      this.pausedUntil = Date.now() + Math.round(this.backoffMs * jitter);
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    }
     this.maybeReport(this.consecutiveFailures === 1);
   }
 
-  private maybeReport(force = false): void {
+  private maybeReport(force = false, status = ''): void {
     const now = Date.now();
     if (!force && now - this.lastReportAt < this.o.diagnosticIntervalMillis) return;
     if (force && now - this.lastReportAt < 1000) return;
@@ -294,7 +317,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     const c = this.counters;
     const queued = this.queue.count + this.inFlightCount;
     const mb = ((this.queue.bytes + this.inFlightBytes) / 1048576).toFixed(1);
-    const failing = this.consecutiveFailures > 0 ? `failing (${c.lastError}); ` : '';
+    const failing = status || (this.consecutiveFailures > 0 ? `failing (${c.lastError}); ` : '');
     this.o.diagnostic(
       `[threadline] export to ${this.o.destination} ${failing}${queued} records queued (${mb} MiB), ` +
         `${this.droppedSinceReport} dropped since last report, ${c.droppedQueueFull + c.droppedRejected} in total`,

@@ -23,6 +23,8 @@ class Deque {
   sizes: number[] = [];
   seqs: number[] = [];
   head = 0;
+  /** Sum of `sizes` from `head` on. */
+  bytes = 0;
 
   get length(): number {
     return this.records.length - this.head;
@@ -32,19 +34,39 @@ class Deque {
     this.records.push(record);
     this.sizes.push(size);
     this.seqs.push(seq);
+    this.bytes += size;
   }
 
-  unshift(record: ReadableLogRecord, size: number, seq: number): void {
-    if (this.head > 0) {
-      this.head--;
-      this.records[this.head] = record;
-      this.sizes[this.head] = size;
-      this.seqs[this.head] = seq;
-    } else {
-      this.records.unshift(record);
-      this.sizes.unshift(size);
-      this.seqs.unshift(seq);
+  /**
+   * Puts entries back (given in ascending sequence order), merged by sequence
+   * number with what is queued: batches that failed in any order come back in
+   * the order they were written. Linear in the queue's length, once per
+   * failed export.
+   */
+  putBack(batch: Batch, indexes: number[]): void {
+    const records: ReadableLogRecord[] = [];
+    const sizes: number[] = [];
+    const seqs: number[] = [];
+    let j = this.head;
+    const end = this.records.length;
+    for (const i of indexes) {
+      const seq = batch.seqs[i] as number;
+      // Queued entries older than this one (put back by another batch) go first.
+      while (j < end && (this.seqs[j] as number) < seq) {
+        records.push(this.records[j] as ReadableLogRecord);
+        sizes.push(this.sizes[j] as number);
+        seqs.push(this.seqs[j] as number);
+        j++;
+      }
+      records.push(batch.records[i] as ReadableLogRecord);
+      sizes.push(batch.sizes[i] as number);
+      seqs.push(seq);
+      this.bytes += batch.sizes[i] as number;
     }
+    this.records = j < end ? records.concat(this.records.slice(j)) : records;
+    this.sizes = j < end ? sizes.concat(this.sizes.slice(j)) : sizes;
+    this.seqs = j < end ? seqs.concat(this.seqs.slice(j)) : seqs;
+    this.head = 0;
   }
 
   headSeq(): number {
@@ -60,6 +82,7 @@ class Deque {
     // Release the reference now: a dropped or exported record must be collectable.
     (this.records as unknown[])[i] = undefined;
     this.head++;
+    this.bytes -= size;
     if (this.head === this.records.length) {
       this.records = [];
       this.sizes = [];
@@ -103,9 +126,10 @@ export class SeverityQueue {
    * Evicts queued records of a class lower than `cls`, oldest first, until
    * `needBytes` fit under `maxBytes` and one more record under `maxCount`
    * (counting `reservedBytes`/`reservedCount` held elsewhere, e.g. in flight).
-   * Returns the evicted count per class, or undefined when nothing had to go.
-   * When eviction cannot make room, `fits` is false and the caller drops the
-   * incoming record.
+   * Adds the evicted count per class to `evicted` and returns true when the
+   * record fits. When even evicting every lower record could not make room,
+   * nothing is evicted and it returns false: the caller drops the incoming
+   * record.
    */
   makeRoom(
     cls: number,
@@ -116,6 +140,19 @@ export class SeverityQueue {
     reservedCount: number,
     evicted: number[],
   ): boolean {
+    let lowerBytes = 0;
+    let lowerCount = 0;
+    for (let lower = 0; lower < cls; lower++) {
+      const d = this.classes[lower] as Deque;
+      lowerBytes += d.bytes;
+      lowerCount += d.length;
+    }
+    if (
+      this.bytes - lowerBytes + reservedBytes + needBytes > maxBytes ||
+      this.count - lowerCount + reservedCount + 1 > maxCount
+    ) {
+      return false;
+    }
     for (let lower = 0; lower < cls; lower++) {
       const d = this.classes[lower] as Deque;
       while (
@@ -160,17 +197,17 @@ export class SeverityQueue {
     return batch;
   }
 
-  /** Puts a batch back at the front, in its original order (after a transient failure). */
+  /** Puts a batch back where its records were, by sequence number (after a transient failure). */
   putBack(batch: Batch): void {
-    for (let i = batch.records.length - 1; i >= 0; i--) {
-      const cls = batch.classes[i] as number;
-      (this.classes[cls] as Deque).unshift(
-        batch.records[i] as ReadableLogRecord,
-        batch.sizes[i] as number,
-        batch.seqs[i] as number,
-      );
-      this.count++;
-      this.bytes += batch.sizes[i] as number;
+    const byClass: number[][] = [[], [], [], []];
+    for (let i = 0; i < batch.records.length; i++) {
+      (byClass[batch.classes[i] as number] as number[]).push(i);
     }
+    for (let cls = 0; cls < 4; cls++) {
+      const indexes = byClass[cls] as number[];
+      if (indexes.length > 0) (this.classes[cls] as Deque).putBack(batch, indexes);
+    }
+    this.count += batch.records.length;
+    this.bytes += batch.bytes;
   }
 }

@@ -1,0 +1,181 @@
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type ExportProcessorOptions,
+  ThreadlineExportProcessor,
+} from '../src/internal/processor.js';
+
+type Done = (result: ExportResult) => void;
+
+/** An exporter whose calls the test answers by hand. */
+function scriptedExporter() {
+  const calls: Array<{ bodies: unknown[]; done: Done }> = [];
+  const exporter: LogRecordExporter = {
+    export(records, done) {
+      calls.push({ bodies: records.map((r) => r.body), done });
+    },
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  return { exporter, calls };
+}
+
+const down = (): ExportResult => ({
+  code: ExportResultCode.FAILED,
+  error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+});
+const refused = (): ExportResult => ({
+  code: ExportResultCode.FAILED,
+  error: Object.assign(new Error('Bad Request'), { code: 400 }),
+});
+const ok = (): ExportResult => ({ code: ExportResultCode.SUCCESS });
+
+function record(body: number, severityNumber = 9): ReadableLogRecord {
+  return { body, severityNumber } as unknown as ReadableLogRecord;
+}
+
+function processor(exporter: LogRecordExporter, options: Partial<ExportProcessorOptions> = {}) {
+  const lines: string[] = [];
+  const p = new ThreadlineExportProcessor({
+    exporter,
+    maxQueueBytes: 1 << 30,
+    maxQueueSize: 100_000,
+    maxExportBatchSize: 2,
+    scheduledDelayMillis: 10,
+    exportTimeoutMillis: 30_000,
+    maxConcurrentExports: 2,
+    destination: 'test',
+    diagnosticIntervalMillis: 30_000,
+    diagnostic: (l) => lines.push(l),
+    estimateBytes: () => 100,
+    ...options,
+  });
+  return { p, lines };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('export processor', () => {
+  it('puts failed batches back in the order they were written, whatever order they fail in', async () => {
+    vi.useFakeTimers();
+    const { exporter, calls } = scriptedExporter();
+    const { p } = processor(exporter);
+    for (let i = 0; i < 6; i++) p.enqueue(record(i, i % 2 ? 17 : 9), 100);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.bodies)).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    // The later batch fails first.
+    calls[1]?.done(down());
+    calls[0]?.done(down());
+    await vi.advanceTimersByTimeAsync(2000);
+    for (let i = 2; i < calls.length; i++) calls[i]?.done(ok());
+    await vi.advanceTimersByTimeAsync(50);
+    for (let i = 4; i < calls.length; i++) calls[i]?.done(ok());
+    await vi.advanceTimersByTimeAsync(50);
+    expect(calls.slice(2).flatMap((c) => c.bodies)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(p.snapshot().exported).toBe(6);
+  });
+
+  it('backs off once per round: exports failing together do not double the pause twice', async () => {
+    vi.useFakeTimers();
+    const { exporter, calls } = scriptedExporter();
+    const { p } = processor(exporter);
+    for (let i = 0; i < 4; i++) p.enqueue(record(i), 100);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(2);
+    calls[0]?.done(down());
+    calls[1]?.done(down());
+    // The first pause is 1 s (±20% jitter), not 2 s.
+    await vi.advanceTimersByTimeAsync(1300);
+    expect(calls.length).toBeGreaterThan(2);
+  });
+
+  it('drops a batch the collector refuses, without calling it an outage or flooding the diagnostics', async () => {
+    vi.useFakeTimers();
+    const { exporter, calls } = scriptedExporter();
+    const { p, lines } = processor(exporter);
+    for (let i = 0; i < 10; i++) p.enqueue(record(i), 100);
+    await vi.advanceTimersByTimeAsync(1);
+    for (let round = 0; round < 5 && calls.some((c) => c.done); round++) {
+      for (const c of calls.splice(0)) c.done(round === 4 ? ok() : refused());
+      await vi.advanceTimersByTimeAsync(20);
+    }
+    const s = p.snapshot();
+    expect(s.droppedRejected).toBeGreaterThan(0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/refused a batch \(HTTP 400/);
+    expect(lines.join('\n')).not.toMatch(/recovered/);
+  });
+
+  it('treats an exporter that throws as refusing the batch, not as an outage to retry forever', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const exporter: LogRecordExporter = {
+      export() {
+        calls++;
+        throw new Error('bug in exporter');
+      },
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    };
+    const { p } = processor(exporter);
+    p.enqueue(record(1), 100);
+    p.enqueue(record(2), 100);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toBe(1);
+    expect(p.snapshot().droppedRejected).toBe(2);
+    expect(p.snapshot().queued).toBe(0);
+  });
+
+  it('stops retrying once shut down, even when an export in flight fails afterwards', async () => {
+    vi.useFakeTimers();
+    const { exporter, calls } = scriptedExporter();
+    const { p } = processor(exporter);
+    p.enqueue(record(1), 100);
+    p.enqueue(record(2), 100);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(1);
+    const stopped = p.shutdown({ timeoutMillis: 100 });
+    await vi.advanceTimersByTimeAsync(200);
+    await stopped;
+    calls[0]?.done(down());
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(calls).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('does not evict less severe records when the incoming one would not fit anyway', () => {
+    const { exporter } = scriptedExporter();
+    const { p } = processor(exporter, { maxQueueBytes: 1000, maxExportBatchSize: 1000 });
+    for (let i = 0; i < 5; i++) p.enqueue(record(i, 5), 100);
+    p.enqueue(record(99, 17), 2000);
+    const s = p.snapshot();
+    expect(s.queued).toBe(5);
+    expect(s.droppedBySeverity).toEqual({ debug: 0, info: 0, warn: 0, error: 1 });
+    // One that fits after evicting does evict, least severe and oldest first.
+    p.enqueue(record(100, 17), 700);
+    const t = p.snapshot();
+    expect(t.queued).toBe(4);
+    expect(t.droppedBySeverity.debug).toBe(2);
+  });
+
+  it('puts a large failed batch back in front of the rest, in order', async () => {
+    vi.useFakeTimers();
+    const { exporter, calls } = scriptedExporter();
+    const { p } = processor(exporter, { maxExportBatchSize: 4096, maxConcurrentExports: 1 });
+    const n = 20_000;
+    for (let i = 0; i < n; i++) p.enqueue(record(i), 100);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(1);
+    calls[0]?.done(down());
+    expect(p.snapshot().queued).toBe(n);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(calls[1]?.bodies[0]).toBe(0);
+    expect(calls[1]?.bodies).toEqual(Array.from({ length: 4096 }, (_, i) => i));
+  });
+});
