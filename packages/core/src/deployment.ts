@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { bad, describe, type Env, envValue, isHttpUrl, show } from './internal/options.js';
 import { redactUrlsInString } from './internal/redaction.js';
 import type { DeploymentOptions, DetectedDeployment } from './types.js';
 
@@ -35,7 +36,6 @@ export const THREADLINE_RUNBOOK_URL = 'threadline.runbook.url';
 
 type AttributeValue = string | number | boolean;
 /** Accepts `process.env` (`NodeJS.ProcessEnv`) or any plain object of strings. */
-type Env = Readonly<Record<string, string | undefined>>;
 
 const SERVICE_NAME = 'service.name';
 const SERVICE_VERSION = 'service.version';
@@ -119,9 +119,6 @@ const DEPLOYMENT_ID_VARS: readonly string[] = [
 const MAX_RESOURCE_ATTRIBUTES_BYTES = 32 * 1024;
 /** A decoded `OTEL_RESOURCE_ATTRIBUTES` value longer than this discards the whole variable. */
 const MAX_RESOURCE_ATTRIBUTE_VALUE_LENGTH = 4096;
-/** Longest part of a value echoed in a warning or error. */
-const MAX_SHOWN = 64;
-
 const COMMIT_RE = /^[0-9a-f]{7,64}$/i;
 
 const INSTANCE_ID_KEY = Symbol.for('threadline.core.serviceInstanceId.v1');
@@ -137,40 +134,6 @@ function processInstanceId(): string {
   const id = randomUUID();
   g[INSTANCE_ID_KEY] = id;
   return id;
-}
-
-/** A value quoted and cut to {@link MAX_SHOWN} characters, safe to put in one log line. */
-function show(value: string): string {
-  const cut = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
-  return JSON.stringify(cut);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return show(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'number':
-    case 'boolean':
-      return String(value);
-    case 'bigint':
-      return `${value}n`;
-    case 'object':
-      return 'an object';
-    default:
-      return `a ${typeof value}`;
-  }
-}
-
-function bad(option: string, value: unknown, accepted: string): TypeError {
-  return new TypeError(
-    `Threadline: option "${option}" must be ${accepted}; got ${describe(value)}`,
-  );
-}
-
-function envValue(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -215,15 +178,6 @@ function normalizeRepositoryUrl(raw: string): string | undefined {
     .replace(/\/+$/, '');
   if (repoPath === '' || repoPath === '/') return undefined;
   return `${origin}${repoPath.startsWith('/') ? '' : '/'}${repoPath}`;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const u = new URL(text);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 /**

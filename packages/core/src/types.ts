@@ -111,7 +111,7 @@ export interface DetectedDeployment {
   sources: Record<string, string>;
 }
 
-/** Options of {@link startThreadline}. Every option can also come from the environment (see README). */
+/** Options of {@link startThreadline}. Where a standard `OTEL_*` (or `THREADLINE_*`) variable exists, it is the fallback for the option (table in the README). */
 export interface ThreadlineOptions extends DeploymentOptions {
   /** Lowest level written. @default 'info' (`THREADLINE_LOG_LEVEL`) */
   level?: LogLevel;

@@ -37,6 +37,19 @@ describe('configuration', () => {
     });
   });
 
+  it('keeps one export (with its retries) shorter than the batch timeout, so a slow success is never sent twice', () => {
+    const c = resolveConfig({
+      exportTimeoutMillis: 20_000,
+      env: { OTEL_BLRP_EXPORT_TIMEOUT: '5000' },
+    });
+    expect(c.batchTimeoutMillis).toBe(5000);
+    expect(c.exportTimeoutMillis).toBe(4500);
+    expect(c.warnings.join('\n')).toMatch(
+      /export timeout \(20000 ms\) must end before OTEL_BLRP_EXPORT_TIMEOUT/,
+    );
+    expect(resolveConfig({ env: {} }).exportTimeoutMillis).toBe(10_000);
+  });
+
   it('uses a per-signal endpoint as it is, and options over the environment', () => {
     const env = {
       OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://in.example.com/custom',

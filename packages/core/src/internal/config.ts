@@ -19,6 +19,7 @@ import {
 } from '../defaults.js';
 import type { ExporterKind, ExportProtocol, ThreadlineOptions } from '../types.js';
 import { parseLogLevel } from './logger.js';
+import { bad, type Env, envValue, isHttpUrl } from './options.js';
 import { DEFAULT_LIMITS } from './serialize.js';
 import { writeStderr } from './state.js';
 
@@ -50,23 +51,6 @@ export interface ResolvedConfig {
   warnings: string[];
 }
 
-type Env = Record<string, string | undefined>;
-
-function envString(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
-}
-
-function bad(option: string, value: unknown, accepted: string): TypeError {
-  let shown: string;
-  try {
-    shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  } catch {
-    shown = typeof value;
-  }
-  return new TypeError(`Threadline: option "${option}" must be ${accepted}; got ${shown}`);
-}
-
 function positiveInt(
   options: ThreadlineOptions,
   key: keyof ThreadlineOptions,
@@ -83,8 +67,19 @@ function positiveInt(
     }
     return v;
   }
+  return envPositiveInt(env, envNames, fallback, warnings, allowZero);
+}
+
+/** The first of `envNames` that is set, as a whole number; a bad value warns and gives `fallback`. */
+function envPositiveInt(
+  env: Env,
+  envNames: string[],
+  fallback: number,
+  warnings: string[],
+  allowZero = false,
+): number {
   for (const name of envNames) {
-    const raw = envString(env, name);
+    const raw = envValue(env, name);
     if (raw === undefined) continue;
     const n = Number(raw);
     if (Number.isInteger(n) && n >= (allowZero ? 0 : 1)) return n;
@@ -114,7 +109,7 @@ function oneOf<T extends string>(
     return v as T;
   }
   for (const name of envNames) {
-    const raw = envString(env, name)?.toLowerCase();
+    const raw = envValue(env, name)?.toLowerCase();
     if (raw === undefined) continue;
     const first = (raw.split(',')[0] ?? '').trim();
     if ((accepted as readonly string[]).includes(first)) return first as T;
@@ -146,28 +141,19 @@ function resolveEndpoint(options: ThreadlineOptions, env: Env, warnings: string[
     }
     return options.endpoint;
   }
-  const specific = envString(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
+  const specific = envValue(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
   if (specific !== undefined) {
     // A per-signal URL is used as it is (spec: exporter.md).
     if (isHttpUrl(specific)) return specific;
     warnings.push(`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is not an http(s) URL; ignored`);
   }
-  const generic = envString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const generic = envValue(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (generic !== undefined) {
     const url = `${generic.replace(/\/+$/, '')}/v1/logs`;
     if (isHttpUrl(url)) return url;
     warnings.push(`OTEL_EXPORTER_OTLP_ENDPOINT is not an http(s) URL; ignored`);
   }
   return DEFAULT_ENDPOINT;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 /** The endpoint as shown in diagnostics: no credentials, no query string. */
@@ -184,12 +170,12 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
   const env: Env = options.env ?? process.env;
   const warnings: string[] = [];
-  const disabled = envString(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
+  const disabled = envValue(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
 
   let minSeverity = 9;
   if (options.level !== undefined) minSeverity = parseLogLevel(options.level, 'option "level"');
   else {
-    const raw = envString(env, 'THREADLINE_LOG_LEVEL');
+    const raw = envValue(env, 'THREADLINE_LOG_LEVEL');
     if (raw !== undefined) {
       try {
         minSeverity = parseLogLevel(raw, 'THREADLINE_LOG_LEVEL');
@@ -288,6 +274,34 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     maxExportBatchSize = maxQueueSize;
   }
 
+  // One export, the exporter's own retries included, must end before the
+  // processor gives up on it and tries the batch again: otherwise a slow
+  // success would deliver the batch twice.
+  const batchTimeoutMillis = envPositiveInt(
+    env,
+    ['OTEL_BLRP_EXPORT_TIMEOUT'],
+    DEFAULT_BATCH_TIMEOUT_MILLIS,
+    warnings,
+  );
+  let exportTimeoutMillis = positiveInt(
+    options,
+    'exportTimeoutMillis',
+    env,
+    ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
+    DEFAULT_EXPORT_TIMEOUT_MILLIS,
+    warnings,
+  );
+  const exportCap = Math.max(
+    1,
+    batchTimeoutMillis - Math.min(1000, Math.floor(batchTimeoutMillis / 10)),
+  );
+  if (exportTimeoutMillis > exportCap) {
+    warnings.push(
+      `the export timeout (${exportTimeoutMillis} ms) must end before OTEL_BLRP_EXPORT_TIMEOUT (${batchTimeoutMillis} ms); using ${exportCap} ms`,
+    );
+    exportTimeoutMillis = exportCap;
+  }
+
   return {
     disabled,
     minSeverity,
@@ -296,22 +310,8 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     endpoint: resolveEndpoint(options, env, warnings),
     headers: options.headers,
     compression,
-    exportTimeoutMillis: positiveInt(
-      options,
-      'exportTimeoutMillis',
-      env,
-      ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
-      DEFAULT_EXPORT_TIMEOUT_MILLIS,
-      warnings,
-    ),
-    batchTimeoutMillis: positiveInt(
-      {},
-      'exportTimeoutMillis',
-      env,
-      ['OTEL_BLRP_EXPORT_TIMEOUT'],
-      DEFAULT_BATCH_TIMEOUT_MILLIS,
-      warnings,
-    ),
+    exportTimeoutMillis,
+    batchTimeoutMillis,
     maxQueueBytes: positiveInt(
       options,
       'maxQueueBytes',

@@ -219,7 +219,7 @@ function writeAnyValue(w: Writer, value: AnyValue, depth: number): void {
       w.buf[w.pos++] = value ? 1 : 0;
       return;
     case 'number':
-      if (Number.isInteger(value) && Number.isSafeInteger(value)) {
+      if (Number.isSafeInteger(value)) {
         w.ensure(11);
         w.buf[w.pos++] = T_INT;
         w.int64(value);

@@ -69,7 +69,8 @@ export class Serializer {
    * key) becomes `exception.type`, `exception.message` and
    * `exception.stacktrace` (with its `cause` chain) when none is set yet.
    */
-  attributes(input: object | undefined, budget = this.limits.attributeCountLimit): Normalised {
+  attributes(input: object | undefined): Normalised {
+    const budget = this.limits.attributeCountLimit;
     this.bytes = 0;
     const out: Record<string, AnyValue> = {};
     let count = 0;
