@@ -22,10 +22,8 @@ export {
   ATTR_LINK_TRACE_ID,
   ATTR_PARENT_SPAN_ID,
   extractTraceContext,
-  type HeaderCarrier,
   injectTraceContext,
   TRUST_POLICIES,
-  type TrustPolicy,
 } from './propagation.js';
 export {
   addScopeAttributes,
@@ -41,6 +39,7 @@ export type {
   DetectedDeployment,
   ExporterKind,
   ExportProtocol,
+  HeaderCarrier,
   LogAttributes,
   Logger,
   LogLevel,
@@ -48,4 +47,5 @@ export type {
   ThreadlineOptions,
   ThreadlineStats,
   TraceIds,
+  TrustPolicy,
 } from './types.js';

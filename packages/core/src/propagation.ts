@@ -21,14 +21,8 @@ import {
   randomSpanId,
   randomTraceId,
 } from './internal/w3c.js';
+import type { HeaderCarrier, TrustPolicy } from './types.js';
 
-/**
- * What to do with trace context that arrives with a request or message:
- * `continue` it (inside a private network), `restart` (a new trace; the
- * incoming ids are kept as `threadline.link.*` attributes — for public edges),
- * or `ignore` it.
- */
-export type TrustPolicy = 'continue' | 'restart' | 'ignore';
 export const TRUST_POLICIES: readonly TrustPolicy[] = ['continue', 'restart', 'ignore'];
 
 /** Incoming ids kept by `restart`, read by the hop scope. */
@@ -36,10 +30,6 @@ export const LINK_KEY = createContextKey('threadline.link');
 export const ATTR_LINK_TRACE_ID = 'threadline.link.trace_id';
 export const ATTR_LINK_SPAN_ID = 'threadline.link.span_id';
 export const ATTR_PARENT_SPAN_ID = 'threadline.parent_span_id';
-
-export type HeaderCarrier =
-  | Record<string, string | string[] | number | undefined>
-  | { get(name: string): string | null | undefined };
 
 function header(carrier: HeaderCarrier, name: string): string | string[] | undefined {
   if (typeof (carrier as { get?: unknown }).get === 'function') {

@@ -209,3 +209,16 @@ export interface ThreadlineHandle {
   /** Flushes within the deadline and stops. Idempotent; logging afterwards is a silent no-op. */
   shutdown(timeoutMillis?: number): Promise<void>;
 }
+
+/**
+ * What to do with trace context that arrives with a request or message:
+ * `continue` it (inside a private network), `restart` (a new trace; the
+ * incoming ids are kept as `threadline.link.*` attributes — for public edges),
+ * or `ignore` it.
+ */
+export type TrustPolicy = 'continue' | 'restart' | 'ignore';
+
+/** Incoming headers or message metadata: a plain object (Node's `req.headers`) or anything with `get(name)` (`Headers`). */
+export type HeaderCarrier =
+  | Record<string, string | string[] | number | undefined>
+  | { get(name: string): string | null | undefined };

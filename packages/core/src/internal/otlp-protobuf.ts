@@ -371,7 +371,8 @@ function writeRaw(w: Writer, t: number, bytes: Buffer): void {
   w.end(s);
 }
 
-let scratch = new Writer(1 << 20);
+// Allocated on the first export, not at import: a process that never exports pays nothing.
+let scratch: Writer | undefined;
 
 /** Encodes records as one `ExportLogsServiceRequest`, grouped by resource, then by scope. */
 export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8Array {
@@ -386,6 +387,7 @@ export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8A
     if (list) list.push(r);
     else byScope.set(r.instrumentationScope, [r]);
   }
+  scratch ??= new Writer(1 << 20);
   const w = scratch;
   w.pos = 0;
   for (const [resource, byScope] of groups) {
@@ -403,6 +405,6 @@ export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8A
   }
   const out = Buffer.from(w.buf.subarray(0, w.pos));
   // Don't keep a huge buffer alive after one unusually large batch.
-  if (w.buf.length > 16 << 20) scratch = new Writer(1 << 20);
+  if (w.buf.length > 16 << 20) scratch = undefined;
   return out;
 }

@@ -45,6 +45,8 @@ export interface RedactionConfig {
 }
 
 const MAX_CACHED_KEYS = 4096;
+/** Longer keys are checked each time instead of being kept (a few hostile keys can't pin megabytes). */
+const MAX_CACHED_KEY_LENGTH = 256;
 
 /**
  * Builds the redaction rules once (at start-up). `extraKeys` extend the default
@@ -72,7 +74,7 @@ export function createRedaction(
         }
       }
     }
-    if (cache.size < MAX_CACHED_KEYS) cache.set(key, secret);
+    if (cache.size < MAX_CACHED_KEYS && key.length <= MAX_CACHED_KEY_LENGTH) cache.set(key, secret);
     return secret;
   };
   return {
