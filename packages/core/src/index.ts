@@ -16,6 +16,16 @@ export {
   THREADLINE_OWNER,
   THREADLINE_RUNBOOK_URL,
 } from './deployment.js';
+export {
+  ATTR_DURATION_MS,
+  ATTR_REQUEST_ABORTED,
+  ATTR_REQUEST_ID,
+  createHttpCorrelator,
+  DEFAULT_REQUEST_ID_HEADER,
+  defaultHttpSeverity,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_URL_PATH_LENGTH,
+} from './http.js';
 export { getLogger, log } from './logger-api.js';
 export {
   ATTR_LINK_SPAN_ID,
@@ -40,6 +50,10 @@ export type {
   ExporterKind,
   ExportProtocol,
   HeaderCarrier,
+  HttpCorrelationOptions,
+  HttpCorrelator,
+  HttpRequestHooks,
+  HttpRequestScope,
   LogAttributes,
   Logger,
   LogLevel,

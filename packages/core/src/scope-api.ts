@@ -8,11 +8,11 @@ import {
   ensureContextManager,
   getScope,
   noScopeWarning,
+  openHopScope,
   SCOPE_KEY,
 } from './internal/scope.js';
 import { warnOnce } from './internal/state.js';
 import { isValidSpanId, isValidTraceId } from './internal/w3c.js';
-import { createHopContext } from './propagation.js';
 import type { LogAttributes, TraceIds } from './types.js';
 
 function checkFn(fn: unknown, what: string): void {
@@ -148,11 +148,7 @@ export function withHopScope<T>(
 ): T {
   checkFn(fn, 'withHopScope');
   return runIn(
-    () => {
-      const hop = createHopContext(options?.context ?? context.active());
-      const scope = createScope({ ...hop.attributes, ...attributes }, getScope(hop.context));
-      return hop.context.setValue(SCOPE_KEY, scope);
-    },
+    () => openHopScope(attributes, options?.context ?? context.active()),
     fn,
     'withHopScope',
   );

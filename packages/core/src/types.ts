@@ -1,6 +1,8 @@
 /**
  * Public types of @threadline/core.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 
 /** Log levels, lowest first. */
@@ -133,7 +135,7 @@ export interface ThreadlineOptions extends DeploymentOptions {
   maxQueueBytes?: number;
   /** Queue budget in records. @default 262144 (`OTEL_BLRP_MAX_QUEUE_SIZE`) */
   maxQueueSize?: number;
-  /** Records per export request. @default 1024 (`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`) */
+  /** Records per export request. @default 2048 (`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`) */
   maxExportBatchSize?: number;
   /** Delay before a partial batch is sent, ms. @default 1000 (`OTEL_BLRP_SCHEDULE_DELAY`) */
   scheduledDelayMillis?: number;
@@ -222,3 +224,87 @@ export type TrustPolicy = 'continue' | 'restart' | 'ignore';
 export type HeaderCarrier =
   | Record<string, string | string[] | number | undefined>
   | { get(name: string): string | null | undefined };
+
+/** Options shared by `correlate()` in every adapter. */
+export interface HttpCorrelationOptions {
+  /**
+   * What to do with incoming `traceparent`/`tracestate`/`baggage`: `continue`
+   * the caller's trace (services inside your network), `restart` (public
+   * edges: a new trace, the incoming ids kept as `threadline.link.*`), or
+   * `ignore`.
+   * @default 'continue'
+   */
+  trust?: TrustPolicy;
+  /**
+   * Requests that get no `request completed` line (health checks, metrics
+   * scrapes): exact paths, regular expressions tested against the path, or a
+   * function of the path and method. Their lines still carry the trace.
+   * @default []
+   */
+  ignore?: ReadonlyArray<string | RegExp> | ((path: string, method: string) => boolean);
+  /**
+   * Level of the `request completed` line.
+   * @default `defaultHttpSeverity`: 5xx error, 4xx and aborted warn, else info
+   */
+  severity?: (statusCode: number, aborted: boolean) => LogLevel;
+  /** Write one `request completed` line per request. @default true */
+  logCompleted?: boolean;
+  /** Put the `User-Agent` header (cut to 512 characters) on every line as `user_agent.original`. @default false */
+  userAgent?: boolean;
+  /** Put the client's address on every line as `client.address` (the framework's view, proxies included when it trusts them). @default false */
+  clientAddress?: boolean;
+  /**
+   * Header carrying the request id (read, validated, else generated). `false`:
+   * no request id.
+   * @default 'x-request-id'
+   */
+  requestIdHeader?: string | false;
+  /**
+   * Headers put on the response so that whoever reports a problem can quote
+   * an id: `requestId` echoes the request id under `requestIdHeader`;
+   * `traceResponse` sets W3C `traceresponse` (`00-<trace id>-<span id>-<flags>`);
+   * `traceIdHeader` names a header for the bare trace id (e.g. `'x-trace-id'`).
+   * Headers the application set itself are left alone.
+   * @default { requestId: true, traceResponse: false, traceIdHeader: false }
+   */
+  responseHeaders?: {
+    requestId?: boolean;
+    traceResponse?: boolean;
+    traceIdHeader?: string | false;
+  };
+  /** Logger for `request completed` and `request failed`. @default getLogger('threadline.http') */
+  logger?: Logger;
+}
+
+/** What the framework adapter knows better than `node:http`. */
+export interface HttpRequestHooks {
+  /** The matched route template (e.g. `/users/:id`), read when the response ends. */
+  route?: () => string | undefined;
+  /** The client's address as the framework sees it (`req.ip`, `ctx.ip`). */
+  clientAddress?: () => string | undefined;
+}
+
+/** One request in progress. */
+export interface HttpRequestScope {
+  /** The context to run the request's handlers in (trace, span and scope attributes). */
+  readonly context: Context;
+  /** The request id (validated incoming, or generated); `''` when request ids are off. */
+  readonly requestId: string;
+  /**
+   * Records an error raised while handling the request: one `request failed`
+   * line (with `exception.*`) per distinct error, and `error.type` on the
+   * completed line. ERROR, or WARN for an HTTP error with a 4xx `status` or
+   * `statusCode` (`ctx.throw(404)`, http-errors). Never throws.
+   */
+  fail(error: unknown): void;
+}
+
+/** Made once per middleware by {@link createHttpCorrelator}. */
+export interface HttpCorrelator {
+  /**
+   * Opens the request's scope and arranges its response headers and completed
+   * line. Run the rest of the request in `context.with(scope.context, …)`.
+   * Never throws: on a failure it returns the active context and warns once.
+   */
+  begin(req: IncomingMessage, res: ServerResponse, hooks?: HttpRequestHooks): HttpRequestScope;
+}

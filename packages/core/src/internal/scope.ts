@@ -6,6 +6,7 @@
  */
 import { type AnyValue, type Context, context, createContextKey } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { createHopContext } from '../propagation.js';
 import type { LogAttributes } from '../types.js';
 import { currentSerializer, estimateBytes, type Serializer, trimToLimit } from './serialize.js';
 import { globalState, warnOnce } from './state.js';
@@ -97,4 +98,16 @@ export function noScopeWarning(what: string): void {
     `no-scope:${what}`,
     `${what}() was called outside any scope; wrap the work in withScope() (or a request/job middleware) first`,
   );
+}
+
+/**
+ * The context of one hop scope on top of `base`: the hop's span (or the
+ * tracing SDK's), and a scope holding the hop's link/parent attributes and
+ * `attributes`. May throw on hostile input: callers guard.
+ */
+export function openHopScope(attributes: LogAttributes, base: Context): Context {
+  ensureContextManager();
+  const hop = createHopContext(base);
+  const scope = createScope({ ...hop.attributes, ...attributes }, getScope(hop.context));
+  return hop.context.setValue(SCOPE_KEY, scope);
 }

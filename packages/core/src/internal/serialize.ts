@@ -356,3 +356,26 @@ export function trimToLimit(attrs: Record<string, AnyValue>, limit: number): num
   }
   return extra;
 }
+
+/**
+ * What to log for something thrown: an Error as it is (the serializer turns it
+ * into `exception.*`), anything else as `exception.type` and
+ * `exception.message`. `type` is for `error.type` on a completed line.
+ */
+export function thrownValue(error: unknown): {
+  type: string;
+  attributes: Error | Record<string, unknown>;
+} {
+  if (error instanceof Error) {
+    let type = 'Error';
+    try {
+      type = error.name || error.constructor?.name || 'Error';
+    } catch {
+      // a hostile getter: keep the default
+    }
+    return { type: String(type), attributes: error };
+  }
+  const type = error === null ? 'null' : typeof error;
+  // An object is kept as a value, so the serializer redacts it by key like any other.
+  return { type, attributes: { 'exception.type': type, 'exception.message': error } };
+}
