@@ -1,0 +1,78 @@
+/**
+ * Express adapter: the shared HTTP correlation of @threadline/core, plus
+ * Express's route template and error chain.
+ */
+import { context } from '@opentelemetry/api';
+import { createHttpCorrelator, getLogger, type HttpRequestScope } from '@threadline/core';
+import type {
+  CorrelateMiddleware,
+  CorrelateOptions,
+  ExpressRequest,
+  LogErrorsMiddleware,
+  LogErrorsOptions,
+} from './types.js';
+
+// The request scope of each request `correlate()` saw, for `logErrors()`.
+const scopes = new WeakMap<object, HttpRequestScope>();
+
+/**
+ * Middleware that puts every request on its own trace: the incoming trace
+ * context (under `trust`), a span id of its own (or the active server span of
+ * a tracing SDK), the request's attributes on every log line written while
+ * handling it, and one `request completed` line with the route template,
+ * status, duration and outcome. Add it first.
+ *
+ * @example
+ * import express from 'express';
+ * import { correlate, logErrors } from '@threadline/express';
+ * const app = express();
+ * app.use(correlate({ ignore: ['/healthz'] }));
+ * app.get('/orders/:id', (req, res) => { log.info('loading order'); res.json({}); });
+ * app.use(logErrors());
+ */
+export function correlate(options: CorrelateOptions = {}): CorrelateMiddleware {
+  const correlator = createHttpCorrelator(options);
+  return function threadlineCorrelate(req, res, next) {
+    const scope = correlator.begin(req, res, {
+      route: () => routeOf(req),
+      clientAddress: () => req.ip,
+    });
+    scopes.set(req, scope);
+    context.with(scope.context, next);
+  };
+}
+
+/**
+ * Error middleware that logs the error (`request failed`, ERROR, with
+ * `exception.type`, `exception.message` and `exception.stacktrace`) in the
+ * request's scope and passes it on unchanged to the next error handler. Add
+ * it after your routes, before your own error handlers.
+ *
+ * @example
+ * app.use(logErrors());
+ * app.use((err, req, res, next) => res.status(500).json({ error: 'internal' }));
+ */
+export function logErrors(options: LogErrorsOptions = {}): LogErrorsMiddleware {
+  const logger = options.logger ?? getLogger('threadline.http');
+  return function threadlineLogErrors(error, req, _res, next) {
+    const scope = scopes.get(req);
+    if (scope) scope.fail(error);
+    else {
+      logger.error(
+        'request failed',
+        error instanceof Error
+          ? error
+          : { 'exception.type': typeof error, 'exception.message': error },
+      );
+    }
+    next(error);
+  };
+}
+
+/** The matched route template, with the mount path of the router it is in. */
+function routeOf(req: ExpressRequest): string | undefined {
+  const path = req.route?.path;
+  if (typeof path !== 'string') return undefined;
+  const base = typeof req.baseUrl === 'string' ? req.baseUrl : '';
+  return base + path;
+}

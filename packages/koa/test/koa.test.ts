@@ -1,0 +1,86 @@
+import { createRequire } from 'node:module';
+import { startThreadline, type ThreadlineHandle } from '@threadline/core';
+import { type OtlpReceiver, startOtlpReceiver } from '@threadline/testing';
+import { describeHttpAdapter } from '@threadline/testing/http-suite';
+import Koa from 'koa';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { correlate } from '../src/index.js';
+import { createApp as createEsmApp } from './fixtures/app.mjs';
+
+const require = createRequire(import.meta.url);
+const { createApp: createCjsApp } = require('./fixtures/app.cjs') as {
+  createApp: typeof createEsmApp;
+};
+
+let receiver: OtlpReceiver;
+let threadline: ThreadlineHandle;
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  threadline = startThreadline({
+    serviceName: 'koa-test',
+    endpoint: receiver.url,
+    handleSignals: false,
+    logStartup: false,
+    diagnostics: 'silent',
+    env: {},
+  });
+});
+afterAll(async () => {
+  await threadline.shutdown();
+  await receiver.close();
+});
+beforeEach(async () => {
+  // Whatever an earlier test left queued is not this test's.
+  await threadline.forceFlush(5000);
+  receiver.reset();
+});
+
+async function exported() {
+  await threadline.forceFlush(5000);
+  return receiver.records;
+}
+
+describeHttpAdapter({
+  apps: [
+    ['ESM', createEsmApp],
+    ['CommonJS', createCjsApp],
+  ],
+  exported,
+});
+
+describe('@threadline/koa', () => {
+  it('re-throws the very error it caught, whatever was thrown', async () => {
+    const thrown = { code: 'E_PLAIN_OBJECT' };
+    const caught: unknown[] = [];
+    const app = new Koa();
+    app.on('error', () => {});
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        caught.push(error);
+        ctx.status = 500;
+      }
+    });
+    app.use(correlate());
+    app.use(() => {
+      throw thrown;
+    });
+    await request(app.callback()).get('/x').expect(500);
+    expect(caught).toEqual([thrown]);
+    expect(caught[0]).toBe(thrown);
+    const [failed] = await exported();
+    expect(failed?.body).toBe('request failed');
+    expect(failed?.attributes['exception.type']).toBe('object');
+    expect(failed?.attributes['exception.message']).toEqual({ code: 'E_PLAIN_OBJECT' });
+  });
+
+  it('is a named middleware, and fails fast on bad options', () => {
+    expect(correlate().name).toBe('threadlineCorrelate');
+    expect(() => correlate({ ignore: 'healthz' as never })).toThrow(
+      /option "ignore" must be an array of paths \(strings\) and RegExps, or a function/,
+    );
+  });
+});
