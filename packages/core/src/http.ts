@@ -259,7 +259,9 @@ function checkOptions(options: HttpCorrelationOptions): HttpCorrelationOptions {
   }
   if (
     o.logger !== undefined &&
-    (o.logger === null || typeof (o.logger as Partial<Logger>).info !== 'function')
+    (o.logger === null ||
+      typeof (o.logger as Partial<Logger>).isLevelEnabled !== 'function' ||
+      typeof (o.logger as Partial<Logger>).error !== 'function')
   ) {
     throw bad('logger', o.logger, 'a Threadline logger (getLogger(name))');
   }

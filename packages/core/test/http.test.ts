@@ -1,0 +1,225 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context } from '@opentelemetry/api';
+import { request as undiciRequest } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { urlPath } from '../src/http.js';
+import {
+  createHttpCorrelator,
+  getLogger,
+  type HttpCorrelationOptions,
+  injectTraceContext,
+  log,
+  tryGetTraceIds,
+  withHopScope,
+} from '../src/index.js';
+import { startInMemory } from './helpers.js';
+
+let t: ReturnType<typeof startInMemory>;
+beforeAll(() => {
+  t = startInMemory();
+});
+afterAll(async () => {
+  await t.handle.shutdown();
+});
+beforeEach(async () => {
+  await t.handle.forceFlush();
+  t.exporter.reset();
+});
+
+/** A plain node:http server using the correlator directly, as a user of another framework would. */
+async function serve(
+  options: HttpCorrelationOptions,
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => {
+    log.info('handled');
+    res.end('ok');
+  },
+) {
+  const correlator = createHttpCorrelator(options);
+  const server = http.createServer((req, res) => {
+    const scope = correlator.begin(req, res, { route: () => '/things/:id' });
+    context.with(scope.context, () => handler(req, res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+function send(port: number, options: http.RequestOptions = {}): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    http
+      .request({ host: '127.0.0.1', port, path: '/things/7?secret=1', ...options }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res));
+      })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('createHttpCorrelator with node:http', () => {
+  it('puts method, path, request id, user agent and client address on every line when asked', async () => {
+    const s = await serve({ userAgent: true, clientAddress: true });
+    try {
+      await send(s.port, { headers: { 'user-agent': `probe/${'x'.repeat(600)}` } });
+      const recs = await t.records();
+      expect(recs.map((r) => r.body)).toEqual(['handled', 'request completed']);
+      for (const r of recs) {
+        expect(r.attributes['http.request.method']).toBe('GET');
+        expect(r.attributes['url.path']).toBe('/things/7');
+        expect(r.attributes['client.address']).toBe('127.0.0.1');
+        expect((r.attributes['user_agent.original'] as string).length).toBe(513);
+        expect(r.attributes['threadline.request.id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      expect(recs[1]?.attributes['http.route']).toBe('/things/:id');
+      expect(recs[1]?.instrumentationScope.name).toBe('threadline.http');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('maps an unknown method to _OTHER, keeping the original (cut)', async () => {
+    const s = await serve({});
+    try {
+      await send(s.port, { method: 'PURGE' });
+      const [line] = await t.records();
+      expect(line?.attributes['http.request.method']).toBe('_OTHER');
+      expect(line?.attributes['http.request.method_original']).toBe('PURGE');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('uses a custom severity, and the default one when the custom one throws or returns nonsense', async () => {
+    const calls: Array<[number, boolean]> = [];
+    let answer: unknown = 'warn';
+    const s = await serve({
+      severity: (status, aborted) => {
+        calls.push([status, aborted]);
+        if (answer instanceof Error) throw answer;
+        return answer as 'warn';
+      },
+    });
+    try {
+      await send(s.port);
+      answer = new Error('bug in severity');
+      await send(s.port);
+      answer = 'loud';
+      await send(s.port);
+      const done = (await t.records()).filter((r) => r.body === 'request completed');
+      expect(done.map((r) => r.severityText)).toEqual(['WARN', 'INFO', 'INFO']);
+      expect(calls).toEqual([
+        [200, false],
+        [200, false],
+        [200, false],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('writes no completed line for ignored requests or with logCompleted: false, and no request id when turned off', async () => {
+    const byFn = await serve({
+      ignore: (path, method) => path === '/things/7' && method === 'GET',
+    });
+    const byRegex = await serve({ ignore: [/^\/things\//] });
+    const off = await serve({ logCompleted: false, requestIdHeader: false });
+    try {
+      for (const s of [byFn, byRegex, off]) await send(s.port);
+      const recs = await t.records();
+      expect(recs.map((r) => r.body)).toEqual(['handled', 'handled', 'handled']);
+      expect(recs[2]?.attributes['threadline.request.id']).toBeUndefined();
+    } finally {
+      await Promise.all([byFn.close(), byRegex.close(), off.close()]);
+    }
+  });
+
+  it('logs with the logger it was given', async () => {
+    const s = await serve({ logger: getLogger('my.http') });
+    try {
+      await send(s.port);
+      const recs = await t.records();
+      expect(recs[1]?.instrumentationScope.name).toBe('my.http');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.each([
+    [
+      { trust: 'sometimes' },
+      /option "trust" must be one of "continue", "restart", "ignore"; got "sometimes"/,
+    ],
+    [{ ignore: ['/ok', 42] }, /option "ignore" must be an array of paths/],
+    [{ severity: 'warn' }, /option "severity" must be a function/],
+    [{ userAgent: 'yes' }, /option "userAgent" must be true or false; got "yes"/],
+    [{ requestIdHeader: 'x id' }, /option "requestIdHeader" must be a header name or false/],
+    [{ responseHeaders: { traceIdHeader: 'x\r\nevil' } }, /option "responseHeaders.traceIdHeader"/],
+    [
+      { responseHeaders: { traceResponse: 1 } },
+      /option "responseHeaders.traceResponse" must be true or false/,
+    ],
+    [{ logger: console }, /option "logger" must be a Threadline logger/],
+  ])('fails fast on bad options: %o', (options, message) => {
+    expect(() => createHttpCorrelator(options as HttpCorrelationOptions)).toThrow(message);
+  });
+});
+
+describe('urlPath', () => {
+  it.each([
+    ['/a/b?x=1#f', '/a/b'],
+    ['/a#f?x', '/a'],
+    ['', '/'],
+    [undefined, '/'],
+    ['http://proxy.example/a/b?q', '/a/b'],
+    ['http://proxy.example', '/'],
+    ['*', '*'],
+  ])('%s → %s', (input, expected) => {
+    expect(urlPath(input)).toBe(expected);
+  });
+});
+
+describe('injectTraceContext on outbound calls', () => {
+  let received: http.IncomingHttpHeaders[] = [];
+  let port = 0;
+  let server: http.Server;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      received.push(req.headers);
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    server.close();
+  });
+
+  it('sends the hop as the parent with fetch, undici, http.request and a Headers object', async () => {
+    received = [];
+    const url = `http://127.0.0.1:${port}/`;
+    let expected = '';
+    await withHopScope({}, async () => {
+      const ids = tryGetTraceIds();
+      expected = `00-${ids?.traceId}-${ids?.spanId}-01`;
+      await fetch(url, { headers: injectTraceContext({ accept: 'text/plain' }) });
+      await fetch(url, { headers: injectTraceContext(new Headers()) });
+      const r = await undiciRequest(url, { headers: injectTraceContext({}) });
+      await r.body.text();
+      await new Promise<void>((resolve, reject) =>
+        http
+          .request(url, { headers: injectTraceContext({}) }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          })
+          .on('error', reject)
+          .end(),
+      );
+    });
+    expect(received.map((h) => h.traceparent)).toEqual([expected, expected, expected, expected]);
+    expect(received[0]?.accept).toBe('text/plain');
+  });
+});
