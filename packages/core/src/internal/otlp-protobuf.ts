@@ -182,8 +182,48 @@ class Writer {
       v >>>= 7;
     }
     b[at++] = v;
-    if (at !== start) b.copyWithin(at, start, start + length);
+    if (at !== start) {
+      // Most bodies are a few dozen bytes: a loop beats the native call.
+      if (length < 64) for (let i = 0; i < length; i++) b[at + i] = b[start + i] as number;
+      else b.copyWithin(at, start, start + length);
+    }
     this.pos = at + length;
+  }
+
+  /**
+   * A KeyValue whose key and string value are short ASCII, written in one pass
+   * with its length known up front (no room reserved, nothing moved). Returns
+   * false, having written nothing, when they are not.
+   */
+  shortStringKeyValue(t: number, key: string, value: string): boolean {
+    const kn = key.length;
+    const vn = value.length;
+    // KeyValue = key field (2 + kn) + value field (2 + AnyValue(2 + vn)): 1-byte lengths throughout.
+    const body = kn + vn + 6;
+    if (body > 127) return false;
+    this.ensure(body + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = t;
+    b[p++] = body;
+    b[p++] = T_KV_KEY;
+    b[p++] = kn;
+    for (let i = 0; i < kn; i++) {
+      const c = key.charCodeAt(i);
+      if (c > 0x7f) return false;
+      b[p++] = c;
+    }
+    b[p++] = T_KV_VALUE;
+    b[p++] = vn + 2;
+    b[p++] = T_STRING;
+    b[p++] = vn;
+    for (let i = 0; i < vn; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) return false;
+      b[p++] = c;
+    }
+    this.pos = p;
+    return true;
   }
 
   fixed64Time(t: number, time: HrTime): void {
@@ -268,6 +308,7 @@ function writeKeyValues(
   for (const key in attrs) {
     const value = (attrs as Record<string, AnyValue>)[key];
     if (value === undefined) continue;
+    if (typeof value === 'string' && w.shortStringKeyValue(t, key, value)) continue;
     const kv = w.begin(t);
     w.string(T_KV_KEY, key);
     const v = w.begin(T_KV_VALUE);
@@ -280,6 +321,33 @@ function writeKeyValues(
 let lastSpanContext: SpanContext | undefined;
 let lastIds: Buffer = Buffer.alloc(0);
 
+// Hex digit → value, 255 for anything else.
+const HEX = new Uint8Array(128).fill(255);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[97 + i] = 10 + i;
+  HEX[65 + i] = 10 + i;
+}
+
+/** Writes `hex` (2·n digits) as n bytes at `at`; false (partly written) when it is not hex. */
+function writeHex(b: Buffer, at: number, hex: string, n: number): boolean {
+  if (hex.length !== 2 * n) return false;
+  for (let i = 0; i < n; i++) {
+    const hi = HEX[hex.charCodeAt(2 * i) & 127] as number;
+    const lo = HEX[hex.charCodeAt(2 * i + 1) & 127] as number;
+    if (
+      hi === 255 ||
+      lo === 255 ||
+      hex.charCodeAt(2 * i) > 127 ||
+      hex.charCodeAt(2 * i + 1) > 127
+    ) {
+      return false;
+    }
+    b[at + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
 /** flags (when set), trace_id and span_id fields of a span context. */
 function encodeIds(sc: SpanContext): Buffer {
   const b = Buffer.alloc(5 + 18 + 10);
@@ -291,10 +359,11 @@ function encodeIds(sc: SpanContext): Buffer {
   }
   b[p++] = T_TRACE_ID;
   b[p++] = 16;
-  p += b.write(sc.traceId, p, 16, 'hex');
+  // A JS loop: Buffer#write(hex) is a native call costing more than the work.
+  p += writeHex(b, p, sc.traceId, 16) ? 16 : b.write(sc.traceId, p, 16, 'hex');
   b[p++] = T_SPAN_ID;
   b[p++] = 8;
-  p += b.write(sc.spanId, p, 8, 'hex');
+  p += writeHex(b, p, sc.spanId, 8) ? 8 : b.write(sc.spanId, p, 8, 'hex');
   return b.subarray(0, p);
 }
 
