@@ -1,30 +1,46 @@
 // The receiving end of the benchmark, in its own process (the other core).
 // It must never be the bottleneck, so it counts records instead of building
-// objects: protobuf bodies are walked field by field with protobufjs's Reader
-// (ExportLogsServiceRequest.resource_logs = 1 → ResourceLogs.scope_logs = 2 →
-// ScopeLogs.log_records = 2, per the official logs.proto), JSON bodies are
+// objects: protobuf bodies are walked field by field, by offsets, copying
+// nothing (ExportLogsServiceRequest.resource_logs = 1 → ResourceLogs.scope_logs
+// = 2 → ScopeLogs.log_records = 2, per the official logs.proto), JSON bodies are
 // parsed with JSON.parse. Tests use the full decoding receiver in @threadline/testing.
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import protobuf from 'protobufjs';
 
-const { Reader } = protobuf;
+/** Reads a varint at `pos`; returns [value, next position]. */
+function varint(buf: Uint8Array, pos: number): [number, number] {
+  let value = 0;
+  let shift = 0;
+  let p = pos;
+  for (;;) {
+    const b = buf[p++] as number;
+    value += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [value, p];
+    shift += 7;
+  }
+}
 
-/** Counts the LEN-typed occurrences of `field` in a message, recursing into `into`. */
-function countNested(buf: Uint8Array, path: number[]): number {
-  const reader = Reader.create(buf);
+/**
+ * Counts the LEN-typed occurrences of `path[last]` inside `buf[start, end)`,
+ * following `path` through nested messages by offsets (nothing is copied).
+ */
+function countNested(buf: Uint8Array, path: number[], start = 0, end = buf.length): number {
   let n = 0;
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
+  let p = start;
+  while (p < end) {
+    const [tag, afterTag] = varint(buf, p);
+    const field = Math.floor(tag / 8);
     const wire = tag & 7;
-    if (field === path[0] && wire === 2) {
-      if (path.length === 1) {
-        const len = reader.uint32();
-        reader.pos += len;
-        n++;
-      } else n += countNested(reader.bytes(), path.slice(1));
-    } else reader.skipType(wire);
+    p = afterTag;
+    if (wire === 0) p = varint(buf, p)[1];
+    else if (wire === 1) p += 8;
+    else if (wire === 5) p += 4;
+    else if (wire === 2) {
+      const [len, body] = varint(buf, p);
+      if (field === path[0])
+        n += path.length === 1 ? 1 : countNested(buf, path.slice(1), body, body + len);
+      p = body + len;
+    } else throw new Error(`unsupported wire type ${wire}`);
   }
   return n;
 }

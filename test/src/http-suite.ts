@@ -195,9 +195,9 @@ export function describeHttpAdapter({ apps, exported }: HttpAdapterSuiteOptions)
       }
     });
 
-    it('echoes the request id and, when asked, the trace id and traceresponse, error responses included', async () => {
+    it('puts the request id, trace id and traceresponse on responses when asked, error responses included', async () => {
       const app = createApp({
-        responseHeaders: { traceResponse: true, traceIdHeader: 'x-trace-id' },
+        responseHeaders: { requestId: true, traceResponse: true, traceIdHeader: 'x-trace-id' },
       });
       const res = await request(app)
         .get('/ids')
@@ -213,6 +213,10 @@ export function describeHttpAdapter({ apps, exported }: HttpAdapterSuiteOptions)
       expect(failed.status).toBe(500);
       expect(failed.headers['x-request-id']).toBe('req-456');
       expect(failed.headers['x-trace-id']).toMatch(/^[0-9a-f]{32}$/);
+      // None unless asked for.
+      const plain = await request(createApp()).get('/ids').set('x-request-id', 'req-789');
+      expect(plain.headers['x-request-id']).toBeUndefined();
+      expect(plain.headers.traceresponse).toBeUndefined();
     });
 
     it('restarts the trace at a public edge, keeping the incoming ids as a link, or ignores it', async () => {
@@ -238,7 +242,7 @@ export function describeHttpAdapter({ apps, exported }: HttpAdapterSuiteOptions)
     beforeAll(async () => {
       server = http.createServer(
         { maxHeaderSize: 128 * 1024 },
-        createApp({ responseHeaders: { traceIdHeader: 'x-trace-id' } }),
+        createApp({ responseHeaders: { requestId: true, traceIdHeader: 'x-trace-id' } }),
       );
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
       port = (server.address() as AddressInfo).port;

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { context, trace } from '@opentelemetry/api';
+import { type Context, context, createContextKey, trace } from '@opentelemetry/api';
 import { bad } from './internal/options.js';
 import { openHopScope } from './internal/scope.js';
 import { thrownValue } from './internal/serialize.js';
@@ -43,6 +43,7 @@ const MAX_USER_AGENT_LENGTH = 512;
 const MAX_METHOD_LENGTH = 32;
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._~:@+=/-]+$/;
+const HTTP_REQUEST_KEY = createContextKey('threadline.http.request');
 // Semantic conventions: http.request.method is one of these, else `_OTHER`
 // with the original in http.request.method_original.
 const KNOWN_METHODS = new Set([
@@ -57,6 +58,20 @@ const KNOWN_METHODS = new Set([
   'QUERY',
   'TRACE',
 ]);
+
+/**
+ * The request being handled in `ctx` (by default the active context), when a
+ * correlator opened it: its request id, and `fail(error)` to log an error in
+ * its scope. Undefined outside a correlated request.
+ *
+ * @example
+ * app.use((err, req, res, next) => { tryGetHttpRequestScope()?.fail(err); next(err); });
+ */
+export function tryGetHttpRequestScope(
+  ctx: Context = context.active(),
+): HttpRequestScope | undefined {
+  return ctx.getValue(HTTP_REQUEST_KEY) as HttpRequestScope | undefined;
+}
 
 /**
  * The default level of the `request completed` line: ERROR for 5xx, WARN for
@@ -98,7 +113,7 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
   const logCompleted = o.logCompleted ?? true;
   const idHeader = o.requestIdHeader === undefined ? DEFAULT_REQUEST_ID_HEADER : o.requestIdHeader;
   const idHeaderLc = idHeader === false ? false : idHeader.toLowerCase();
-  const echoId = idHeaderLc !== false && (o.responseHeaders?.requestId ?? true);
+  const echoId = idHeaderLc !== false && (o.responseHeaders?.requestId ?? false);
   const traceResponse = o.responseHeaders?.traceResponse ?? false;
   const traceIdHeader = o.responseHeaders?.traceIdHeader ?? false;
   const trust = o.trust ?? 'continue';
@@ -110,6 +125,7 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
       let requestId = '';
       let path = '';
       let method = 'GET';
+      let headers: Array<[string, string]> | undefined;
       try {
         method = requestMethod(req.method);
         path = urlPath(req.url);
@@ -137,29 +153,37 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
           }
         }
         ctx = openHopScope(attributes, extractTraceContext(req.headers, { trust, context: ctx }));
-        const headers: Array<[string, string]> = [];
-        if (echoId) headers.push([idHeader as string, requestId]);
-        const sc = trace.getSpanContext(ctx);
-        if (sc && traceResponse) {
-          headers.push(['traceresponse', formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags)]);
+        if (echoId || traceResponse || traceIdHeader) {
+          headers = [];
+          if (echoId) headers.push([idHeader as string, requestId]);
+          const sc = trace.getSpanContext(ctx);
+          if (sc && traceResponse) {
+            headers.push([
+              'traceresponse',
+              formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags),
+            ]);
+          }
+          if (sc && traceIdHeader) headers.push([traceIdHeader, sc.traceId]);
+          setHeaders(res, headers);
         }
-        if (sc && traceIdHeader) headers.push([traceIdHeader, sc.traceId]);
-        if (headers.length > 0) setBeforeHeadersAreWritten(res, headers);
       } catch (error) {
         warnOnce('http-begin', `a request could not be correlated: ${String(error)}`);
       }
 
-      const errorTypes: string[] = [];
-      const logged: unknown[] = [];
-      const scope: HttpRequestScope = {
+      // Errors logged for this request, and their types (for error.type); rare, so made on demand.
+      let failures: Array<{ error: unknown; type: string }> | undefined;
+      const scope: { -readonly [K in keyof HttpRequestScope]: HttpRequestScope[K] } = {
         context: ctx,
         requestId,
         fail(error) {
           try {
-            if (logged.includes(error)) return;
-            logged.push(error);
+            failures ??= [];
+            if (failures.some((f) => f.error === error)) return;
             const thrown = thrownValue(error);
-            errorTypes.push(thrown.type);
+            failures.push({ error, type: thrown.type });
+            // The framework's error handling may clear the headers set so far (Koa
+            // does): put ours back right before the error response's head is written.
+            if (headers && failures.length === 1) setAgainBeforeHeadersAreWritten(res, headers);
             // An HTTP error for a client mistake (`ctx.throw(404)`, http-errors' 4xx) is a warning.
             const level = isClientError(error) ? 'warn' : 'error';
             context.with(ctx, () => logger[level]('request failed', thrown.attributes));
@@ -169,11 +193,11 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
         },
       };
 
+      // The request's own context knows the request: `tryGetHttpRequestScope()`.
+      scope.context = ctx = ctx.setValue(HTTP_REQUEST_KEY, scope);
+
       if (logCompleted && !isIgnored(path, method)) {
-        let done = false;
         const complete = (aborted: boolean): void => {
-          if (done) return;
-          done = true;
           try {
             const status = res.statusCode;
             const attrs: Record<string, unknown> = {};
@@ -182,7 +206,7 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
             if (!aborted || res.headersSent) attrs['http.response.status_code'] = status;
             attrs[ATTR_DURATION_MS] = Math.round((performance.now() - started) * 1000) / 1000;
             if (aborted) attrs[ATTR_REQUEST_ABORTED] = true;
-            if (errorTypes.length > 0) attrs['error.type'] = errorTypes[0];
+            if (failures) attrs['error.type'] = failures[0]?.type;
             else if (status >= 500) attrs['error.type'] = String(status);
             let level = defaultHttpSeverity(status, aborted);
             try {
@@ -196,7 +220,8 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
             warnOnce('http-complete', `a request completed line was lost: ${String(error)}`);
           }
         };
-        res.once('finish', () => complete(false));
+        // 'close' comes after 'finish' for a response that ended, and alone for
+        // one whose client went away.
         res.once('close', () => complete(!res.writableFinished));
       }
       return scope;
@@ -345,27 +370,34 @@ function call<T>(fn: (() => T) | undefined): T | undefined {
   }
 }
 
+/** Sets the headers the application has not set. Never throws. */
+function setHeaders(res: ServerResponse, headers: Array<[string, string]>): void {
+  if (res.headersSent) return;
+  try {
+    for (const [name, value] of headers) {
+      if (!res.hasHeader(name)) res.setHeader(name, value);
+    }
+  } catch {
+    // Never stand between the application and its response.
+  }
+}
+
 /**
- * Sets headers (unless the application set them) right before the response
- * head is written, whichever path writes it: a framework's error handler may
- * clear the headers set earlier (Koa does). The same technique as the
- * `on-headers` package used by morgan and compression, on this response only.
+ * Sets the headers again right before the response head is written, whichever
+ * path writes it: a framework's error handling may clear the headers set
+ * earlier (Koa's does). The technique of the `on-headers` package used by
+ * morgan and compression, on this response only, and only once it failed:
+ * replacing a method on every response would cost every request.
  */
-function setBeforeHeadersAreWritten(res: ServerResponse, headers: Array<[string, string]>): void {
+function setAgainBeforeHeadersAreWritten(
+  res: ServerResponse,
+  headers: Array<[string, string]>,
+): void {
   if (res.headersSent) return;
   const writeHead = res.writeHead;
-  let applied = false;
   res.writeHead = function threadlineWriteHead(this: ServerResponse, ...args: unknown[]) {
-    if (!applied) {
-      applied = true;
-      try {
-        for (const [name, value] of headers) {
-          if (!this.hasHeader(name)) this.setHeader(name, value);
-        }
-      } catch {
-        // Never stand between the application and its response.
-      }
-    }
+    res.writeHead = writeHead;
+    setHeaders(this, headers);
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
 }

@@ -25,6 +25,7 @@ export {
   defaultHttpSeverity,
   MAX_REQUEST_ID_LENGTH,
   MAX_URL_PATH_LENGTH,
+  tryGetHttpRequestScope,
 } from './http.js';
 export { getLogger, log } from './logger-api.js';
 export {

@@ -3,7 +3,7 @@
  * Express's route template and error chain.
  */
 import { context } from '@opentelemetry/api';
-import { createHttpCorrelator, getLogger, type HttpRequestScope } from '@threadline/core';
+import { createHttpCorrelator, getLogger, tryGetHttpRequestScope } from '@threadline/core';
 import type {
   CorrelateMiddleware,
   CorrelateOptions,
@@ -11,9 +11,6 @@ import type {
   LogErrorsMiddleware,
   LogErrorsOptions,
 } from './types.js';
-
-// The request scope of each request `correlate()` saw, for `logErrors()`.
-const scopes = new WeakMap<object, HttpRequestScope>();
 
 /**
  * Middleware that puts every request on its own trace: the incoming trace
@@ -37,7 +34,6 @@ export function correlate(options: CorrelateOptions = {}): CorrelateMiddleware {
       route: () => routeOf(req),
       clientAddress: () => req.ip,
     });
-    scopes.set(req, scope);
     context.with(scope.context, next);
   };
 }
@@ -54,8 +50,9 @@ export function correlate(options: CorrelateOptions = {}): CorrelateMiddleware {
  */
 export function logErrors(options: LogErrorsOptions = {}): LogErrorsMiddleware {
   const logger = options.logger ?? getLogger('threadline.http');
-  return function threadlineLogErrors(error, req, _res, next) {
-    const scope = scopes.get(req);
+  return function threadlineLogErrors(error, _req, _res, next) {
+    // Error handlers run in the context of the request that failed.
+    const scope = tryGetHttpRequestScope();
     if (scope) scope.fail(error);
     else {
       logger.error(

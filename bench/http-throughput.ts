@@ -1,0 +1,162 @@
+// HTTP throughput with wrk on loopback: the server pinned to core 0, wrk (and
+// the counting OTLP receiver) on core 1. For Express and Koa, each variant of
+// bench/http-server.cjs is measured in turn, interleaved within each round so
+// that drift hits all alike, and reported as a ratio to the bare framework of
+// the same run. Exported variants are checked for delivery: records received
+// by the receiver against requests served.
+// Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32]
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const ROUNDS = arg('rounds', 3);
+const SECONDS = arg('seconds', 8);
+const CONNECTIONS = arg('connections', 32);
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+const FRAMEWORKS = ['express', 'koa'] as const;
+/** Records each variant exports per request (0: nothing exported). */
+const VARIANTS: Record<string, number> = { bare: 0, threadline: 2, 'otel-auto': 1, 'pino-http': 0 };
+
+function once<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const on = (m: { type: string }) => {
+      if (m.type === type) {
+        child.off('message', on);
+        resolve(m as T);
+      }
+    };
+    child.on('message', on);
+    child.once('exit', (code) => reject(new Error(`process exited (${code}) waiting for ${type}`)));
+  });
+}
+
+try {
+  execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+} catch (error) {
+  // wrk prints its version and exits 1; only a missing binary is a problem.
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    console.error('wrk is needed: apt-get install wrk');
+    process.exit(1);
+  }
+}
+
+const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
+const { url } = await once<{ url: string }>(receiver, 'ready');
+const ask = async <T>(type: string): Promise<T> => {
+  const p = once<T>(receiver, type);
+  receiver.send({ type });
+  return p;
+};
+/** Waits until the receiver's count stops moving. */
+async function settledCount(): Promise<number> {
+  let last = -1;
+  for (;;) {
+    const { count } = await ask<{ count: number }>('count');
+    if (count === last) return count;
+    last = count;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function wrk(port: number, seconds: number): { rps: number; requests: number; errors: number } {
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      '1',
+      'wrk',
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      `http://127.0.0.1:${port}/orders/42`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
+  return { rps, requests, errors: non2xx + (socketErrors ? 1 : 0) };
+}
+
+interface Run {
+  rps: number;
+  requests: number;
+  delivered: number;
+  expected: number;
+}
+
+async function measure(framework: string, variant: string): Promise<Run> {
+  const server = fork(here('./http-server.cjs'), [framework, variant, url], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  try {
+    // Pin the server to core 0 (fork cannot; taskset can move a running process).
+    execFileSync('taskset', ['-pc', '0', String(server.pid)], { stdio: 'ignore' });
+    const { port } = await once<{ port: number }>(server, 'ready');
+    wrk(port, 2); // warm-up
+    server.send({ type: 'flush' });
+    await once(server, 'flushed');
+    await settledCount();
+    await ask('reset');
+    const r = wrk(port, SECONDS);
+    if (r.errors > 0) console.error(`${framework} ${variant}: ${r.errors} errors`);
+    server.send({ type: 'flush' });
+    await once(server, 'flushed');
+    const delivered = await settledCount();
+    return {
+      rps: r.rps,
+      requests: r.requests,
+      delivered,
+      expected: r.requests * (VARIANTS[variant] ?? 0),
+    };
+  } finally {
+    server.send({ type: 'stop' });
+  }
+}
+
+const results: Record<string, Run[]> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const framework of FRAMEWORKS) {
+    for (const variant of Object.keys(VARIANTS)) {
+      const r = await measure(framework, variant);
+      const key = `${framework} ${variant}`;
+      results[key] ??= [];
+      results[key].push(r);
+    }
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+console.log(
+  `# HTTP throughput: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s on loopback, server on core 0, wrk and receiver on core 1; ${ROUNDS} rounds, median (min–max)\n`,
+);
+for (const framework of FRAMEWORKS) {
+  console.log(`## ${framework}\n`);
+  console.log('| variant | requests/s | ratio to bare | records exported / expected |');
+  console.log('|---|---:|---:|---:|');
+  const bare = median((results[`${framework} bare`] ?? []).map((r) => r.rps));
+  for (const variant of Object.keys(VARIANTS)) {
+    const runs = results[`${framework} ${variant}`] ?? [];
+    const rates = runs.map((r) => r.rps);
+    const m = median(rates);
+    const delivered = runs.reduce((n, r) => n + r.delivered, 0);
+    const expected = runs.reduce((n, r) => n + r.expected, 0);
+    const delivery =
+      expected === 0
+        ? 'not exported'
+        : `${delivered.toLocaleString('en')} / ${expected.toLocaleString('en')} (${((delivered / expected) * 100).toFixed(1)}%)`;
+    console.log(
+      `| ${variant} | ${Math.round(m).toLocaleString('en')} (${Math.round(Math.min(...rates)).toLocaleString('en')}–${Math.round(Math.max(...rates)).toLocaleString('en')}) | ${(m / bare).toFixed(2)}× | ${delivery} |`,
+    );
+  }
+  const t = median((results[`${framework} threadline`] ?? []).map((r) => r.rps));
+  const o = median((results[`${framework} otel-auto`] ?? []).map((r) => r.rps));
+  console.log(`\nThreadline / auto-instrumentation: ${(t / o).toFixed(2)}×\n`);
+}
+receiver.send({ type: 'close' });
