@@ -27,6 +27,16 @@ export {
   MAX_URL_PATH_LENGTH,
   tryGetHttpRequestScope,
 } from './http.js';
+export { warnOnce as diagnoseOnce } from './internal/state.js';
+export {
+  ATTR_JOB_ATTEMPT,
+  ATTR_JOB_MAX_ATTEMPTS,
+  ATTR_JOB_NAME,
+  ATTR_JOB_PARENT_ID,
+  ATTR_JOB_WAIT_MS,
+  ATTR_JOB_WILL_RETRY,
+  withJobScope,
+} from './job.js';
 export { getLogger, log } from './logger-api.js';
 export {
   ATTR_LINK_SPAN_ID,
@@ -44,7 +54,7 @@ export {
   withHopScope,
   withScope,
 } from './scope-api.js';
-export { startThreadline } from './start.js';
+export { startThreadline, tryGetThreadline } from './start.js';
 export type {
   DeploymentOptions,
   DetectedDeployment,
@@ -55,6 +65,7 @@ export type {
   HttpCorrelator,
   HttpRequestHooks,
   HttpRequestScope,
+  JobScopeOptions,
   LogAttributes,
   Logger,
   LogLevel,

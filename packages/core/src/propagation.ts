@@ -56,7 +56,7 @@ function header(carrier: HeaderCarrier, name: string): string | string[] | undef
  * instrumentation-http's server span): that span already continued (or
  * restarted) the incoming trace, so Threadline uses it as it is.
  */
-function hasLocalSpan(ctx: Context): boolean {
+export function hasLocalSpan(ctx: Context): boolean {
   const span = trace.getSpan(ctx);
   if (!span) return false;
   const sc = span.spanContext();

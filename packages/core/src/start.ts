@@ -230,6 +230,18 @@ function replayed(
   };
 }
 
+/**
+ * The running instance's handle, or undefined before `startThreadline()` (and
+ * after its shutdown). For code that must flush without owning the instance,
+ * such as an adapter in a process that is about to be ended.
+ *
+ * @example
+ * await tryGetThreadline()?.forceFlush(2000);
+ */
+export function tryGetThreadline(): ThreadlineHandle | undefined {
+  return globalState().active as ThreadlineHandle | undefined;
+}
+
 function estimateForeign(record: ReadableLogRecord): number {
   let bytes = RECORD_OVERHEAD_BYTES;
   const body = record.body;

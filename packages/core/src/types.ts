@@ -311,3 +311,42 @@ export interface HttpCorrelator {
    */
   begin(req: IncomingMessage, res: ServerResponse, hooks?: HttpRequestHooks): HttpRequestScope;
 }
+
+/** One attempt of a background job, for `withJobScope`. Every field is optional. */
+export interface JobScopeOptions {
+  /** `messaging.system`: `bullmq`, `rabbitmq`, `sqs`, … */
+  system?: string;
+  /** `messaging.destination.name`: the queue. */
+  queue?: string;
+  /** `messaging.message.id`: the job's id, the same for every attempt of the same work. */
+  id?: string | number;
+  /** `threadline.job.name` */
+  name?: string;
+  /** `threadline.job.attempt`: 1 for the first attempt. */
+  attempt?: number;
+  /** `threadline.job.max_attempts` */
+  maxAttempts?: number;
+  /** `threadline.job.parent_id`: the parent job, in a flow. */
+  parentId?: string | number;
+  /** When the job was enqueued (epoch ms): `threadline.job.wait_ms` on the started line. */
+  enqueuedAt?: number;
+  /** Trace context carried with the job (`traceparent`, `tracestate`, `baggage`), as headers or metadata. */
+  carrier?: HeaderCarrier | null;
+  /**
+   * `parent`: continue the carried trace; `link`: a new trace per attempt, the
+   * carried trace id kept as `threadline.link.trace_id`; `root`: a new trace,
+   * whatever was carried.
+   * @default 'parent'
+   */
+  mode?: 'parent' | 'link' | 'root';
+  /** More attributes on every line of the job. */
+  attributes?: LogAttributes;
+  /** For the failed line: will another attempt follow this error? (`threadline.job.will_retry`) */
+  willRetry?: (error: unknown) => boolean;
+  /** More attributes for the failed line, from the error. */
+  failureAttributes?: (error: unknown) => LogAttributes | undefined;
+  /** Messages of the three lines; an empty string leaves that line out. @default 'job started', 'job completed', 'job failed' */
+  messages?: { started?: string; completed?: string; failed?: string };
+  /** Logger of the three lines. @default getLogger('threadline.job') */
+  logger?: Logger;
+}

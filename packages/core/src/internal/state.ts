@@ -68,7 +68,11 @@ export function writeStderr(line: string): void {
   }
 }
 
-/** Writes a one-line diagnostic once per `key` per process. */
+/**
+ * Writes a one-line diagnostic once per `key` per process, through the
+ * `diagnostics` option (stderr by default). Public as `diagnoseOnce` for
+ * adapters: telemetry reports its problems here, never by throwing.
+ */
 export function warnOnce(key: string, message: string): void {
   const s = globalState();
   if (s.warnedOnce.has(key)) return;

@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  getTraceIds,
+  injectTraceContext,
+  log,
+  type TraceIds,
+  withHopScope,
+  withJobScope,
+} from '../src/index.js';
+import { startInMemory } from './helpers.js';
+
+let t: ReturnType<typeof startInMemory>;
+const warnings: string[] = [];
+beforeAll(() => {
+  t = startInMemory({ diagnostics: (line) => warnings.push(line) });
+});
+afterAll(async () => {
+  await t.handle.shutdown();
+});
+beforeEach(async () => {
+  await t.handle.forceFlush();
+  t.exporter.reset();
+});
+
+/** What a producer inside a request would carry with the job. */
+function enqueueInRequest(): { carrier: Record<string, string>; request: TraceIds } {
+  return withHopScope({}, () => ({ carrier: injectTraceContext({}), request: getTraceIds() }));
+}
+
+describe('withJobScope', () => {
+  it('continues the enqueuing request’s trace (parent mode) with a span id of its own and the job on every line', async () => {
+    const { carrier, request } = enqueueInRequest();
+    const result = await withJobScope(
+      {
+        system: 'bullmq',
+        queue: 'emails',
+        id: '42',
+        name: 'welcome',
+        attempt: 2,
+        maxAttempts: 3,
+        parentId: 'p-1',
+        enqueuedAt: Date.now() - 250,
+        carrier,
+      },
+      async () => {
+        log.info('sending');
+        return 'sent';
+      },
+    );
+    expect(result).toBe('sent');
+    const recs = await t.records();
+    expect(recs.map((r) => r.body)).toEqual(['job started', 'sending', 'job completed']);
+    for (const r of recs) {
+      expect(r.spanContext?.traceId).toBe(request.traceId);
+      expect(r.spanContext?.spanId).not.toBe(request.spanId);
+      expect(r.attributes).toMatchObject({
+        'messaging.system': 'bullmq',
+        'messaging.destination.name': 'emails',
+        'messaging.message.id': '42',
+        'threadline.job.name': 'welcome',
+        'threadline.job.attempt': 2,
+        'threadline.job.max_attempts': 3,
+        'threadline.job.parent_id': 'p-1',
+        'threadline.parent_span_id': request.spanId,
+      });
+    }
+    expect(recs[0]?.attributes['threadline.job.wait_ms']).toBeGreaterThanOrEqual(250);
+    expect(recs[2]?.attributes['threadline.duration_ms']).toBeTypeOf('number');
+  });
+
+  it('starts a trace per attempt in link mode, keeping the origin trace id on every line', async () => {
+    const { carrier, request } = enqueueInRequest();
+    await withJobScope({ carrier, mode: 'link' }, () => log.info('a'));
+    await withJobScope({ carrier, mode: 'link' }, () => log.info('b'));
+    const lines = (await t.records()).filter((r) => r.body === 'a' || r.body === 'b');
+    expect(lines).toHaveLength(2);
+    for (const r of lines) {
+      expect(r.spanContext?.traceId).not.toBe(request.traceId);
+      expect(r.attributes['threadline.link.trace_id']).toBe(request.traceId);
+    }
+    expect(lines[0]?.spanContext?.traceId).not.toBe(lines[1]?.spanContext?.traceId);
+  });
+
+  it('starts a new root trace in root mode, never the context of whoever runs it', async () => {
+    const { carrier } = enqueueInRequest();
+    let outer = '';
+    await withHopScope({ 'consumer.loop': true }, async () => {
+      outer = getTraceIds().traceId;
+      await withJobScope({ carrier, mode: 'root', name: 'nightly' }, () => log.info('run'));
+    });
+    const [line] = (await t.records()).filter((r) => r.body === 'run');
+    expect(line?.spanContext?.traceId).not.toBe(outer);
+    expect(line?.attributes['consumer.loop']).toBeUndefined();
+    expect(line?.attributes['threadline.parent_span_id']).toBeUndefined();
+  });
+
+  it('does not take the consumer loop’s trace in parent mode either', async () => {
+    await withHopScope({}, async () => {
+      const loop = getTraceIds().traceId;
+      await withJobScope({ carrier: { traceparent: 'garbage' } }, () => {
+        expect(getTraceIds().traceId).not.toBe(loop);
+      });
+    });
+  });
+
+  it('logs a failure with its exception and whether it will be retried, and re-throws the same error', async () => {
+    const error = new TypeError('boom', { cause: new Error('root cause') });
+    const seen: unknown[] = [];
+    await expect(
+      withJobScope({ name: 'charge', willRetry: (e) => seen.push(e) > 0 }, async () => {
+        await sleep(1);
+        throw error;
+      }),
+    ).rejects.toBe(error);
+    expect(seen).toEqual([error]);
+    const failed = (await t.records()).find((r) => r.body === 'job failed');
+    expect(failed?.severityText).toBe('ERROR');
+    expect(failed?.attributes).toMatchObject({
+      'exception.type': 'TypeError',
+      'exception.message': 'boom',
+      'error.type': 'TypeError',
+      'threadline.job.will_retry': true,
+    });
+    expect(failed?.attributes['exception.stacktrace']).toMatch(/Caused by: Error: root cause/);
+  });
+
+  it('re-throws a non-Error unchanged and still logs it', async () => {
+    const thrown = { code: 'E_RATE' };
+    await expect(
+      withJobScope({}, () => {
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
+    const failed = (await t.records()).find((r) => r.body === 'job failed');
+    expect(failed?.attributes['exception.message']).toEqual({ code: 'E_RATE' });
+  });
+
+  it('runs a job with missing or malformed carried context on a fresh trace, with one warning', async () => {
+    warnings.length = 0;
+    for (const carrier of [
+      null,
+      { traceparent: '00-zz-yy-01' },
+      { traceparent: 'x'.repeat(9000) },
+    ]) {
+      await withJobScope({ system: 'sqs', queue: 'q1', carrier }, () => log.info('ran'));
+    }
+    const ran = (await t.records()).filter((r) => r.body === 'ran');
+    expect(ran).toHaveLength(3);
+    expect(new Set(ran.map((r) => r.spanContext?.traceId)).size).toBe(3);
+    expect(warnings.filter((w) => w.includes('without usable trace context'))).toHaveLength(1);
+  });
+
+  it('keeps 100 interleaved jobs on their own scopes', async () => {
+    const origins = Array.from({ length: 100 }, () => enqueueInRequest());
+    await Promise.all(
+      origins.map(({ carrier }, n) =>
+        withJobScope({ id: n, carrier }, async () => {
+          await sleep(Math.random() * 10);
+          log.info('step', { n });
+          await sleep(Math.random() * 10);
+          log.info('step', { n });
+        }),
+      ),
+    );
+    const steps = (await t.records()).filter((r) => r.body === 'step');
+    expect(steps).toHaveLength(200);
+    for (const r of steps) {
+      const n = r.attributes.n as number;
+      expect(r.attributes['messaging.message.id']).toBe(String(n));
+      expect(r.spanContext?.traceId).toBe(origins[n]?.request.traceId);
+    }
+  });
+
+  it('uses the given messages, and leaves out a line whose message is empty', async () => {
+    await withJobScope({ messages: { started: '', completed: 'cron run completed' } }, () => 1);
+    expect((await t.records()).map((r) => r.body)).toEqual(['cron run completed']);
+  });
+
+  it('fails fast on a bad call', () => {
+    expect(() => withJobScope(null as never, () => 1)).toThrow(/option "job" must be an object/);
+    expect(() => withJobScope({}, 'x' as never)).toThrow(/needs a function/);
+    expect(() => withJobScope({ mode: 'child' as never }, () => 1)).toThrow(
+      /option "mode" must be one of "parent", "link", "root"; got "child"/,
+    );
+  });
+});
