@@ -24,14 +24,17 @@ const VARIANTS: Record<string, number> = { bare: 0, threadline: 2, 'otel-auto': 
 
 function once<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`process exited (${code}) waiting for ${type}`));
     const on = (m: { type: string }) => {
       if (m.type === type) {
         child.off('message', on);
+        child.off('exit', onExit);
         resolve(m as T);
       }
     };
     child.on('message', on);
-    child.once('exit', (code) => reject(new Error(`process exited (${code}) waiting for ${type}`)));
+    child.once('exit', onExit);
   });
 }
 
@@ -93,6 +96,7 @@ interface Run {
 
 async function measure(framework: string, variant: string): Promise<Run> {
   const server = fork(here('./http-server.cjs'), [framework, variant, url], {
+    execArgv: [], // plain node: no loader between the server and the require hooks
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   try {

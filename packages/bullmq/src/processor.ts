@@ -1,0 +1,137 @@
+/**
+ * Worker side: each attempt of a job in a job scope of its own (core's
+ * `withJobScope`), continuing the trace carried in the job's metadata.
+ */
+import {
+  diagnoseOnce,
+  getLogger,
+  type Logger,
+  tryGetThreadline,
+  withJobScope,
+} from '@threadline/core';
+import { parseMetadata } from './telemetry.js';
+import type { BullJob, CorrelateProcessorOptions } from './types.js';
+
+/**
+ * Wraps a BullMQ processor: every attempt runs in a job scope whose lines
+ * carry `messaging.system` = `bullmq`, the queue, the job id, name, attempt
+ * and max attempts, and the parent job id for flows, on the trace of the
+ * request that added the job (`parent` mode) or on a trace of its own that
+ * keeps the origin's trace id (`link` mode). Writes `job started` (with the
+ * wait since the job was added), `job completed` (duration) and `job failed`
+ * (exception, and whether BullMQ will retry it), and returns or throws
+ * exactly what the processor does. Missing or malformed carried context:
+ * a fresh trace and one warning, never a failed job.
+ *
+ * Works as well in a sandboxed processor file (start Threadline at the top of
+ * that file: it runs in its own process).
+ *
+ * @example
+ * const worker = new Worker('emails', correlateProcessor(async (job) => {
+ *   log.info('sending'); // the request's trace id, the job's id and attempt
+ * }), { connection });
+ */
+export function correlateProcessor<J extends BullJob, A extends unknown[], R>(
+  processor: (job: J, ...rest: A) => R | Promise<R>,
+  options: CorrelateProcessorOptions = {},
+): (job: J, ...rest: A) => Promise<R> {
+  if (typeof processor !== 'function') {
+    throw new TypeError(
+      `Threadline: correlateProcessor(processor) needs a function; got ${typeof processor}`,
+    );
+  }
+  const mode = options.mode ?? 'parent';
+  if (mode !== 'parent' && mode !== 'link') {
+    throw new TypeError(
+      `Threadline: option "mode" must be one of "parent", "link"; got ${JSON.stringify(mode)}`,
+    );
+  }
+  const logger = options.logger ?? getLogger('threadline.bullmq');
+  return async function threadlineProcessor(job, ...rest) {
+    const repeated = Boolean(job?.repeatJobKey || job?.opts?.repeat);
+    const attempt = (job?.attemptsMade ?? 0) + 1;
+    const maxAttempts = Math.max(1, job?.opts?.attempts ?? 1);
+    const run = withJobScope(
+      {
+        system: 'bullmq',
+        queue: job?.queueName,
+        id: job?.id,
+        name: job?.name,
+        attempt,
+        maxAttempts,
+        parentId: job?.parent?.id ?? parentIdFromKey(job?.parentKey),
+        enqueuedAt: job?.timestamp,
+        // Each run of a scheduler gets a new trace: never one endless trace.
+        mode: repeated ? 'root' : mode,
+        carrier: repeated ? null : (parseMetadata(job?.opts?.telemetry?.metadata) ?? null),
+        // BullMQ retries unless attempts are spent or the error says not to.
+        willRetry: (error) =>
+          attempt < maxAttempts && !(error instanceof Error && error.name === 'UnrecoverableError'),
+        logger,
+      },
+      () => processor(job, ...rest),
+    );
+    if (!inSandbox(job)) return run;
+    // BullMQ ends a sandbox process with process.exit(): nothing queued would
+    // survive it, so each job's records are sent before its result.
+    try {
+      return await run;
+    } finally {
+      await tryGetThreadline()?.forceFlush(SANDBOX_FLUSH_MILLIS);
+    }
+  };
+}
+
+/** How long a sandboxed job waits at most for its records to be sent. */
+const SANDBOX_FLUSH_MILLIS = 2000;
+
+/** A job handed to a processor file in a process BullMQ forked (a `SandboxedJob`, not a `Job`). */
+function inSandbox(job: BullJob): boolean {
+  return (
+    typeof process.send === 'function' &&
+    job !== null &&
+    typeof job === 'object' &&
+    !('queue' in job)
+  );
+}
+
+/** `bull:queue:id` → `id` */
+function parentIdFromKey(key: string | undefined): string | undefined {
+  if (!key) return undefined;
+  const i = key.lastIndexOf(':');
+  return i === -1 ? key : key.slice(i + 1);
+}
+
+/** What `logStalledJobs` needs of a BullMQ `Worker`. */
+export interface StalledEmitter {
+  name: string;
+  on(event: 'stalled', listener: (jobId: string, previous: string) => void): unknown;
+}
+
+/**
+ * Logs each job the worker finds stalled (its lock expired: the process
+ * handling it died or blocked the event loop), as `job stalled` (WARN) with
+ * the queue and job id. BullMQ moves it back to wait or fails it.
+ *
+ * @example
+ * logStalledJobs(worker);
+ */
+export function logStalledJobs<W extends StalledEmitter>(
+  worker: W,
+  options: { logger?: Logger } = {},
+): W {
+  const logger = options.logger ?? getLogger('threadline.bullmq');
+  worker.on('stalled', (jobId, previous) => {
+    try {
+      logger.warn('job stalled', {
+        'messaging.system': 'bullmq',
+        'messaging.destination.name': worker.name,
+        'messaging.message.id': jobId,
+        'threadline.job.previous_state': previous,
+      });
+    } catch (error) {
+      diagnoseOnce('bullmq-stalled', `a job stalled line was lost: ${String(error)}`);
+    }
+  });
+  return worker;
+}
