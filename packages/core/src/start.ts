@@ -221,6 +221,7 @@ function replayed(
       record.severityNumber ?? 0,
       record.severityText ?? '',
       b.body,
+      undefined,
       n.attributes,
       record.droppedAttributesCount + n.dropped,
       record.instrumentationScope,

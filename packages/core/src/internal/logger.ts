@@ -39,14 +39,24 @@ const SEVERITY_TEXT: Record<LogLevel, string> = {
 // Resolved once: the state object lives as long as the process.
 const state = globalState();
 
-/** The record Threadline's logger queues: plain fields, no getters. */
+/**
+ * The record Threadline's logger queues. Its attributes are kept in two parts:
+ * `base`, the scope's (and child logger's) attributes, shared by every record
+ * written in that scope and never changed once shared, and `own`, the call's.
+ * They are merged only when something other than Threadline's encoder reads
+ * `attributes`: one object less per record (measured: GC was the largest
+ * cost a job scope added per BullMQ job).
+ */
 export class ThreadlineLogRecord implements ReadableLogRecord {
   readonly hrTime: HrTime;
   readonly spanContext: SpanContext | undefined;
   readonly severityNumber: number;
   readonly severityText: string;
   readonly body: AnyValue;
-  readonly attributes: Record<string, AnyValue>;
+  /** Shared attributes (scope, child logger); `own` wins over them. */
+  readonly base: Record<string, AnyValue> | undefined;
+  readonly own: Record<string, AnyValue>;
+  private merged: Record<string, AnyValue> | undefined;
   readonly droppedAttributesCount: number;
   readonly instrumentationScope: InstrumentationScope;
   resource: Resource;
@@ -58,7 +68,8 @@ export class ThreadlineLogRecord implements ReadableLogRecord {
     severityNumber: number,
     severityText: string,
     body: AnyValue,
-    attributes: Record<string, AnyValue>,
+    base: Record<string, AnyValue> | undefined,
+    own: Record<string, AnyValue>,
     dropped: number,
     instrumentationScope: InstrumentationScope,
     resource: Resource,
@@ -68,7 +79,8 @@ export class ThreadlineLogRecord implements ReadableLogRecord {
     this.severityNumber = severityNumber;
     this.severityText = severityText;
     this.body = body;
-    this.attributes = attributes;
+    this.base = base;
+    this.own = own;
     this.droppedAttributesCount = dropped;
     this.instrumentationScope = instrumentationScope;
     this.resource = resource;
@@ -76,6 +88,12 @@ export class ThreadlineLogRecord implements ReadableLogRecord {
 
   get hrTimeObserved(): HrTime {
     return this.hrTime;
+  }
+
+  get attributes(): Record<string, AnyValue> {
+    if (this.base === undefined) return this.own;
+    this.merged ??= Object.assign({}, this.base, this.own);
+    return this.merged;
   }
 }
 
@@ -108,6 +126,10 @@ export function parseLogLevel(value: unknown, source: string): number {
 export class ThreadlineLogger implements Logger {
   readonly name: string;
   private bindings: ScopeData | undefined;
+  // The last scope + bindings merge, reused while neither changes.
+  private lastScopeAttributes: object | undefined;
+  private lastBindingAttributes: object | undefined;
+  private lastMerged: Record<string, AnyValue> | undefined;
   private readonly scope: InstrumentationScope;
 
   constructor(name: string, bindings?: ScopeData, version?: string) {
@@ -152,6 +174,23 @@ export class ThreadlineLogger implements Logger {
     }
   }
 
+  /** The scope's attributes under the child logger's, one object per pair (shared by their records). */
+  private merge(
+    scopeAttributes: Record<string, AnyValue>,
+    bindingAttributes: Record<string, AnyValue>,
+  ): Record<string, AnyValue> {
+    if (
+      this.lastMerged === undefined ||
+      this.lastScopeAttributes !== scopeAttributes ||
+      this.lastBindingAttributes !== bindingAttributes
+    ) {
+      this.lastScopeAttributes = scopeAttributes;
+      this.lastBindingAttributes = bindingAttributes;
+      this.lastMerged = Object.assign({}, scopeAttributes, bindingAttributes);
+    }
+    return this.lastMerged;
+  }
+
   private write(
     level: LogLevel,
     message: unknown,
@@ -174,13 +213,23 @@ export class ThreadlineLogger implements Logger {
       if (spanContext !== undefined && !isSpanContextValid(spanContext)) spanContext = undefined;
 
       const n = serializer.attributes(attributes);
-      let attrs = n.attributes;
+      let own = n.attributes;
+      let base: Record<string, AnyValue> | undefined;
       let bytes = RECORD_OVERHEAD_BYTES + n.bytes;
       let dropped = n.dropped;
       if (scope !== undefined || bindings !== undefined) {
-        attrs = Object.assign({}, scope?.attributes, bindings?.attributes, n.attributes);
+        base =
+          scope !== undefined && bindings !== undefined
+            ? this.merge(scope.attributes, bindings.attributes)
+            : (scope ?? bindings)?.attributes;
         bytes += (scope?.bytes ?? 0) + (bindings?.bytes ?? 0);
-        dropped += trimToLimit(attrs, serializer.limits.attributeCountLimit);
+        const limit = serializer.limits.attributeCountLimit;
+        // Past the limit (rare), the record gets its own merged, trimmed copy.
+        if ((scope?.count ?? 0) + (bindings?.count ?? 0) + n.count > limit) {
+          own = Object.assign({}, base, own);
+          base = undefined;
+          dropped += trimToLimit(own, limit);
+        }
       }
 
       let body: AnyValue;
@@ -199,7 +248,8 @@ export class ThreadlineLogger implements Logger {
         SEVERITY[level],
         SEVERITY_TEXT[level],
         body,
-        attrs,
+        base,
+        own,
         dropped,
         this.scope,
         pipeline?.resource as Resource,

@@ -304,10 +304,12 @@ function writeKeyValues(
   t: number,
   attrs: Attributes | Record<string, AnyValue>,
   depth: number,
+  except?: Record<string, AnyValue>,
 ): void {
   for (const key in attrs) {
     const value = (attrs as Record<string, AnyValue>)[key];
     if (value === undefined) continue;
+    if (except !== undefined && except[key] !== undefined) continue;
     if (typeof value === 'string' && w.shortStringKeyValue(t, key, value)) continue;
     const kv = w.begin(t);
     w.string(T_KV_KEY, key);
@@ -317,9 +319,6 @@ function writeKeyValues(
     w.end(kv);
   }
 }
-
-let lastSpanContext: SpanContext | undefined;
-let lastIds: Buffer = Buffer.alloc(0);
 
 // Hex digit → value, 255 for anything else.
 const HEX = new Uint8Array(128).fill(255);
@@ -333,25 +332,25 @@ for (let i = 0; i < 6; i++) {
 function writeHex(b: Buffer, at: number, hex: string, n: number): boolean {
   if (hex.length !== 2 * n) return false;
   for (let i = 0; i < n; i++) {
-    const hi = HEX[hex.charCodeAt(2 * i) & 127] as number;
-    const lo = HEX[hex.charCodeAt(2 * i + 1) & 127] as number;
-    if (
-      hi === 255 ||
-      lo === 255 ||
-      hex.charCodeAt(2 * i) > 127 ||
-      hex.charCodeAt(2 * i + 1) > 127
-    ) {
-      return false;
-    }
+    const c1 = hex.charCodeAt(2 * i);
+    const c2 = hex.charCodeAt(2 * i + 1);
+    const hi = c1 < 128 ? (HEX[c1] as number) : 255;
+    const lo = c2 < 128 ? (HEX[c2] as number) : 255;
+    if (hi === 255 || lo === 255) return false;
     b[at + i] = (hi << 4) | lo;
   }
   return true;
 }
 
-/** flags (when set), trace_id and span_id fields of a span context. */
-function encodeIds(sc: SpanContext): Buffer {
-  const b = Buffer.alloc(5 + 18 + 10);
-  let p = 0;
+/**
+ * flags (when set), trace_id and span_id fields of a span context, written in
+ * place: a JS loop (Buffer#write(hex) is a native call costing more than the
+ * work), and no allocation per record.
+ */
+function writeIds(w: Writer, sc: SpanContext): void {
+  w.ensure(5 + 18 + 10);
+  const b = w.buf;
+  let p = w.pos;
   if (sc.traceFlags) {
     b[p++] = T_FLAGS;
     b.writeUInt32LE(sc.traceFlags >>> 0, p);
@@ -359,12 +358,11 @@ function encodeIds(sc: SpanContext): Buffer {
   }
   b[p++] = T_TRACE_ID;
   b[p++] = 16;
-  // A JS loop: Buffer#write(hex) is a native call costing more than the work.
   p += writeHex(b, p, sc.traceId, 16) ? 16 : b.write(sc.traceId, p, 16, 'hex');
   b[p++] = T_SPAN_ID;
   b[p++] = 8;
   p += writeHex(b, p, sc.spanId, 8) ? 8 : b.write(sc.spanId, p, 8, 'hex');
-  return b.subarray(0, p);
+  w.pos = p;
 }
 
 function writeLogRecord(w: Writer, r: ReadableLogRecord): void {
@@ -382,23 +380,19 @@ function writeLogRecord(w: Writer, r: ReadableLogRecord): void {
     writeAnyValue(w, r.body, 0);
     w.end(b);
   }
-  writeKeyValues(w, T_ATTRIBUTES, r.attributes, 0);
+  // Threadline's own records keep the scope's attributes apart (see ThreadlineLogRecord).
+  const base = (r as { base?: Record<string, AnyValue> }).base;
+  if (base !== undefined) {
+    const own = (r as unknown as { own: Record<string, AnyValue> }).own;
+    writeKeyValues(w, T_ATTRIBUTES, base, 0, own);
+    writeKeyValues(w, T_ATTRIBUTES, own, 0);
+  } else writeKeyValues(w, T_ATTRIBUTES, r.attributes, 0);
   if (r.droppedAttributesCount > 0) {
     w.ensure(1);
     w.buf[w.pos++] = T_DROPPED;
     w.varint(r.droppedAttributesCount);
   }
-  const sc = r.spanContext;
-  if (sc) {
-    // Records of one scope share one span context object: encode its fields once.
-    if (sc !== lastSpanContext) {
-      lastSpanContext = sc;
-      lastIds = encodeIds(sc);
-    }
-    w.ensure(lastIds.length);
-    lastIds.copy(w.buf, w.pos);
-    w.pos += lastIds.length;
-  }
+  if (r.spanContext) writeIds(w, r.spanContext);
   w.fixed64Time(T_OBSERVED_TIME, r.hrTimeObserved);
   if (r.eventName) w.string(T_EVENT_NAME, r.eventName);
   w.end(s);

@@ -16,6 +16,8 @@ export interface ScopeData {
   attributes: Record<string, AnyValue>;
   /** Estimated size of `attributes`. */
   bytes: number;
+  /** How many `attributes` there are. */
+  count: number;
   /**
    * The serializer that normalised them. A scope made before start (or under
    * an earlier instance) is normalised again by the running one, so its
@@ -53,22 +55,28 @@ export function getScope(ctx: Context = context.active()): ScopeData | undefined
 export function createScope(attributes: LogAttributes, parent: ScopeData | undefined): ScopeData {
   const serializer = currentSerializer();
   const n = serializer.attributes(attributes);
-  if (!parent) return { attributes: n.attributes, bytes: n.bytes, serializer };
+  if (!parent) return { attributes: n.attributes, bytes: n.bytes, count: n.count, serializer };
   const p = current(parent, serializer);
   const merged = { ...p.attributes, ...n.attributes };
   trimToLimit(merged, serializer.limits.attributeCountLimit);
-  return { attributes: merged, bytes: p.bytes + n.bytes, serializer };
+  return {
+    attributes: merged,
+    bytes: p.bytes + n.bytes,
+    count: Object.keys(merged).length,
+    serializer,
+  };
 }
 
 /** `data` as normalised by `serializer` (itself, when it already is). */
 export function current(data: ScopeData, serializer: Serializer): ScopeData {
   if (data.serializer === serializer) return data;
   const n = serializer.attributes(data.attributes);
-  return { attributes: n.attributes, bytes: n.bytes, serializer };
+  return { attributes: n.attributes, bytes: n.bytes, count: n.count, serializer };
 }
 
 /**
- * Adds (or replaces) attributes in `scope`, in place: replacing a key does not
+ * Adds (or replaces) attributes in `scope` (records already written keep what
+ * they had): replacing a key does not
  * grow the size estimate, and new keys past the attribute count limit are
  * dropped. Returns how many were dropped.
  */
@@ -77,7 +85,9 @@ export function addToScope(scope: ScopeData, attributes: LogAttributes): number 
   if (scope.serializer !== serializer) Object.assign(scope, current(scope, serializer));
   const n = serializer.attributes(attributes);
   const limit = serializer.limits.attributeCountLimit;
-  let count = Object.keys(scope.attributes).length;
+  // Records written so far share the current object: change a copy.
+  scope.attributes = { ...scope.attributes };
+  let count = scope.count;
   let dropped = n.dropped;
   for (const key of Object.keys(n.attributes)) {
     const value = n.attributes[key] as AnyValue;
@@ -90,6 +100,7 @@ export function addToScope(scope: ScopeData, attributes: LogAttributes): number 
     scope.attributes[key] = value;
     scope.bytes += key.length + 4 + estimateBytes(value);
   }
+  scope.count = count;
   return dropped;
 }
 

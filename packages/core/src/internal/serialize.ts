@@ -36,6 +36,8 @@ export interface Normalised {
   attributes: Record<string, AnyValue>;
   /** Attributes dropped by the count limit. */
   dropped: number;
+  /** Attributes kept. */
+  count: number;
   /** Estimated encoded size in bytes. */
   bytes: number;
 }
@@ -75,16 +77,16 @@ export class Serializer {
     const out: Record<string, AnyValue> = {};
     let count = 0;
     let dropped = 0;
-    if (input === undefined || input === null) return { attributes: out, dropped, bytes: 0 };
+    if (input === undefined || input === null) return { attributes: out, dropped, bytes: 0, count };
     if (input instanceof Error) {
       count = this.addException(out, input, count, budget);
-      return { attributes: out, dropped: 0, bytes: this.bytes };
+      return { attributes: out, dropped: 0, bytes: this.bytes, count };
     }
     let keys: string[];
     try {
       keys = Object.keys(input);
     } catch {
-      return { attributes: out, dropped, bytes: 0 };
+      return { attributes: out, dropped, bytes: 0, count };
     }
     for (const key of keys) {
       let value: unknown;
@@ -108,7 +110,7 @@ export class Serializer {
       out[key] = this.redaction.isSecretKey(key) ? REDACTED : this.value(value, 0, undefined);
       count++;
     }
-    return { attributes: out, dropped, bytes: this.bytes };
+    return { attributes: out, dropped, bytes: this.bytes, count };
   }
 
   /** Normalises a log body (the message): strings are redacted and capped. */
