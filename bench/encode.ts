@@ -6,6 +6,7 @@ import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { log, startThreadline, withHopScope } from '@threadline/core';
 import { encodeLogsRequest } from '../packages/core/src/internal/otlp-protobuf.ts';
+import { median } from './lib.js';
 
 const BATCH = 2048;
 let records: ReadableLogRecord[] = [];
@@ -48,7 +49,6 @@ for (let round = 0; round < ROUNDS; round++) {
     times[name]?.push((performance.now() - t0) / ITER);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const s = median(times.sdk ?? []);
 const t = median(times.threadline ?? []);
 console.log('| encoder | ms per batch of 2048 | records/s (encoding only) | bytes |');

@@ -2,30 +2,12 @@
 // OTLP/HTTP receiver (another process, decoding every record), and records
 // lost, for Threadline and the bare OpenTelemetry SDK, measured side by side
 // in one run. Usage: pnpm bench [-- --n 200000 --rounds 3]
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fork } from 'node:child_process';
+import { arg, args, here, median, once } from './lib.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const N = arg('n', 200_000);
 const ROUNDS = arg('rounds', 3);
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const tsx = ['--import', 'tsx'];
-
-function once<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string }) => {
-      if (m.type === type) {
-        child.off('message', on);
-        resolve(m as T);
-      }
-    };
-    child.on('message', on);
-  });
-}
 
 const receiver = fork(here('./receiver-process.ts'), [], { execArgv: tsx });
 const { url } = await once<{ url: string }>(receiver, 'ready');
@@ -119,7 +101,6 @@ const extraScenarios = args.includes('--try')
 scenarios.push(...extraScenarios);
 if (only)
   scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => new RegExp(only).test(s.name)));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 console.log(`# export throughput: ${N} records, ${ROUNDS} rounds each, median (min–max)\n`);
 const table: Record<string, Record<string, Result[]>> = {};
 const modes = (

@@ -5,38 +5,16 @@
 // the same run. Exported variants are checked for delivery: records received
 // by the receiver against requests served.
 // Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32]
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync, fork } from 'node:child_process';
+import { arg, here, median, once } from './lib.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const ROUNDS = arg('rounds', 3);
 const SECONDS = arg('seconds', 8);
 const CONNECTIONS = arg('connections', 32);
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 const FRAMEWORKS = ['express', 'koa'] as const;
 /** Records each variant exports per request (0: nothing exported). */
 const VARIANTS: Record<string, number> = { bare: 0, threadline: 2, 'otel-auto': 1, 'pino-http': 0 };
-
-function once<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) =>
-      reject(new Error(`process exited (${code}) waiting for ${type}`));
-    const on = (m: { type: string }) => {
-      if (m.type === type) {
-        child.off('message', on);
-        child.off('exit', onExit);
-        resolve(m as T);
-      }
-    };
-    child.on('message', on);
-    child.once('exit', onExit);
-  });
-}
 
 try {
   execFileSync('wrk', ['--version'], { stdio: 'ignore' });
@@ -136,7 +114,6 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 console.log(
   `# HTTP throughput: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s on loopback, server on core 0, wrk and receiver on core 1; ${ROUNDS} rounds, median (min–max)\n`,
 );

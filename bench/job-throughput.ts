@@ -3,33 +3,15 @@
 // counting receiver. Each variant runs in a fresh process against the local
 // Redis (127.0.0.1:6379), alternating, with a queue prefix of its own that is
 // removed afterwards. Usage: pnpm bench:jobs [-- --jobs 20000 --rounds 3 --concurrency 10]
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
+import { arg, args, here, once } from './lib.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const JOBS = arg('jobs', 20_000);
 const ROUNDS = arg('rounds', 3);
 const CONCURRENCY = arg('concurrency', 10);
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const connection = { host: '127.0.0.1', port: 6379 };
-
-function once<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string }) => {
-      if (m.type === type) {
-        child.off('message', on);
-        resolve(m as T);
-      }
-    };
-    child.on('message', on);
-  });
-}
 
 if (args[0] === '--child') {
   // One variant: fill a queue, then process it with one worker and time it.

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  getTraceIds,
-  log,
-  startThreadline,
-  type ThreadlineHandle,
-  tryGetTraceIds,
-} from '@threadline/core';
+import { getTraceIds, log, startThreadline, tryGetTraceIds } from '@threadline/core';
 import { correlate } from '@threadline/express';
-import { type OtlpReceiver, type ReceivedRecord, startOtlpReceiver } from '@threadline/testing';
+import { useReceiverPipeline } from '@threadline/testing/pipeline';
 import { FlowProducer, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   correlateProcessor,
   logStalledJobs,
@@ -25,32 +19,24 @@ const connection = { host: '127.0.0.1', port: 6379 };
 // A test-unique prefix: nothing of another run (or of anyone else) is touched.
 const prefix = `tl-test-${randomUUID().slice(0, 8)}`;
 
-let receiver: OtlpReceiver;
-let threadline: ThreadlineHandle;
 const warnings: string[] = [];
 const closers: Array<() => Promise<unknown>> = [];
 const queues: Queue[] = [];
-
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  threadline = startThreadline({
+const pipeline = useReceiverPipeline((endpoint) =>
+  startThreadline({
     serviceName: 'bullmq-test',
-    endpoint: receiver.url,
+    endpoint,
     handleSignals: false,
     logStartup: false,
     diagnostics: (line) => warnings.push(line),
     env: {},
-  });
-});
+  }),
+);
+const { exported } = pipeline;
+
 afterAll(async () => {
   for (const q of queues) await q.obliterate({ force: true }).catch(() => undefined);
   for (const q of queues) await q.close();
-  await threadline.shutdown();
-  await receiver.close();
-});
-beforeEach(async () => {
-  await threadline.forceFlush(5000);
-  receiver.reset();
 });
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
@@ -89,14 +75,6 @@ async function finished(name: string, count: number, kind: 'completed' | 'failed
         });
       }),
   };
-}
-
-/** What reached the receiver, in the order it was written (a batch groups records by logger). */
-async function exported(): Promise<ReceivedRecord[]> {
-  await threadline.forceFlush(5000);
-  return [...receiver.records].sort((a, b) =>
-    BigInt(a.timeUnixNano) < BigInt(b.timeUnixNano) ? -1 : 1,
-  );
 }
 
 const unique = (base: string) => `${base}-${randomUUID().slice(0, 6)}`;
@@ -324,7 +302,7 @@ describe('@threadline/bullmq with a real Redis', () => {
     const processorFile = fileURLToPath(
       new URL('./fixtures/sandboxed-processor.cjs', import.meta.url),
     );
-    process.env.THREADLINE_TEST_ENDPOINT = receiver.url;
+    process.env.THREADLINE_TEST_ENDPOINT = pipeline.receiver().url;
     const w = new Worker(name, processorFile, { connection, prefix, useWorkerThreads: false });
     closers.push(() => w.close());
     const waiting = done.wait();
@@ -337,10 +315,13 @@ describe('@threadline/bullmq with a real Redis', () => {
     await w.close();
     // The child process flushes when it is stopped.
     const deadline = Date.now() + 5000;
-    while (!receiver.records.some((r) => r.body === 'in the sandbox') && Date.now() < deadline) {
+    while (
+      !pipeline.receiver().records.some((r) => r.body === 'in the sandbox') &&
+      Date.now() < deadline
+    ) {
       await sleep(100);
     }
-    const line = receiver.records.find((r) => r.body === 'in the sandbox');
+    const line = pipeline.receiver().records.find((r) => r.body === 'in the sandbox');
     expect(line?.traceId).toBe(origin);
     expect(line?.resource['service.name']).toBe('sandboxed-processor');
     expect(line?.attributes).toMatchObject({

@@ -2,49 +2,36 @@ import {
   getTraceIds,
   log,
   startThreadline,
-  type ThreadlineHandle,
   withHopScope,
 } from '@threadline/core';
-import { type OtlpReceiver, type ReceivedRecord, startOtlpReceiver } from '@threadline/testing';
+import type { ReceivedRecord } from '@threadline/testing';
+import { useReceiverPipeline } from '@threadline/testing/pipeline';
 import { Cron } from 'croner';
 import nodeCron from 'node-cron';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cronJob } from '../src/index.js';
 
-let receiver: OtlpReceiver;
-let threadline: ThreadlineHandle;
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  threadline = startThreadline({
+const { exported } = useReceiverPipeline((endpoint) =>
+  startThreadline({
     serviceName: 'cron-test',
-    endpoint: receiver.url,
+    endpoint,
     handleSignals: false,
     logStartup: false,
     diagnostics: 'silent',
     env: {},
-  });
+  }),
+);
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+beforeAll(() => {
   process.on('unhandledRejection', onUnhandled);
 });
-afterAll(async () => {
+afterAll(() => {
   process.off('unhandledRejection', onUnhandled);
-  await threadline.shutdown();
-  await receiver.close();
-});
-beforeEach(async () => {
-  await threadline.forceFlush(5000);
-  receiver.reset();
 });
 afterEach(() => {
   vi.useRealTimers();
 });
-
-async function exported(): Promise<ReceivedRecord[]> {
-  await threadline.forceFlush(5000);
-  return receiver.records;
-}
 
 const runIdOf = (r: ReceivedRecord | undefined) =>
   r?.attributes['threadline.cron.run_id'] as string;

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
-import { startThreadline, type ThreadlineHandle } from '@threadline/core';
-import { type OtlpReceiver, startOtlpReceiver } from '@threadline/testing';
+import { startThreadline } from '@threadline/core';
 import { describeHttpAdapter } from '@threadline/testing/http-suite';
+import { useReceiverPipeline } from '@threadline/testing/pipeline';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { correlate, logErrors } from '../src/index.js';
 import { createApp as createEsmApp } from './fixtures/app.mjs';
 
@@ -13,34 +13,16 @@ const { createApp: createCjsApp } = require('./fixtures/app.cjs') as {
   createApp: typeof createEsmApp;
 };
 
-let receiver: OtlpReceiver;
-let threadline: ThreadlineHandle;
-
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  threadline = startThreadline({
+const { exported } = useReceiverPipeline((endpoint) =>
+  startThreadline({
     serviceName: 'express-test',
-    endpoint: receiver.url,
+    endpoint,
     handleSignals: false,
     logStartup: false,
     diagnostics: 'silent',
     env: {},
-  });
-});
-afterAll(async () => {
-  await threadline.shutdown();
-  await receiver.close();
-});
-beforeEach(async () => {
-  // Whatever an earlier test left queued is not this test's.
-  await threadline.forceFlush(5000);
-  receiver.reset();
-});
-
-async function exported() {
-  await threadline.forceFlush(5000);
-  return receiver.records;
-}
+  }),
+);
 
 describeHttpAdapter({
   apps: [
