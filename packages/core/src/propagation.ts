@@ -15,6 +15,7 @@ import {
 import { TraceState } from '@opentelemetry/core';
 import {
   formatTraceparent,
+  isValidTraceId,
   parseBaggage,
   parseTraceparent,
   parseTracestate,
@@ -171,8 +172,7 @@ export function createHopContext(ctx: Context = context.active()): HopContext {
     attributes[ATTR_LINK_TRACE_ID] = link.traceId;
     attributes[ATTR_LINK_SPAN_ID] = link.spanId;
   }
-  const valid =
-    current !== undefined && current.traceId.length === 32 && current.traceId !== '0'.repeat(32);
+  const valid = current !== undefined && isValidTraceId(current.traceId);
   if (valid && current) attributes[ATTR_PARENT_SPAN_ID] = current.spanId;
   const hop: SpanContext = {
     traceId: valid && current ? current.traceId : randomTraceId(),

@@ -1,9 +1,4 @@
-import {
-  getTraceIds,
-  log,
-  startThreadline,
-  withHopScope,
-} from '@threadline/core';
+import { getTraceIds, log, startThreadline, withHopScope } from '@threadline/core';
 import type { ReceivedRecord } from '@threadline/testing';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
 import { Cron } from 'croner';
