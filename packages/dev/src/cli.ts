@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * The `threadline` command:
+ *
+ *   threadline dev   [--port 4318] [--db .threadline/dev.sqlite]   receive and store OTLP logs
+ *   threadline trace <trace-id> [--db …]                          one trace as a timeline
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { startDevReceiver } from './server.js';
+import { RecordStore } from './store.js';
+import { formatTimeline } from './timeline.js';
+
+const USAGE = `usage:
+  threadline dev [--port 4318] [--host 127.0.0.1] [--db .threadline/dev.sqlite]
+  threadline trace <trace-id> [--db .threadline/dev.sqlite]`;
+
+const DEFAULT_DB = '.threadline/dev.sqlite';
+
+function option(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
+  return value;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`threadline: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function openStore(path: string, readOnly = false): RecordStore {
+  try {
+    if (path !== ':memory:' && !readOnly) mkdirSync(dirname(path), { recursive: true });
+    return new RecordStore(path, { readOnly });
+  } catch (error) {
+    fail(`cannot open the store ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  if (command === 'dev') {
+    const port = Number(option(rest, 'port', '4318'));
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0–65535');
+    const store = openStore(option(rest, 'db', DEFAULT_DB));
+    const receiver = await startDevReceiver({
+      store,
+      port,
+      host: option(rest, 'host', '127.0.0.1'),
+    }).catch((error: Error) => fail(`cannot listen: ${error.message}`));
+    process.stdout.write(
+      `threadline dev: receiving OTLP/HTTP logs at ${receiver.url}, storing in ${store.path}\n`,
+    );
+    process.send?.({ type: 'ready', url: receiver.url });
+    const stop = () => {
+      void receiver.close().then(() => {
+        store.close();
+        process.exit(0);
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return;
+  }
+  if (command === 'trace') {
+    const traceId = rest[0];
+    if (!traceId || !/^[0-9a-f]{32}$/.test(traceId))
+      fail('trace needs a trace id (32 lowercase hex digits)');
+    const store = openStore(option(rest, 'db', DEFAULT_DB), true);
+    const lines = formatTimeline(store.trace(traceId), process.stdout.isTTY === true);
+    store.close();
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  fail(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => fail(String(error)));

@@ -1,0 +1,184 @@
+/**
+ * The record store of `threadline dev`: one SQLite file (Node's built-in
+ * `node:sqlite`), indexed for the questions asked during an incident: one
+ * trace, one service, errors, a time range, one job or cron run.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { ReceivedRecord } from './otlp.js';
+
+/** A stored record, as read back. */
+export interface StoredRecord {
+  id: number;
+  /** Nanoseconds since the epoch, as a decimal string (exact). */
+  timeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  body: unknown;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope: string;
+  traceId: string;
+  spanId: string;
+  /** `threadline.parent_span_id`: the hop that called this one. */
+  parentSpanId: string;
+  /** `threadline.link.trace_id`: the trace this one was started from (link mode, restart). */
+  linkTraceId: string;
+  service: string;
+  serviceVersion: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  id INTEGER PRIMARY KEY,
+  time_unix_nano TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  severity_number INTEGER NOT NULL,
+  severity_text TEXT NOT NULL,
+  body TEXT,
+  attributes TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  link_trace_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  service_version TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  cron_run_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_trace ON records (trace_id, time_unix_nano);
+CREATE INDEX IF NOT EXISTS records_link ON records (link_trace_id) WHERE link_trace_id <> '';
+CREATE INDEX IF NOT EXISTS records_service ON records (service, time_ms);
+CREATE INDEX IF NOT EXISTS records_severity ON records (severity_number, time_ms);
+CREATE INDEX IF NOT EXISTS records_time ON records (time_ms);
+CREATE INDEX IF NOT EXISTS records_job ON records (job_id) WHERE job_id <> '';
+CREATE INDEX IF NOT EXISTS records_cron_run ON records (cron_run_id) WHERE cron_run_id <> '';
+`;
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** Bodies and attributes are JSON; Buffers (OTLP bytes values) are kept as base64 strings. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer'
+      ? Buffer.from((v as { data: number[] }).data).toString('base64')
+      : v,
+  );
+}
+
+export class RecordStore {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly insert: StatementSync;
+
+  /**
+   * Opens (or creates) the store at `path` (`:memory:` for a throwaway one);
+   * `readOnly` opens an existing one for reading. Throws when it cannot.
+   */
+  constructor(path: string, options: { readOnly?: boolean } = {}) {
+    this.path = path;
+    this.db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
+    if (!options.readOnly) {
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      this.db.exec(SCHEMA);
+    }
+    this.insert = this.db.prepare(
+      `INSERT INTO records (time_unix_nano, time_ms, severity_number, severity_text, body, attributes,
+        resource, scope, trace_id, span_id, parent_span_id, link_trace_id, service, service_version,
+        job_id, cron_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  /** Stores one export's records in one transaction: all of them or, on an error, none. */
+  add(records: readonly ReceivedRecord[]): void {
+    this.db.exec('BEGIN');
+    try {
+      for (const r of records) {
+        const a = r.attributes;
+        const time = r.timeUnixNano !== '0' ? r.timeUnixNano : r.observedTimeUnixNano;
+        this.insert.run(
+          time,
+          Math.floor(Number(time) / 1e6),
+          r.severityNumber,
+          r.severityText,
+          r.body === undefined ? null : toJson(r.body),
+          toJson(a),
+          toJson(r.resource),
+          r.scope.name,
+          r.traceId,
+          r.spanId,
+          str(a['threadline.parent_span_id']),
+          str(a['threadline.link.trace_id']),
+          str(r.resource['service.name']),
+          str(r.resource['service.version']),
+          str(a['messaging.message.id']),
+          str(a['threadline.cron.run_id']),
+        );
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Every record of a trace, and of the traces started from it (link mode), oldest first. */
+  trace(traceId: string): StoredRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM records WHERE trace_id = ?1
+           OR trace_id IN (SELECT DISTINCT trace_id FROM records WHERE link_trace_id = ?1)
+         ORDER BY CAST(time_unix_nano AS INTEGER), id`,
+      )
+      .all(traceId);
+    return rows.map(toStored);
+  }
+
+  /** The newest records, optionally from one service and at or above a severity. */
+  recent(
+    options: { limit?: number; service?: string; minSeverity?: number; afterId?: number } = {},
+  ): StoredRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM records WHERE id > ?1 AND (?2 = '' OR service = ?2) AND severity_number >= ?3
+         ORDER BY id DESC LIMIT ?4`,
+      )
+      .all(
+        options.afterId ?? 0,
+        options.service ?? '',
+        options.minSeverity ?? 0,
+        options.limit ?? 100,
+      );
+    return rows.map(toStored).reverse();
+  }
+
+  count(): number {
+    const row = this.db.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number };
+    return Number(row.n);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toStored(row: unknown): StoredRecord {
+  const r = row as Record<string, unknown>;
+  return {
+    id: Number(r.id),
+    timeUnixNano: str(r.time_unix_nano),
+    severityNumber: Number(r.severity_number),
+    severityText: str(r.severity_text),
+    body: r.body === null ? undefined : JSON.parse(str(r.body)),
+    attributes: JSON.parse(str(r.attributes)) as Record<string, unknown>,
+    resource: JSON.parse(str(r.resource)) as Record<string, unknown>,
+    scope: str(r.scope),
+    traceId: str(r.trace_id),
+    spanId: str(r.span_id),
+    parentSpanId: str(r.parent_span_id),
+    linkTraceId: str(r.link_trace_id),
+    service: str(r.service),
+    serviceVersion: str(r.service_version),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * `threadline trace <id>`: one trace as a timeline, in time order, each hop
+ * (request, job attempt, cron run) indented under the hop that caused it.
+ */
+import type { StoredRecord } from './store.js';
+
+const SEVERITY_COLOR: Array<[number, string]> = [
+  [17, '\x1b[31m'], // ERROR, FATAL: red
+  [13, '\x1b[33m'], // WARN: yellow
+];
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+
+/** Attributes worth a glance on a timeline line, in this order. */
+const SHOWN = [
+  'http.request.method',
+  'http.route',
+  'http.response.status_code',
+  'messaging.destination.name',
+  'messaging.message.id',
+  'threadline.job.attempt',
+  'threadline.cron.run_id',
+  'threadline.duration_ms',
+  'exception.type',
+  'exception.message',
+];
+
+/** Hop depth of each span id: 0 for a hop with no known parent. */
+function depths(records: StoredRecord[]): Map<string, number> {
+  const parentOf = new Map<string, string>();
+  for (const r of records) {
+    // A linked trace (a job in link mode) hangs under the hop that started it.
+    const parent = r.parentSpanId || (r.linkTraceId ? `link:${r.linkTraceId}` : '');
+    if (r.spanId && parent && !parentOf.has(r.spanId)) parentOf.set(r.spanId, parent);
+  }
+  const spans = new Set(records.map((r) => r.spanId));
+  const firstSpanOfTrace = new Map<string, string>();
+  for (const r of records)
+    if (!firstSpanOfTrace.has(r.traceId)) firstSpanOfTrace.set(r.traceId, r.spanId);
+  const depth = new Map<string, number>();
+  const of = (span: string, seen = new Set<string>()): number => {
+    const known = depth.get(span);
+    if (known !== undefined) return known;
+    let parent = parentOf.get(span) ?? '';
+    if (parent.startsWith('link:')) parent = firstSpanOfTrace.get(parent.slice(5)) ?? '';
+    const d = parent && spans.has(parent) && !seen.has(parent) ? of(parent, seen.add(span)) + 1 : 0;
+    depth.set(span, d);
+    return d;
+  };
+  for (const r of records) of(r.spanId);
+  return depth;
+}
+
+function time(nanos: string): string {
+  const ms = Number(BigInt(nanos) / 1_000_000n);
+  return new Date(ms).toISOString().slice(11, 23);
+}
+
+/** The timeline as text lines; `color` adds ANSI colors (for a terminal). */
+export function formatTimeline(records: StoredRecord[], color = false): string[] {
+  if (records.length === 0) return ['no records for this trace'];
+  const depth = depths(records);
+  const lines: string[] = [];
+  const traces = new Set(records.map((r) => r.traceId));
+  lines.push(
+    `trace ${records[0]?.traceId}${traces.size > 1 ? ` (+${traces.size - 1} linked)` : ''}: ${records.length} records, ${new Set(records.map((r) => r.service)).size} services`,
+  );
+  for (const r of records) {
+    const indent = '  '.repeat(depth.get(r.spanId) ?? 0);
+    const who = `${r.service}${r.serviceVersion ? `@${r.serviceVersion}` : ''}`;
+    const attrs = SHOWN.filter((k) => r.attributes[k] !== undefined)
+      .map((k) => `${k.split('.').pop()}=${String(r.attributes[k]).slice(0, 80)}`)
+      .join(' ');
+    const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+    const sev = (r.severityText || String(r.severityNumber)).padEnd(5);
+    let line = `${time(r.timeUnixNano)} ${indent}${who} [${r.spanId.slice(0, 8)}] ${sev} ${body}${attrs ? `  ${attrs}` : ''}`;
+    if (color) {
+      const c = SEVERITY_COLOR.find(([min]) => r.severityNumber >= min)?.[1];
+      line = c
+        ? `${c}${line}${RESET}`
+        : line.replace(`[${r.spanId.slice(0, 8)}]`, `${DIM}[${r.spanId.slice(0, 8)}]${RESET}`);
+    }
+    lines.push(line);
+  }
+  return lines;
+}

@@ -1,0 +1,239 @@
+import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatTimeline, RecordStore, startDevReceiver } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'threadline-dev-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+
+/** Sends records the way an application using the official OpenTelemetry SDK does. */
+async function sendWithOfficialExporter(url: string, protocol: 'json' | 'proto', gzip = false) {
+  const settings = { url, ...(gzip ? { compression: 'gzip' as never } : {}) };
+  const exporter = protocol === 'json' ? new JsonExporter(settings) : new ProtoExporter(settings);
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({
+      'service.name': `sdk-${protocol}`,
+      'service.version': '1.2.3',
+    }),
+    processors: [new SimpleLogRecordProcessor({ exporter })],
+  });
+  const logger = provider.getLogger('probe');
+  const context = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: TRACE,
+    spanId: 'b7ad6b7169203331',
+    traceFlags: 1,
+    isRemote: false,
+  });
+  logger.emit({
+    severityNumber: 9,
+    severityText: 'INFO',
+    body: `via ${protocol}${gzip ? ' gzip' : ''}`,
+    attributes: { 'http.route': '/orders/:id', bytes: new Uint8Array([1, 2]) },
+    context,
+  });
+  await provider.forceFlush();
+  await provider.shutdown();
+}
+
+function post(url: string, body: Buffer, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('threadline dev, the receiver', () => {
+  it('stores what the official OTLP exporters send (JSON, protobuf, gzip) and reads a trace back', async () => {
+    const store = new RecordStore(join(dir, 'exporters.sqlite'));
+    const receiver = await startDevReceiver({ store, port: 0 });
+    try {
+      await sendWithOfficialExporter(receiver.url, 'json');
+      await sendWithOfficialExporter(receiver.url, 'proto');
+      await sendWithOfficialExporter(receiver.url, 'proto', true);
+      const records = store.trace(TRACE);
+      expect(records.map((r) => r.body)).toEqual(['via json', 'via proto', 'via proto gzip']);
+      for (const r of records) {
+        expect(r.spanId).toBe('b7ad6b7169203331');
+        expect(r.serviceVersion).toBe('1.2.3');
+        expect(r.attributes['http.route']).toBe('/orders/:id');
+        expect(r.attributes.bytes).toBe(Buffer.from([1, 2]).toString('base64'));
+      }
+      expect(records.map((r) => r.service)).toEqual(['sdk-json', 'sdk-proto', 'sdk-proto']);
+    } finally {
+      await receiver.close();
+      store.close();
+    }
+  });
+
+  it('answers bad input with the OTLP status and keeps running, losing nothing already stored', async () => {
+    const store = new RecordStore(join(dir, 'bad.sqlite'));
+    const receiver = await startDevReceiver({ store, port: 0, maxBodyBytes: 1024 * 1024 });
+    try {
+      await sendWithOfficialExporter(receiver.url, 'proto');
+      const pb = { 'content-type': 'application/x-protobuf' };
+      expect(await post(receiver.url, Buffer.from('garbage, not protobuf'), pb)).toBe(400);
+      // A truncated message: a length prefix promising more bytes than follow.
+      expect(await post(receiver.url, Buffer.from([0x0a, 0x7f, 0x0a]), pb)).toBe(400);
+      expect(
+        await post(receiver.url, Buffer.from('{not json'), { 'content-type': 'application/json' }),
+      ).toBe(400);
+      expect(await post(receiver.url, Buffer.from('x'), { 'content-type': 'text/plain' })).toBe(
+        415,
+      );
+      expect(await post(receiver.url, Buffer.alloc(2 * 1024 * 1024), pb)).toBe(413);
+      // A gzip bomb: small on the wire, past the limit once inflated.
+      const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024));
+      expect(await post(receiver.url, bomb, { ...pb, 'content-encoding': 'gzip' })).toBe(413);
+      await sendWithOfficialExporter(receiver.url, 'json');
+      expect(store.trace(TRACE).map((r) => r.body)).toEqual(['via proto', 'via json']);
+    } finally {
+      await receiver.close();
+      store.close();
+    }
+  });
+
+  it('answers 503 (retryable) when the store cannot be written, and keeps what it has', async () => {
+    const path = join(dir, 'readonly.sqlite');
+    const writable = new RecordStore(path);
+    const first = await startDevReceiver({ store: writable, port: 0 });
+    await sendWithOfficialExporter(first.url, 'proto');
+    await first.close();
+    writable.close();
+
+    const reports: string[] = [];
+    const store = new RecordStore(path, { readOnly: true });
+    const receiver = await startDevReceiver({ store, port: 0, report: (l) => reports.push(l) });
+    try {
+      const { encodeProto } = await protoBody();
+      expect(
+        await post(receiver.url, encodeProto, { 'content-type': 'application/x-protobuf' }),
+      ).toBe(503);
+      expect(reports.join('\n')).toMatch(/could not store 1 records/);
+      expect(store.trace(TRACE).map((r) => r.body)).toEqual(['via proto']);
+    } finally {
+      await receiver.close();
+      store.close();
+    }
+  });
+});
+
+/** One protobuf export body, as the official proto exporter would send it. */
+async function protoBody(): Promise<{ encodeProto: Buffer }> {
+  const { ProtobufLogsSerializer } = await import('@opentelemetry/otlp-transformer');
+  const record = {
+    hrTime: [1_700_000_000, 0],
+    hrTimeObserved: [1_700_000_000, 0],
+    spanContext: { traceId: TRACE, spanId: 'b7ad6b7169203331', traceFlags: 1 },
+    severityNumber: 9,
+    severityText: 'INFO',
+    body: 'hand made',
+    attributes: {},
+    droppedAttributesCount: 0,
+    instrumentationScope: { name: 'probe' },
+    resource: resourceFromAttributes({ 'service.name': 'probe' }),
+  };
+  return {
+    encodeProto: Buffer.from(ProtobufLogsSerializer.serializeRequest([record as never]) ?? []),
+  };
+}
+
+describe('the threadline command', () => {
+  const cli = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
+
+  it('runs `threadline dev`, then prints a trace as a timeline with hops indented', async () => {
+    const db = join(dir, 'cli.sqlite');
+    const dev: ChildProcess = fork(cli, ['dev', '--port', '0', '--db', db], { stdio: 'pipe' });
+    const [ready] = (await once(dev, 'message')) as [{ url: string }];
+    await sendWithOfficialExporter(ready.url, 'proto');
+    dev.kill('SIGTERM');
+    await once(dev, 'exit');
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      cli,
+      'trace',
+      TRACE,
+      '--db',
+      db,
+    ]);
+    expect(stdout).toMatch(new RegExp(`^trace ${TRACE}: 1 records, 1 services`));
+    expect(stdout).toMatch(
+      /sdk-proto@1\.2\.3 \[b7ad6b71\] INFO {2}via proto {2}route=\/orders\/:id/,
+    );
+  });
+
+  it('fails with usage on a bad command line', async () => {
+    const run = promisify(execFile);
+    await expect(run(process.execPath, [cli, 'trace', 'not-an-id'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/trace needs a trace id/),
+    });
+    await expect(run(process.execPath, [cli, 'explode'])).rejects.toMatchObject({ code: 2 });
+  });
+});
+
+describe('formatTimeline', () => {
+  it('indents each hop under its parent, and a linked trace under the hop that started it', () => {
+    const base = {
+      severityNumber: 9,
+      severityText: 'INFO',
+      attributes: {},
+      resource: {},
+      scope: 's',
+      serviceVersion: '',
+      linkTraceId: '',
+      parentSpanId: '',
+    };
+    const lines = formatTimeline([
+      {
+        ...base,
+        id: 1,
+        timeUnixNano: '1000000000',
+        body: 'request',
+        traceId: TRACE,
+        spanId: 'a'.repeat(16),
+        service: 'orders',
+      },
+      {
+        ...base,
+        id: 2,
+        timeUnixNano: '2000000000',
+        body: 'reserve',
+        traceId: TRACE,
+        spanId: 'b'.repeat(16),
+        parentSpanId: 'a'.repeat(16),
+        service: 'inventory',
+      },
+      {
+        ...base,
+        id: 3,
+        timeUnixNano: '3000000000',
+        body: 'job',
+        traceId: 'f'.repeat(32),
+        spanId: 'c'.repeat(16),
+        linkTraceId: TRACE,
+        service: 'worker',
+      },
+    ]);
+    expect(lines[0]).toBe(`trace ${TRACE} (+1 linked): 3 records, 3 services`);
+    expect(lines[1]).toMatch(/^\S+ orders \[aaaaaaaa\]/);
+    expect(lines[2]).toMatch(/^\S+ {3}inventory \[bbbbbbbb\]/);
+    expect(lines[3]).toMatch(/^\S+ {3}worker \[cccccccc\]/);
+  });
+});
