@@ -9,11 +9,22 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startDevReceiver } from './server.js';
 import { RecordStore } from './store.js';
-import { formatTimeline } from './timeline.js';
+import { formatLine, formatTimeline } from './timeline.js';
 
 const USAGE = `usage:
   threadline dev [--port 4318] [--host 127.0.0.1] [--db .threadline/dev.sqlite]
-  threadline trace <trace-id> [--db .threadline/dev.sqlite]`;
+  threadline trace <trace-id> [--db …]
+  threadline tail [--service NAME] [--level warn] [--grep TEXT] [--db …]
+  threadline errors [--limit 20] [--db …]`;
+
+const LEVELS: Record<string, number> = {
+  trace: 1,
+  debug: 5,
+  info: 9,
+  warn: 13,
+  error: 17,
+  fatal: 21,
+};
 
 const DEFAULT_DB = '.threadline/dev.sqlite';
 
@@ -72,6 +83,46 @@ async function main(args: string[]): Promise<void> {
     const lines = formatTimeline(store.trace(traceId), process.stdout.isTTY === true);
     store.close();
     process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  if (command === 'tail') {
+    const service = option(rest, 'service', '');
+    const level = option(rest, 'level', 'trace').toLowerCase();
+    const minSeverity = LEVELS[level];
+    if (minSeverity === undefined) fail(`--level must be one of ${Object.keys(LEVELS).join(', ')}`);
+    const grep = option(rest, 'grep', '');
+    const store = openStore(option(rest, 'db', DEFAULT_DB), true);
+    const color = process.stdout.isTTY === true;
+    // Start from the last few records, then follow.
+    let last = Math.max(0, (store.recent({ limit: 1 })[0]?.id ?? 0) - 20);
+    const poll = () => {
+      for (const r of store.recent({ afterId: last, service, minSeverity, limit: 1000 })) {
+        last = r.id;
+        const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+        if (grep && !body.includes(grep) && !JSON.stringify(r.attributes).includes(grep)) continue;
+        process.stdout.write(`${formatLine(r, 0, color)}  trace=${r.traceId}\n`);
+      }
+    };
+    poll();
+    const timer = setInterval(poll, 500);
+    process.once('SIGINT', () => {
+      clearInterval(timer);
+      store.close();
+    });
+    return;
+  }
+  if (command === 'errors') {
+    const limit = Number(option(rest, 'limit', '20'));
+    if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a whole number > 0');
+    const store = openStore(option(rest, 'db', DEFAULT_DB), true);
+    const failures = store.errors(limit);
+    store.close();
+    if (failures.length === 0) process.stdout.write('no errors stored\n');
+    for (const r of failures) {
+      process.stdout.write(
+        `${formatLine(r, 0, process.stdout.isTTY === true)}\n    threadline trace ${r.traceId}\n`,
+      );
+    }
     return;
   }
   fail(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');

@@ -14,4 +14,4 @@ export {
 } from './otlp.js';
 export { type DevReceiver, type DevReceiverOptions, startDevReceiver } from './server.js';
 export { RecordStore, type StoredRecord } from './store.js';
-export { formatTimeline } from './timeline.js';
+export { formatLine, formatTimeline } from './timeline.js';

@@ -153,6 +153,23 @@ export class RecordStore {
     return rows.map(toStored).reverse();
   }
 
+  /**
+   * Recent failures, one per trace, newest first: the first ERROR-or-worse
+   * record of each trace (a failed request, job attempt or cron run).
+   */
+  errors(limit = 20): StoredRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.* FROM records r
+         JOIN (SELECT trace_id, MIN(id) AS first_id, MAX(id) AS last_id FROM records
+               WHERE severity_number >= 17 GROUP BY trace_id ORDER BY last_id DESC LIMIT ?1) e
+           ON r.id = e.first_id
+         ORDER BY e.last_id DESC`,
+      )
+      .all(limit);
+    return rows.map(toStored);
+  }
+
   count(): number {
     const row = this.db.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number };
     return Number(row.n);

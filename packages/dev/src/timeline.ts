@@ -65,22 +65,22 @@ export function formatTimeline(records: StoredRecord[], color = false): string[]
   lines.push(
     `trace ${records[0]?.traceId}${traces.size > 1 ? ` (+${traces.size - 1} linked)` : ''}: ${records.length} records, ${new Set(records.map((r) => r.service)).size} services`,
   );
-  for (const r of records) {
-    const indent = '  '.repeat(depth.get(r.spanId) ?? 0);
-    const who = `${r.service}${r.serviceVersion ? `@${r.serviceVersion}` : ''}`;
-    const attrs = SHOWN.filter((k) => r.attributes[k] !== undefined)
-      .map((k) => `${k.split('.').pop()}=${String(r.attributes[k]).slice(0, 80)}`)
-      .join(' ');
-    const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
-    const sev = (r.severityText || String(r.severityNumber)).padEnd(5);
-    let line = `${time(r.timeUnixNano)} ${indent}${who} [${r.spanId.slice(0, 8)}] ${sev} ${body}${attrs ? `  ${attrs}` : ''}`;
-    if (color) {
-      const c = SEVERITY_COLOR.find(([min]) => r.severityNumber >= min)?.[1];
-      line = c
-        ? `${c}${line}${RESET}`
-        : line.replace(`[${r.spanId.slice(0, 8)}]`, `${DIM}[${r.spanId.slice(0, 8)}]${RESET}`);
-    }
-    lines.push(line);
-  }
+  for (const r of records) lines.push(formatLine(r, depth.get(r.spanId) ?? 0, color));
   return lines;
+}
+
+/** One record on one line: time, service@version, span, severity, message, key attributes. */
+export function formatLine(r: StoredRecord, depth = 0, color = false): string {
+  const indent = '  '.repeat(depth);
+  const who = `${r.service}${r.serviceVersion ? `@${r.serviceVersion}` : ''}`;
+  const attrs = SHOWN.filter((k) => r.attributes[k] !== undefined)
+    .map((k) => `${k.split('.').pop()}=${String(r.attributes[k]).slice(0, 80)}`)
+    .join(' ');
+  const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+  const sev = (r.severityText || String(r.severityNumber)).padEnd(5);
+  const span = `[${r.spanId.slice(0, 8)}]`;
+  const line = `${time(r.timeUnixNano)} ${indent}${who} ${span} ${sev} ${body}${attrs ? `  ${attrs}` : ''}`;
+  if (!color) return line;
+  const c = SEVERITY_COLOR.find(([min]) => r.severityNumber >= min)?.[1];
+  return c ? `${c}${line}${RESET}` : line.replace(span, `${DIM}${span}${RESET}`);
 }

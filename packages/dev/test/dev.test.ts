@@ -178,6 +178,62 @@ describe('the threadline command', () => {
     );
   });
 
+  it('lists recent failures one per trace with `threadline errors`, and follows new records with `threadline tail`', async () => {
+    const db = join(dir, 'errors.sqlite');
+    const store = new RecordStore(db);
+    const rec = (
+      n: number,
+      traceId: string,
+      severityNumber: number,
+      body: string,
+      service = 'orders',
+    ) => ({
+      resource: { 'service.name': service },
+      scope: { name: 's' },
+      timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(n) * 1_000_000n),
+      observedTimeUnixNano: '0',
+      severityNumber,
+      severityText: severityNumber >= 17 ? 'ERROR' : 'INFO',
+      body,
+      attributes: {},
+      traceId,
+      spanId: 'a'.repeat(16),
+      flags: 1,
+      eventName: '',
+      droppedAttributesCount: 0,
+    });
+    store.add([
+      rec(1, '1'.repeat(32), 9, 'fine'),
+      rec(2, '2'.repeat(32), 17, 'payment declined'),
+      rec(3, '2'.repeat(32), 17, 'request completed'),
+      rec(4, '3'.repeat(32), 17, 'cron run failed', 'reports'),
+    ]);
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'errors', '--db', db]);
+    expect(stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/reports \[aaaaaaaa\] ERROR cron run failed/),
+      `    threadline trace ${'3'.repeat(32)}`,
+      expect.stringMatching(/orders \[aaaaaaaa\] ERROR payment declined/),
+      `    threadline trace ${'2'.repeat(32)}`,
+    ]);
+
+    const tail = fork(cli, ['tail', '--level', 'error', '--service', 'orders', '--db', db], {
+      stdio: 'pipe',
+    });
+    let out = '';
+    tail.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await expect.poll(() => out).toMatch(/request completed/);
+    store.add([
+      rec(5, '4'.repeat(32), 21, 'disk full'),
+      rec(6, '4'.repeat(32), 9, 'ignored: info'),
+    ]);
+    await expect.poll(() => out, { timeout: 3000 }).toMatch(/disk full {2}trace=4{32}/);
+    tail.kill('SIGINT');
+    expect(out).not.toMatch(/fine|ignored|cron run failed/);
+    store.close();
+  });
+
   it('fails with usage on a bad command line', async () => {
     const run = promisify(execFile);
     await expect(run(process.execPath, [cli, 'trace', 'not-an-id'])).rejects.toMatchObject({
