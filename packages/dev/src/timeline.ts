@@ -11,18 +11,18 @@ const SEVERITY_COLOR: Array<[number, string]> = [
 const DIM = '\x1b[2m';
 const RESET = '\x1b[0m';
 
-/** Attributes worth a glance on a timeline line, in this order. */
-const SHOWN = [
-  'http.request.method',
-  'http.route',
-  'http.response.status_code',
-  'messaging.destination.name',
-  'messaging.message.id',
-  'threadline.job.attempt',
-  'threadline.cron.run_id',
-  'threadline.duration_ms',
-  'exception.type',
-  'exception.message',
+/** Attributes worth a glance on a timeline line, in this order, with their short names. */
+const SHOWN: Array<[string, string]> = [
+  ['http.request.method', 'method'],
+  ['http.route', 'route'],
+  ['http.response.status_code', 'status'],
+  ['messaging.destination.name', 'queue'],
+  ['messaging.message.id', 'job'],
+  ['threadline.job.attempt', 'attempt'],
+  ['threadline.cron.run_id', 'run'],
+  ['threadline.duration_ms', 'ms'],
+  ['exception.type', 'exception'],
+  ['exception.message', 'message'],
 ];
 
 /** Hop depth of each span id: 0 for a hop with no known parent. */
@@ -73,8 +73,8 @@ export function formatTimeline(records: StoredRecord[], color = false): string[]
 export function formatLine(r: StoredRecord, depth = 0, color = false): string {
   const indent = '  '.repeat(depth);
   const who = `${r.service}${r.serviceVersion ? `@${r.serviceVersion}` : ''}`;
-  const attrs = SHOWN.filter((k) => r.attributes[k] !== undefined)
-    .map((k) => `${k.split('.').pop()}=${String(r.attributes[k]).slice(0, 80)}`)
+  const attrs = SHOWN.filter(([k]) => r.attributes[k] !== undefined)
+    .map(([k, short]) => `${short}=${String(r.attributes[k]).slice(0, 80)}`)
     .join(' ');
   const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
   const sev = (r.severityText || String(r.severityNumber)).padEnd(5);

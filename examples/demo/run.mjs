@@ -1,0 +1,146 @@
+// `pnpm demo`: starts `threadline dev` and the three example services on
+// loopback, each as its own process, sends traffic (one request fails),
+// stops everything (each service flushes first), and prints the failing
+// request's timeline. `--keep` leaves it all running; `--db PATH` chooses the
+// store (default .threadline/demo.sqlite).
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatTimeline, RecordStore } from '@threadline/dev';
+
+const args = process.argv.slice(2);
+const keep = args.includes('--keep');
+const db = args.includes('--db')
+  ? args[args.indexOf('--db') + 1]
+  : join(process.cwd(), '.threadline', 'demo.sqlite');
+const require = createRequire(import.meta.url);
+const entry = (name, file) => join(dirname(require.resolve(`${name}/package.json`)), file);
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+/** Is a Redis server answering on 127.0.0.1:6379? */
+function redisUp() {
+  return new Promise((resolve) => {
+    const socket = connect(6379, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.once('data', (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+const children = [];
+async function start(name, file, argv, env) {
+  const child = fork(file, argv, {
+    env: { ...process.env, OTEL_SERVICE_NAME: '', PORT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  children.push({ name, child });
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`${name} exited (${code}) before it was ready`);
+    }),
+  ]);
+  return message;
+}
+
+async function stopAll() {
+  // Services first (each flushes to the receiver on SIGTERM), the receiver last.
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function main() {
+  rmSync(db, { force: true });
+  mkdirSync(dirname(db), { recursive: true });
+  const queue = await redisUp();
+  if (!queue) {
+    say(
+      'Redis is not answering on 127.0.0.1:6379: the queue part is skipped. To see it, start one:',
+    );
+    say('  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no');
+    say();
+  }
+  const dev = await start(
+    'threadline dev',
+    entry('@threadline/dev', 'dist/cli.mjs'),
+    ['dev', '--port', '0', '--db', db],
+    {},
+  );
+  const endpoint = dev.url;
+  const deploy = {
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: endpoint,
+    SERVICE_VERSION: '1.4.0',
+    GIT_COMMIT: 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0',
+    THREADLINE_ENVIRONMENT: 'demo',
+    QUEUE_PREFIX: `demo-${process.pid}`,
+    ...(queue ? {} : { NO_QUEUE: '1' }),
+  };
+  const inventory = await start(
+    'inventory',
+    entry('@threadline/example-inventory', 'index.mjs'),
+    [],
+    deploy,
+  );
+  const orders = await start('orders', entry('@threadline/example-orders', 'index.mjs'), [], {
+    ...deploy,
+    INVENTORY_URL: `http://127.0.0.1:${inventory.port}`,
+  });
+  await start('worker', entry('@threadline/example-worker', 'index.mjs'), [], deploy);
+  say(
+    `threadline dev is receiving at ${endpoint}; orders on :${orders.port}, inventory on :${inventory.port}`,
+  );
+
+  // Traffic: two good checkouts and one for a SKU that is out of stock.
+  let failingTrace = '';
+  for (const sku of ['sku-1', 'sku-2', 'out-of-stock']) {
+    const reply = await fetch(`http://127.0.0.1:${orders.port}/checkout/${sku}`, {
+      method: 'POST',
+    });
+    say(`POST /checkout/${sku} → ${reply.status}  (trace ${reply.headers.get('x-trace-id')})`);
+    if (!reply.ok) failingTrace = reply.headers.get('x-trace-id') ?? '';
+  }
+  // Let the jobs (each fails once, then succeeds) and a couple of cron runs happen.
+  await sleep(queue ? 2500 : 1500);
+
+  if (keep) {
+    say();
+    say(`Left running (--keep). Read a trace: npx threadline trace ${failingTrace} --db ${db}`);
+    say('Stop with Ctrl-C.');
+    process.once('SIGINT', () => void stopAll());
+    return;
+  }
+  await stopAll();
+  const store = new RecordStore(db, { readOnly: true });
+  say();
+  say(`The failing request, as \`threadline trace ${failingTrace} --db ${db}\` shows it:`);
+  say();
+  for (const line of formatTimeline(store.trace(failingTrace), process.stdout.isTTY === true))
+    say(line);
+  say();
+  say(
+    `${store.count()} records stored in ${db}. Recent failures: npx threadline errors --db ${db}`,
+  );
+  store.close();
+}
+
+main().catch(async (error) => {
+  process.stderr.write(`demo failed: ${error.message}\n`);
+  await stopAll();
+  process.exitCode = 1;
+});

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { RecordStore, type StoredRecord } from '@threadline/dev';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The demo (examples/demo/run.mjs): `threadline dev`, orders (Express),
+// inventory (Koa) and the worker (BullMQ + cron), each its own OS process,
+// with traffic including one failing request. Assertions read the store.
+const dir = mkdtempSync(join(tmpdir(), 'threadline-demo-'));
+const db = join(dir, 'demo.sqlite');
+let stdout = '';
+let store: RecordStore;
+let all: StoredRecord[] = [];
+
+beforeAll(async () => {
+  const run = fileURLToPath(new URL('../../examples/demo/run.mjs', import.meta.url));
+  ({ stdout } = await promisify(execFile)(process.execPath, [run, '--db', db], {
+    timeout: 60_000,
+  }));
+  store = new RecordStore(db, { readOnly: true });
+  all = store.recent({ limit: 10_000 });
+}, 90_000);
+afterAll(() => {
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const traceOf = (sku: string) => {
+  const id = new RegExp(`POST /checkout/${sku} → \\d+ {2}\\(trace ([0-9a-f]{32})\\)`).exec(
+    stdout,
+  )?.[1];
+  if (!id) throw new Error(`no trace id for ${sku} in:\n${stdout}`);
+  return id;
+};
+
+describe('the demo, end to end', () => {
+  it('puts every line of the failing request from both services on one trace, each hop with its own span and the right parent', () => {
+    const lines = store.trace(traceOf('out-of-stock'));
+    const orders = lines.filter((r) => r.service === 'orders');
+    const inventory = lines.filter((r) => r.service === 'inventory');
+    expect(orders.map((r) => r.body)).toEqual([
+      'checkout started',
+      'stock reservation failed',
+      'request completed',
+    ]);
+    expect(inventory.map((r) => r.body)).toEqual([
+      'reserving stock',
+      'request failed',
+      'request completed',
+    ]);
+    expect(new Set(orders.map((r) => r.spanId)).size).toBe(1);
+    expect(new Set(inventory.map((r) => r.spanId)).size).toBe(1);
+    expect(inventory[0]?.spanId).not.toBe(orders[0]?.spanId);
+    for (const r of inventory) expect(r.parentSpanId).toBe(orders[0]?.spanId);
+    expect(orders.at(-1)?.attributes['http.response.status_code']).toBe(502);
+    expect(orders.at(-1)?.severityText).toBe('ERROR');
+    // The timeline the demo printed is that trace's.
+    expect(stdout).toContain(`threadline trace ${traceOf('out-of-stock')}`);
+    expect(stdout).toMatch(/orders@1\.4\.0 \[[0-9a-f]{8}\] ERROR request completed/);
+  });
+
+  it('runs the job a good request enqueued on the request’s trace, each attempt with its own span and number', () => {
+    const lines = store.trace(traceOf('sku-1'));
+    const enqueued = lines.find((r) => r.body === 'fulfilment enqueued');
+    const jobId = enqueued?.attributes['messaging.message.id'];
+    const job = lines.filter((r) => r.service === 'worker');
+    expect(job.length).toBeGreaterThanOrEqual(7);
+    for (const r of job) expect(r.attributes['messaging.message.id']).toBe(jobId);
+    const attempts = new Map<number, Set<string>>();
+    for (const r of job) {
+      const n = r.attributes['threadline.job.attempt'] as number;
+      attempts.set(n, (attempts.get(n) ?? new Set()).add(r.spanId));
+    }
+    expect([...attempts.keys()].sort()).toEqual([1, 2]);
+    expect(attempts.get(1)?.size).toBe(1);
+    expect(attempts.get(2)?.size).toBe(1);
+    expect([...(attempts.get(1) ?? [])][0]).not.toBe([...(attempts.get(2) ?? [])][0]);
+    expect(job.find((r) => r.body === 'job failed')?.attributes['threadline.job.will_retry']).toBe(
+      true,
+    );
+    expect(job.at(-1)?.body).toBe('job completed');
+    const orderSpan = lines.find((r) => r.service === 'orders')?.spanId;
+    for (const r of job) expect(r.parentSpanId).toBe(orderSpan);
+  });
+
+  it('has the deploy metadata on every record’s resource', () => {
+    expect(all.length).toBeGreaterThan(20);
+    for (const r of all) {
+      expect(r.resource).toMatchObject({
+        'service.version': '1.4.0',
+        'vcs.ref.head.revision': 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0',
+        'deployment.environment.name': 'demo',
+      });
+      expect(r.resource['service.instance.id']).toEqual(expect.any(String));
+    }
+    expect(new Set(all.map((r) => r.service))).toEqual(new Set(['orders', 'inventory', 'worker']));
+  });
+
+  it('gives each cron run a trace of its own', () => {
+    const runs = all.filter((r) => r.body === 'stock reconciled');
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    const requestTraces = new Set(['sku-1', 'sku-2', 'out-of-stock'].map(traceOf));
+    const traces = new Set(runs.map((r) => r.traceId));
+    expect(traces.size).toBe(runs.length);
+    for (const t of traces) expect(requestTraces.has(t)).toBe(false);
+    for (const r of runs)
+      expect(r.attributes['threadline.cron.run_id']).toEqual(expect.any(String));
+  });
+});
