@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { RecordStore, type StoredRecord } from '@threadline/dev';
+import { RecordStore, type StoredRecord, startDevReceiver } from '@threadline/dev';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The demo (examples/demo/run.mjs): `threadline dev`, orders (Express),
@@ -99,6 +100,39 @@ describe('the demo, end to end', () => {
     }
     expect(new Set(all.map((r) => r.service))).toEqual(new Set(['orders', 'inventory', 'worker']));
   });
+
+  it('renders the failing request’s trace on the page of threadline dev, in Chromium', async () => {
+    const receiver = await startDevReceiver({ store, port: 0 });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const failing = traceOf('out-of-stock');
+      await page.goto(`${receiver.url.replace('/v1/logs', '/')}#trace=${failing}`);
+      await page.waitForSelector('.row');
+      // Listed among the traces with errors, which come first; its timeline shows both services.
+      const listed = await page.locator('.trace').evaluateAll((els) =>
+        els.map((e) => ({
+          id: e.getAttribute('data-trace'),
+          error: e.querySelector('.error') !== null,
+        })),
+      );
+      const at = listed.findIndex((t) => t.id === failing);
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(listed[at]?.error).toBe(true);
+      expect(listed.slice(0, at).every((t) => t.error)).toBe(true);
+      const rows = await page.locator('.row').allTextContents();
+      expect(rows.some((r) => /orders@1\.4\.0 .* ERROR request completed/.test(r))).toBe(true);
+      expect(rows.some((r) => /^\S+ {3}inventory@1\.4\.0 .* WARN {2}request failed/.test(r))).toBe(
+        true,
+      );
+    } finally {
+      await browser.close();
+      await receiver.close();
+    }
+  }, 30_000);
 
   it('gives each cron run a trace of its own', () => {
     const runs = all.filter((r) => r.body === 'stock reconciled');

@@ -13,5 +13,10 @@ export {
   readExportLogsRequest,
 } from './otlp.js';
 export { type DevReceiver, type DevReceiverOptions, startDevReceiver } from './server.js';
-export { RecordStore, type StoredRecord } from './store.js';
-export { formatLine, formatTimeline } from './timeline.js';
+export {
+  RecordStore,
+  type StoredRecord,
+  type TraceFilters,
+  type TraceSummary,
+} from './store.js';
+export { formatLine, formatTimeline, hopDepths } from './timeline.js';

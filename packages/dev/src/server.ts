@@ -5,7 +5,7 @@
  * size limit, 415 for other content types, 503 (retryable: the exporter keeps
  * the records) when the store cannot be written.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CONTENT_TYPES,
@@ -14,7 +14,9 @@ import {
   LOGS_PATH,
   readExportLogsRequest,
 } from './otlp.js';
+import { PAGE } from './page.js';
 import type { RecordStore } from './store.js';
+import { hopDepths } from './timeline.js';
 
 export interface DevReceiverOptions {
   /** @default 4318 (the OTLP/HTTP port) */
@@ -36,6 +38,47 @@ export interface DevReceiver {
   close(): Promise<void>;
 }
 
+const TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
+
+/** The page and its JSON API (read only). Returns false for an unknown path. */
+function serveRead(store: RecordStore, url: URL, res: ServerResponse): boolean {
+  const json = (value: unknown) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(value));
+  };
+  if (url.pathname === '/') {
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      // The page's own script only; nothing from a log can run.
+      'content-security-policy':
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+    });
+    res.end(PAGE);
+    return true;
+  }
+  if (url.pathname === '/api/traces') {
+    const p = url.searchParams;
+    json({
+      traces: store.traces({
+        service: p.get('service') ?? '',
+        minSeverity: Number(p.get('severity') ?? 0) || 0,
+        version: p.get('version') ?? '',
+        text: (p.get('q') ?? '').slice(0, 200),
+      }),
+      facets: store.facets(),
+    });
+    return true;
+  }
+  const match = TRACE_PATH.exec(url.pathname);
+  if (match) {
+    const records = store.trace(match[1] as string);
+    const depth = hopDepths(records);
+    json({ records: records.map((r) => ({ ...r, depth: depth.get(r.spanId) ?? 0 })) });
+    return true;
+  }
+  return false;
+}
+
 /** Starts the receiver; resolves once it listens. */
 export async function startDevReceiver(options: DevReceiverOptions): Promise<DevReceiver> {
   const { store } = options;
@@ -43,13 +86,17 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
   const report = options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
   const server: Server = createServer((req, res) => {
     req.on('error', () => {});
-    const path = new URL(req.url ?? '/', 'http://receiver').pathname;
+    const url = new URL(req.url ?? '/', 'http://receiver');
+    const path = url.pathname;
     if (path !== LOGS_PATH) {
       req.resume();
-      if (req.method === 'GET' && path === '/') {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`threadline dev: ${store.count()} records in ${store.path}\n`);
-        return;
+      if (req.method === 'GET') {
+        try {
+          if (serveRead(store, url, res)) return;
+        } catch (error) {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+          return;
+        }
       }
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`no route for ${path}`);
       return;

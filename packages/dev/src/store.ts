@@ -58,6 +58,27 @@ CREATE INDEX IF NOT EXISTS records_cron_run ON records (cron_run_id) WHERE cron_
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/** Filters of {@link RecordStore.traces}. */
+export interface TraceFilters {
+  service?: string;
+  /** Lowest severity number of a matching record. */
+  minSeverity?: number;
+  /** `service.version` */
+  version?: string;
+  /** Text in the message or the attributes. */
+  text?: string;
+  limit?: number;
+}
+
+/** One line of the trace list. */
+export interface TraceSummary {
+  traceId: string;
+  startUnixNano: string;
+  maxSeverity: number;
+  records: number;
+  services: string[];
+}
+
 /** Bodies and attributes are JSON; Buffers (OTLP bytes values) are kept as base64 strings. */
 function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
@@ -168,6 +189,57 @@ export class RecordStore {
       )
       .all(limit);
     return rows.map(toStored);
+  }
+
+  /**
+   * Recent traces with a summary, those with an ERROR first, then the newest:
+   * a trace is listed when any of its records passes the filters.
+   */
+  traces(filters: TraceFilters = {}): TraceSummary[] {
+    const q = filters.text ? `%${filters.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : '';
+    const rows = this.db
+      .prepare(
+        `SELECT trace_id, MIN(time_unix_nano) AS start, MAX(severity_number) AS max_severity,
+                COUNT(*) AS records, GROUP_CONCAT(DISTINCT service) AS services, MAX(id) AS last_id
+         FROM records
+         WHERE trace_id <> '' AND (?1 = '' OR service = ?1) AND severity_number >= ?2
+           AND (?3 = '' OR service_version = ?3)
+           AND (?4 = '' OR body LIKE ?4 ESCAPE '\\' OR attributes LIKE ?4 ESCAPE '\\')
+         GROUP BY trace_id
+         ORDER BY (MAX(severity_number) >= 17) DESC, last_id DESC
+         LIMIT ?5`,
+      )
+      .all(
+        filters.service ?? '',
+        filters.minSeverity ?? 0,
+        filters.version ?? '',
+        q,
+        filters.limit ?? 50,
+      );
+    return rows.map((row) => {
+      const r = row as Record<string, unknown>;
+      return {
+        traceId: str(r.trace_id),
+        startUnixNano: str(r.start),
+        maxSeverity: Number(r.max_severity),
+        records: Number(r.records),
+        services: str(r.services).split(',').filter(Boolean),
+      };
+    });
+  }
+
+  /** Services and deploy versions seen, for filters. */
+  facets(): { services: string[]; versions: string[] } {
+    const col = (sql: string) =>
+      this.db
+        .prepare(sql)
+        .all()
+        .map((r) => str((r as Record<string, unknown>).v))
+        .filter(Boolean);
+    return {
+      services: col('SELECT DISTINCT service AS v FROM records ORDER BY v'),
+      versions: col('SELECT DISTINCT service_version AS v FROM records ORDER BY v'),
+    };
   }
 
   count(): number {

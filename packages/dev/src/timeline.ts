@@ -25,8 +25,8 @@ const SHOWN: Array<[string, string]> = [
   ['exception.message', 'message'],
 ];
 
-/** Hop depth of each span id: 0 for a hop with no known parent. */
-function depths(records: StoredRecord[]): Map<string, number> {
+/** Hop depth of each span id: 0 for a hop with no known parent; a linked trace sits under the hop that started it. */
+export function hopDepths(records: StoredRecord[]): Map<string, number> {
   const parentOf = new Map<string, string>();
   for (const r of records) {
     // A linked trace (a job in link mode) hangs under the hop that started it.
@@ -59,7 +59,7 @@ function time(nanos: string): string {
 /** The timeline as text lines; `color` adds ANSI colors (for a terminal). */
 export function formatTimeline(records: StoredRecord[], color = false): string[] {
   if (records.length === 0) return ['no records for this trace'];
-  const depth = depths(records);
+  const depth = hopDepths(records);
   const lines: string[] = [];
   const traces = new Set(records.map((r) => r.traceId));
   lines.push(

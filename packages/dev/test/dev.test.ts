@@ -110,6 +110,22 @@ describe('threadline dev, the receiver', () => {
     }
   });
 
+  it('refuses a 100 MB body with 413 at the default limit, and keeps running', async () => {
+    const store = new RecordStore(':memory:');
+    const receiver = await startDevReceiver({ store, port: 0 });
+    try {
+      const huge = Buffer.alloc(100 * 1024 * 1024);
+      expect(await post(receiver.url, huge, { 'content-type': 'application/x-protobuf' })).toBe(
+        413,
+      );
+      await sendWithOfficialExporter(receiver.url, 'proto');
+      expect(store.count()).toBe(1);
+    } finally {
+      await receiver.close();
+      store.close();
+    }
+  });
+
   it('answers 503 (retryable) when the store cannot be written, and keeps what it has', async () => {
     const path = join(dir, 'readonly.sqlite');
     const writable = new RecordStore(path);
