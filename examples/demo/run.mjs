@@ -21,10 +21,12 @@ const require = createRequire(import.meta.url);
 const entry = (name, file) => join(dirname(require.resolve(`${name}/package.json`)), file);
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
-/** Is a Redis server answering on 127.0.0.1:6379? */
+const redisPort = Number(process.env.REDIS_PORT ?? 6379);
+
+/** Is a Redis server answering on 127.0.0.1:REDIS_PORT (6379)? */
 function redisUp() {
   return new Promise((resolve) => {
-    const socket = connect(6379, '127.0.0.1');
+    const socket = connect(redisPort, '127.0.0.1');
     socket.setTimeout(500);
     socket.once('data', (d) => {
       socket.destroy();
@@ -71,9 +73,11 @@ async function main() {
   const queue = await redisUp();
   if (!queue) {
     say(
-      'Redis is not answering on 127.0.0.1:6379: the queue part is skipped. To see it, start one:',
+      `Redis is not answering on 127.0.0.1:${redisPort}: the queue part is skipped. To see it, start one:`,
     );
-    say('  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no');
+    say(
+      `  redis-server --daemonize yes --bind 127.0.0.1 --port ${redisPort} --save "" --appendonly no`,
+    );
     say();
   }
   const dev = await start(
@@ -89,6 +93,7 @@ async function main() {
     GIT_COMMIT: 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0',
     THREADLINE_ENVIRONMENT: 'demo',
     QUEUE_PREFIX: `demo-${process.pid}`,
+    REDIS_PORT: String(redisPort),
     ...(queue ? {} : { NO_QUEUE: '1' }),
   };
   const inventory = await start(
@@ -120,7 +125,10 @@ async function main() {
 
   if (keep) {
     say();
-    say(`Left running (--keep). Read a trace: npx threadline trace ${failingTrace} --db ${db}`);
+    say(
+      `Left running (--keep). The page: ${endpoint.replace('/v1/logs', '/')}#trace=${failingTrace}`,
+    );
+    say(`In the terminal: npx threadline trace ${failingTrace} --db ${db}`);
     say('Stop with Ctrl-C.');
     process.once('SIGINT', () => void stopAll());
     return;
@@ -135,6 +143,9 @@ async function main() {
   say();
   say(
     `${store.count()} records stored in ${db}. Recent failures: npx threadline errors --db ${db}`,
+  );
+  say(
+    `In a browser: npx threadline dev --db ${db}, then open http://127.0.0.1:4318/#trace=${failingTrace}`,
   );
   store.close();
 }

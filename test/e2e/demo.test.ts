@@ -145,3 +145,26 @@ describe('the demo, end to end', () => {
       expect(r.attributes['threadline.cron.run_id']).toEqual(expect.any(String));
   });
 });
+
+describe('the demo without Redis', () => {
+  it('says how to start Redis and still shows the HTTP and cron parts', async () => {
+    const db2 = join(dir, 'no-redis.sqlite');
+    const run = fileURLToPath(new URL('../../examples/demo/run.mjs', import.meta.url));
+    const { stdout: out } = await promisify(execFile)(process.execPath, [run, '--db', db2], {
+      timeout: 60_000,
+      env: { ...process.env, REDIS_PORT: '1' },
+    });
+    expect(out).toMatch(/Redis is not answering on 127\.0\.0\.1:1: the queue part is skipped/);
+    expect(out).toMatch(/redis-server --daemonize yes/);
+    expect(out).toMatch(/POST \/checkout\/out-of-stock → 502/);
+    expect(out).toMatch(/inventory@1\.4\.0 .* WARN {2}request failed/);
+    const noQueue = new RecordStore(db2, { readOnly: true });
+    try {
+      const records = noQueue.recent({ limit: 1000 });
+      expect(records.some((r) => r.body === 'stock reconciled')).toBe(true);
+      expect(records.some((r) => r.service === 'worker' && r.body === 'job started')).toBe(false);
+    } finally {
+      noQueue.close();
+    }
+  }, 90_000);
+});
