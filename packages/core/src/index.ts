@@ -3,6 +3,7 @@
  * on every log record, exported over OTLP.
  */
 
+export { emitBridgedRecord, type TraceFields, traceFields } from './bridge.js';
 export {
   DEFAULT_ENDPOINT,
   DEFAULT_MAX_QUEUE_BYTES,
@@ -56,6 +57,7 @@ export {
 } from './scope-api.js';
 export { startThreadline, tryGetThreadline } from './start.js';
 export type {
+  BridgedRecord,
   DeploymentOptions,
   DetectedDeployment,
   ExporterKind,
@@ -72,6 +74,7 @@ export type {
   ThreadlineHandle,
   ThreadlineOptions,
   ThreadlineStats,
+  TraceFieldProfile,
   TraceIds,
   TrustPolicy,
 } from './types.js';

@@ -2,7 +2,7 @@
  * Public types of @threadline/core.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Context } from '@opentelemetry/api';
+import type { Context, SpanContext } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 
 /** Log levels, lowest first. */
@@ -349,4 +349,26 @@ export interface JobScopeOptions {
   messages?: { started?: string; completed?: string; failed?: string };
   /** Logger of the three lines. @default getLogger('threadline.job') */
   logger?: Logger;
+}
+
+/** Field names of the trace context on stdout lines: a profile, or your own names. */
+export type TraceFieldProfile =
+  | 'otel'
+  | 'ecs'
+  | 'datadog'
+  | { traceId: string; spanId: string; traceFlags?: string };
+
+/** A line of another logger (pino, winston), for `emitBridgedRecord`. */
+export interface BridgedRecord {
+  /** OpenTelemetry severity number: 1 TRACE, 5 DEBUG, 9 INFO, 13 WARN, 17 ERROR, 21 FATAL. */
+  severityNumber: number;
+  severityText?: string;
+  /** The message. */
+  body: unknown;
+  /** The rest of the line; an Error (or `{ type, message, stack }` under `err`, as pino writes it) becomes `exception.*` when the bridge maps it. */
+  attributes?: LogAttributes;
+  /** When the line was written, epoch ms. @default now */
+  timeMillis?: number;
+  /** The trace context taken when the line was written, when it is read elsewhere (a worker thread). @default the active context's */
+  spanContext?: SpanContext;
 }

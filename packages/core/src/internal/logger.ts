@@ -14,7 +14,7 @@ import {
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { LogAttributes, Logger, LogLevel } from '../types.js';
+import type { BridgedRecord, LogAttributes, Logger, LogLevel } from '../types.js';
 import { createScope, current, getScope, type ScopeData } from './scope.js';
 import { currentSerializer, RECORD_OVERHEAD_BYTES, trimToLimit } from './serialize.js';
 import { globalState, MAX_PENDING_RECORDS, warnOnce } from './state.js';
@@ -196,20 +196,35 @@ export class ThreadlineLogger implements Logger {
     message: unknown,
     attributes: LogAttributes | Error | undefined,
   ): void {
+    this.emit(SEVERITY[level], SEVERITY_TEXT[level], message, attributes);
+  }
+
+  /**
+   * Builds one record and queues it. `explicit` carries what a bridged line
+   * already knows: the time it was written and, from another thread, its
+   * trace context (then the active scope is not this record's).
+   */
+  emit(
+    severityNumber: number,
+    severityText: string,
+    message: unknown,
+    attributes: LogAttributes | Error | undefined,
+    explicit?: { hrTime?: HrTime; spanContext?: SpanContext },
+  ): void {
     const s = state;
     if (s.stopped) return;
     try {
       const pipeline = s.pipeline;
       const serializer = pipeline?.serializer ?? currentSerializer();
       const ctx = context.active();
-      let scope = getScope(ctx);
+      let scope = explicit?.spanContext ? undefined : getScope(ctx);
       if (scope !== undefined && scope.serializer !== serializer)
         scope = current(scope, serializer);
       let bindings = this.bindings;
       if (bindings !== undefined && bindings.serializer !== serializer) {
         bindings = this.bindings = current(bindings, serializer);
       }
-      let spanContext = trace.getSpanContext(ctx);
+      let spanContext = explicit?.spanContext ?? trace.getSpanContext(ctx);
       if (spanContext !== undefined && !isSpanContextValid(spanContext)) spanContext = undefined;
 
       const n = serializer.attributes(attributes);
@@ -243,10 +258,10 @@ export class ThreadlineLogger implements Logger {
       }
 
       const record = new ThreadlineLogRecord(
-        now(),
+        explicit?.hrTime ?? now(),
         spanContext,
-        SEVERITY[level],
-        SEVERITY_TEXT[level],
+        severityNumber,
+        severityText,
         body,
         base,
         own,
@@ -268,4 +283,44 @@ export class ThreadlineLogger implements Logger {
 
 function mayHoldUrl(s: string): boolean {
   return s.includes('://') || s.includes('=');
+}
+
+// One logger per bridged instrumentation scope ('pino', 'winston'), kept.
+const bridgeLoggers = new Map<string, ThreadlineLogger>();
+
+/** A line from another logger, as one record (see emitBridgedRecord). */
+export function emitBridged(scopeName: string, r: BridgedRecord): void {
+  try {
+    const severityNumber = r.severityNumber;
+    if (!(severityNumber >= state.minSeverity)) return;
+    let logger = bridgeLoggers.get(scopeName);
+    if (!logger) {
+      logger = new ThreadlineLogger(scopeName);
+      if (bridgeLoggers.size < 100) bridgeLoggers.set(scopeName, logger);
+    }
+    const explicit: { hrTime?: HrTime; spanContext?: SpanContext } = {};
+    if (typeof r.timeMillis === 'number' && Number.isFinite(r.timeMillis)) {
+      const secs = Math.floor(r.timeMillis / 1000);
+      explicit.hrTime = [secs, Math.round((r.timeMillis - secs * 1000) * 1e6)];
+    }
+    if (r.spanContext) explicit.spanContext = r.spanContext;
+    logger.emit(
+      severityNumber,
+      r.severityText ?? severityTextOf(severityNumber),
+      r.body,
+      r.attributes,
+      explicit,
+    );
+  } catch (error) {
+    warnOnce('bridge-failed', `a bridged log line was dropped: ${String(error)}`);
+  }
+}
+
+function severityTextOf(n: number): string {
+  if (n >= 21) return 'FATAL';
+  if (n >= 17) return 'ERROR';
+  if (n >= 13) return 'WARN';
+  if (n >= 9) return 'INFO';
+  if (n >= 5) return 'DEBUG';
+  return 'TRACE';
 }

@@ -1,0 +1,134 @@
+/**
+ * What the logger bridges (@threadline/pino, @threadline/winston) share:
+ * the trace fields written onto stdout lines, in one of several naming
+ * profiles, and the way a line from another logger enters the pipeline.
+ */
+import { context, type SpanContext, trace } from '@opentelemetry/api';
+import { emitBridged } from './internal/logger.js';
+import { bad } from './internal/options.js';
+import { getScope } from './internal/scope.js';
+import { isValidSpanId, isValidTraceId } from './internal/w3c.js';
+import type { BridgedRecord, LogAttributes, TraceFieldProfile } from './types.js';
+
+const PROFILES = {
+  otel: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' },
+  ecs: { traceId: 'trace.id', spanId: 'span.id', traceFlags: '' },
+  datadog: { traceId: 'dd.trace_id', spanId: 'dd.span_id', traceFlags: '' },
+} as const;
+
+/** Scope attributes a line can carry (`scopeAttributes: true`). */
+const DEFAULT_SCOPE_FIELDS = [
+  'threadline.request.id',
+  'messaging.message.id',
+  'threadline.job.name',
+  'threadline.job.attempt',
+  'threadline.cron.run_id',
+];
+
+export interface TraceFields {
+  /** The fields for the active context (empty outside a trace): give it to pino's `mixin` or a winston format. */
+  (): Record<string, unknown>;
+  /** The names it writes: a bridge leaves them out of the exported attributes (they are on the record already). */
+  readonly names: ReadonlySet<string>;
+  /** Reads the trace context back from a line's fields (e.g. in a worker-thread transport). */
+  read(fields: Record<string, unknown>): SpanContext | undefined;
+}
+
+/**
+ * The trace fields to write on stdout lines, named by a profile chosen once:
+ * `otel` (`trace_id`, `span_id`, `trace_flags`), `ecs` (`trace.id`,
+ * `span.id`), `datadog` (`dd.trace_id`, `dd.span_id`: the low 64 bits of the
+ * trace id and the span id as decimal strings, as Datadog correlates them),
+ * or your own names. With `scopeAttributes`, the request id, job id, job
+ * name, attempt and cron run id of the current scope are written too (or the
+ * attributes you list).
+ *
+ * @example
+ * const fields = traceFields('ecs');
+ * const logger = pino({ mixin: fields });
+ */
+export function traceFields(
+  profile: TraceFieldProfile = 'otel',
+  options: { scopeAttributes?: boolean | readonly string[] } = {},
+): TraceFields {
+  const names =
+    typeof profile === 'string'
+      ? PROFILES[profile as keyof typeof PROFILES]
+      : profile !== null && typeof profile === 'object'
+        ? { traceId: profile.traceId, spanId: profile.spanId, traceFlags: profile.traceFlags ?? '' }
+        : undefined;
+  if (!names?.traceId || !names.spanId) {
+    throw bad(
+      'profile',
+      profile,
+      '"otel", "ecs", "datadog" or { traceId, spanId, traceFlags? } field names',
+    );
+  }
+  const datadog = profile === 'datadog';
+  const scoped =
+    options.scopeAttributes === true
+      ? DEFAULT_SCOPE_FIELDS
+      : Array.isArray(options.scopeAttributes)
+        ? options.scopeAttributes
+        : [];
+  const fields = (() => {
+    const out: Record<string, unknown> = {};
+    const ctx = context.active();
+    const sc = trace.getSpanContext(ctx);
+    if (sc && isValidTraceId(sc.traceId) && isValidSpanId(sc.spanId)) {
+      if (datadog) {
+        out[names.traceId] = BigInt(`0x${sc.traceId.slice(16)}`).toString();
+        out[names.spanId] = BigInt(`0x${sc.spanId}`).toString();
+      } else {
+        out[names.traceId] = sc.traceId;
+        out[names.spanId] = sc.spanId;
+        if (names.traceFlags) out[names.traceFlags] = `0${sc.traceFlags.toString(16)}`.slice(-2);
+      }
+    }
+    if (scoped.length > 0) {
+      const attrs = getScope(ctx)?.attributes;
+      if (attrs) for (const k of scoped) if (attrs[k] !== undefined) out[k] = attrs[k];
+    }
+    return out;
+  }) as TraceFields;
+  const all = new Set([
+    names.traceId,
+    names.spanId,
+    ...(names.traceFlags ? [names.traceFlags] : []),
+  ]);
+  Object.defineProperty(fields, 'names', { value: all });
+  Object.defineProperty(fields, 'read', {
+    value: (line: Record<string, unknown>): SpanContext | undefined => {
+      if (datadog) return undefined; // 64-bit decimal ids cannot give the 128-bit trace id back
+      const traceId = line[names.traceId];
+      const spanId = line[names.spanId];
+      if (typeof traceId !== 'string' || typeof spanId !== 'string') return undefined;
+      if (!isValidTraceId(traceId) || !isValidSpanId(spanId)) return undefined;
+      const flags = names.traceFlags
+        ? Number.parseInt(String(line[names.traceFlags] ?? '01'), 16)
+        : 1;
+      return {
+        traceId,
+        spanId,
+        traceFlags: Number.isInteger(flags) ? flags & 0xff : 1,
+        isRemote: false,
+      };
+    },
+  });
+  return fields;
+}
+
+/**
+ * Puts a line written by another logger into the pipeline as one record,
+ * through the same redaction and limits as Threadline's own. Unless the record
+ * names its trace context (a line read in a worker thread), it gets the
+ * active context's, with the scope's attributes. Never throws.
+ *
+ * @example
+ * emitBridgedRecord('pino', { severityNumber: 17, body: 'payment failed', attributes: { err } });
+ */
+export function emitBridgedRecord(instrumentationScope: string, record: BridgedRecord): void {
+  emitBridged(instrumentationScope, record);
+}
+
+export type { BridgedRecord, LogAttributes };

@@ -1,0 +1,127 @@
+/**
+ * The pino bridge. No monkey-patching: a `mixin` (pino's own hook) writes the
+ * trace fields onto each line, and a destination stream (given to pino with
+ * `pino.multistream`) forwards each finished line, after pino's serializers,
+ * bindings and `redact`, into the pipeline.
+ */
+import {
+  diagnoseOnce,
+  emitBridgedRecord,
+  type TraceFieldProfile,
+  type TraceFields,
+  traceFields,
+} from '@threadline/core';
+
+export interface PinoBridgeOptions {
+  /**
+   * Names of the trace fields on stdout lines: `otel` (`trace_id`,
+   * `span_id`, `trace_flags`), `ecs` (`trace.id`, `span.id`), `datadog`
+   * (`dd.trace_id`, `dd.span_id`) or your own. Use the same for the mixin and
+   * the destination: the destination leaves these fields out of the record's
+   * attributes (the ids are on the record itself).
+   * @default 'otel'
+   */
+  profile?: TraceFieldProfile;
+  /** Also write the scope's request id, job id, job name, attempt and cron run id onto lines (or the attributes listed). @default false */
+  scopeAttributes?: boolean | readonly string[];
+  /** pino's `messageKey`. @default 'msg' */
+  messageKey?: string;
+}
+
+/**
+ * A pino `mixin` that writes the current trace context (and, when asked, the
+ * scope's ids) onto every line. The ids are taken in the thread that logs,
+ * so they survive transports that run in worker threads.
+ *
+ * @example
+ * const logger = pino({ mixin: threadlineMixin({ profile: 'ecs' }) });
+ */
+export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
+  return traceFields(options.profile ?? 'otel', {
+    scopeAttributes: options.scopeAttributes ?? false,
+  });
+}
+
+// pino's own fields, not attributes of the record.
+const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'v']);
+
+/** pino levels (10 trace … 60 fatal, custom ones in between) → OpenTelemetry severity numbers. */
+function severity(level: unknown): number {
+  const n = typeof level === 'number' ? level : 30;
+  if (n < 20) return 1;
+  if (n < 30) return 5;
+  if (n < 40) return 9;
+  if (n < 50) return 13;
+  if (n < 60) return 17;
+  return 21;
+}
+
+/**
+ * A destination for pino that forwards every line into the Threadline
+ * pipeline as one record: severity from the level, the message as body, the
+ * time pino wrote, `err` as `exception.type` / `exception.message` /
+ * `exception.stacktrace`, the other fields (bindings of child loggers
+ * included, after pino's `redact`) as attributes, without the trace fields
+ * (they are the record's own trace and span ids). Threadline's redaction
+ * applies on top. Used with `pino.multistream`, it writes in the thread that
+ * logs, so the record gets that moment's trace context and scope.
+ *
+ * @example
+ * const logger = pino(
+ *   { mixin: threadlineMixin() },
+ *   pino.multistream([{ stream: process.stdout }, { stream: threadlineDestination() }]),
+ * );
+ */
+export function threadlineDestination(options: PinoBridgeOptions = {}): {
+  write(line: string): boolean;
+} {
+  const fields = traceFields(options.profile ?? 'otel');
+  const messageKey = options.messageKey ?? 'msg';
+  return {
+    write(line: string): boolean {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        diagnoseOnce('pino-line', 'a pino line that is not JSON was not forwarded');
+        return true;
+      }
+      if (parsed === null || typeof parsed !== 'object') return true;
+      forward(parsed as Record<string, unknown>, fields, messageKey, false);
+      return true;
+    },
+  };
+}
+
+/** One parsed pino line into the pipeline; `fromLine`: take the trace context from the line's fields. */
+export function forward(
+  line: Record<string, unknown>,
+  fields: TraceFields,
+  messageKey: string,
+  fromLine: boolean,
+): void {
+  const attributes: Record<string, unknown> = {};
+  for (const key of Object.keys(line)) {
+    if (PINO_FIELDS.has(key) || key === messageKey || fields.names.has(key)) continue;
+    if (key === 'err' || key === 'error') {
+      const err = line[key];
+      if (err !== null && typeof err === 'object') {
+        const e = err as { type?: unknown; message?: unknown; stack?: unknown };
+        attributes['exception.type'] = typeof e.type === 'string' ? e.type : 'Error';
+        if (typeof e.message === 'string') attributes['exception.message'] = e.message;
+        if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
+        continue;
+      }
+    }
+    attributes[key] = line[key];
+  }
+  const time = line.time;
+  emitBridgedRecord('pino', {
+    severityNumber: severity(line.level),
+    body: line[messageKey] ?? '',
+    attributes,
+    timeMillis:
+      typeof time === 'number' ? time : typeof time === 'string' ? Date.parse(time) : undefined,
+    ...(fromLine ? { spanContext: fields.read(line) } : {}),
+  });
+}

@@ -1,0 +1,7 @@
+/**
+ * @threadline/pino — pino joins the thread: trace ids on its stdout lines,
+ * and every line forwarded to the Threadline pipeline as an OTLP record.
+ */
+
+export type { PinoBridgeOptions } from './bridge.js';
+export { threadlineDestination, threadlineMixin } from './bridge.js';

@@ -1,0 +1,197 @@
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
+import { correlate } from '@threadline/express';
+import { startOtlpReceiver } from '@threadline/testing';
+import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import express from 'express';
+import pino from 'pino';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { threadlineDestination, threadlineMixin } from '../src/index.js';
+
+const { exported } = useReceiverPipeline((endpoint) =>
+  startThreadline({
+    serviceName: 'pino-test',
+    endpoint,
+    handleSignals: false,
+    logStartup: false,
+    diagnostics: 'silent',
+    env: {},
+  }),
+);
+
+/** stdout stand-in: the lines pino wrote, parsed. */
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+function bridged(
+  options: Parameters<typeof threadlineMixin>[0] = {},
+  pinoOptions: pino.LoggerOptions = {},
+) {
+  const out = capture();
+  const logger = pino(
+    { mixin: threadlineMixin(options), ...pinoOptions },
+    pino.multistream([{ stream: out.stream }, { stream: threadlineDestination(options) }]),
+  );
+  return { logger, lines: out.lines };
+}
+
+describe('@threadline/pino', () => {
+  it.each([
+    ['otel', ['trace_id', 'span_id', 'trace_flags']],
+    ['ecs', ['trace.id', 'span.id']],
+    ['datadog', ['dd.trace_id', 'dd.span_id']],
+  ] as const)('writes the %s profile’s exact field names on stdout lines', (profile, names) => {
+    const { logger, lines } = bridged({ profile });
+    logger.info('outside any trace');
+    withHopScope({}, () => logger.info('inside'));
+    const [outside, inside] = lines;
+    for (const n of names) expect(outside).not.toHaveProperty([n]);
+    expect(
+      Object.keys(inside ?? {})
+        .filter((k) => names.includes(k as never))
+        .sort(),
+    ).toEqual([...names].sort());
+    if (profile === 'datadog') {
+      expect(inside?.['dd.trace_id']).toMatch(/^\d+$/);
+      expect(inside?.['dd.span_id']).toMatch(/^\d+$/);
+    }
+  });
+
+  it('writes custom field names, and the scope’s ids when asked', () => {
+    const { logger, lines } = bridged({
+      profile: { traceId: 'traceId', spanId: 'spanId' },
+      scopeAttributes: ['tenant.id'],
+    });
+    withHopScope({ 'tenant.id': 't-9' }, () => logger.info('x'));
+    expect(lines[0]).toMatchObject({
+      traceId: expect.any(String),
+      spanId: expect.any(String),
+      'tenant.id': 't-9',
+    });
+  });
+
+  it('forwards each line as a record with the same ids, mapped severity, err as exception.*, bindings, and no duplicated id fields', async () => {
+    const { logger, lines } = bridged();
+    const child = logger.child({ component: 'billing' });
+    withHopScope({ 'order.id': 'o-1' }, () => {
+      child.info({ amount: 12 }, 'charged');
+      child.error({ err: new TypeError('card declined') }, 'charge failed');
+      child.debug('below pino’s level: not written at all');
+    });
+    const records = (await exported()).filter((r) => r.scope.name === 'pino');
+    expect(records.map((r) => [r.body, r.severityText])).toEqual([
+      ['charged', 'INFO'],
+      ['charge failed', 'ERROR'],
+    ]);
+    const [charged, failed] = records;
+    expect(charged?.traceId).toBe(lines[0]?.trace_id);
+    expect(charged?.spanId).toBe(lines[0]?.span_id);
+    expect(charged?.attributes).toMatchObject({
+      component: 'billing',
+      amount: 12,
+      'order.id': 'o-1',
+    });
+    for (const k of [
+      'trace_id',
+      'span_id',
+      'trace_flags',
+      'pid',
+      'hostname',
+      'level',
+      'time',
+      'msg',
+    ]) {
+      expect(charged?.attributes).not.toHaveProperty([k]);
+    }
+    expect(failed?.attributes).toMatchObject({
+      'exception.type': 'TypeError',
+      'exception.message': 'card declined',
+    });
+    expect(failed?.attributes['exception.stacktrace']).toMatch(/TypeError: card declined/);
+    expect(failed?.attributes).not.toHaveProperty('err');
+    // The time pino wrote, to the millisecond.
+    expect(Number(BigInt(charged?.timeUnixNano ?? '0') / 1_000_000n)).toBe(lines[0]?.time);
+  });
+
+  it('keeps pino’s redact working, with Threadline’s redaction on top', async () => {
+    const { logger, lines } = bridged({}, { redact: ['card.number'] });
+    logger.info(
+      { card: { number: '4111-1111' }, password: 'hunter2', url: 'https://u:p4ss@x.io/a' },
+      'paid',
+    );
+    expect(JSON.stringify(lines)).not.toContain('4111-1111');
+    const [rec] = (await exported()).filter((r) => r.scope.name === 'pino');
+    const dump = JSON.stringify(rec);
+    for (const secret of ['4111-1111', 'hunter2', 'p4ss']) expect(dump).not.toContain(secret);
+    expect(rec?.attributes.card).toEqual({ number: '[Redacted]' });
+    expect(rec?.attributes.password).toBe('[REDACTED]');
+  });
+
+  it('puts lines written inside an Express request on that request’s trace, with its attributes', async () => {
+    const { logger, lines } = bridged({ scopeAttributes: true });
+    const app = express();
+    app.use(correlate({ responseHeaders: { traceIdHeader: 'x-trace-id', requestId: true } }));
+    app.get('/orders/:id', (req, res) => {
+      logger.info({ orderId: req.params.id }, 'loading order');
+      res.send('ok');
+    });
+    const res = await request(app).get('/orders/7');
+    const line = lines.find((l) => l.msg === 'loading order');
+    expect(line?.trace_id).toBe(res.headers['x-trace-id']);
+    expect(line?.['threadline.request.id']).toBe(res.headers['x-request-id']);
+    const rec = (await exported()).find((r) => r.body === 'loading order');
+    expect(rec?.traceId).toBe(res.headers['x-trace-id']);
+    expect(rec?.attributes).toMatchObject({
+      'url.path': '/orders/7',
+      'http.request.method': 'GET',
+      orderId: '7',
+    });
+  });
+
+  it('keeps the ids when pino runs the transport in a worker thread (the mixin takes them in the logging thread)', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const transport = pino.transport({
+        target: fileURLToPath(new URL('../dist/transport.mjs', import.meta.url)),
+        options: {
+          threadline: {
+            endpoint: receiver.url,
+            serviceName: 'pino-worker',
+            diagnostics: 'silent',
+            env: {},
+          },
+        },
+      });
+      const logger = pino({ mixin: threadlineMixin() }, transport);
+      let ids = { traceId: '', spanId: '' };
+      withHopScope({}, () => {
+        ids = getTraceIds();
+        logger.warn({ step: 'ship' }, 'from the worker thread');
+      });
+      await new Promise<void>((resolve) => {
+        transport.once('close', () => resolve());
+        logger.flush();
+        transport.end();
+      });
+      const [rec] = await receiver.waitForRecords(1);
+      expect(rec?.body).toBe('from the worker thread');
+      expect(rec?.traceId).toBe(ids.traceId);
+      expect(rec?.spanId).toBe(ids.spanId);
+      expect(rec?.severityText).toBe('WARN');
+      expect(rec?.resource['service.name']).toBe('pino-worker');
+      expect(rec?.attributes).toEqual({ step: 'ship' });
+    } finally {
+      await receiver.close();
+    }
+  }, 20_000);
+});

@@ -1,0 +1,101 @@
+/**
+ * The winston bridge, without monkey-patching: a format adds the trace
+ * fields to each line, and a transport forwards each line into the pipeline.
+ */
+import { emitBridgedRecord, type TraceFieldProfile, traceFields } from '@threadline/core';
+import TransportStream from 'winston-transport';
+
+/** winston's npm levels → OpenTelemetry severity numbers. */
+const SEVERITY: Record<string, number> = {
+  error: 17,
+  warn: 13,
+  info: 9,
+  http: 9,
+  verbose: 5,
+  debug: 5,
+  silly: 1,
+};
+
+// winston's own fields, not attributes of the record.
+const WINSTON_FIELDS = new Set(['level', 'message', 'timestamp', 'stack']);
+
+/** A winston line (logform's `TransformableInfo`). */
+interface WinstonInfo {
+  level: string;
+  message: unknown;
+  [key: string | symbol]: unknown;
+}
+
+interface FormatOptions {
+  /** Field names of the trace context: `otel`, `ecs`, `datadog` or your own. @default 'otel' */
+  profile?: TraceFieldProfile;
+  /** Also add the scope's request id, job id, job name, attempt and cron run id (or the attributes listed). @default false */
+  scopeAttributes?: boolean | readonly string[];
+}
+
+/**
+ * A winston format that adds the current trace context (and, when asked, the
+ * scope's ids) to every line. Put it before the output format.
+ *
+ * @example
+ * const logger = winston.createLogger({
+ *   format: winston.format.combine(threadlineFormat(), winston.format.json()),
+ *   transports: [new winston.transports.Console(), new ThreadlineTransport()],
+ * });
+ */
+export function threadlineFormat(options: FormatOptions = {}) {
+  const fields = traceFields(options.profile ?? 'otel', {
+    scopeAttributes: options.scopeAttributes ?? false,
+  });
+  return {
+    transform(info: WinstonInfo): WinstonInfo {
+      Object.assign(info, fields());
+      return info;
+    },
+  };
+}
+
+export interface ThreadlineTransportOptions extends TransportStream.TransportStreamOptions {
+  /** The profile of `threadlineFormat`, so that its fields are left out of the record's attributes. @default 'otel' */
+  profile?: TraceFieldProfile;
+}
+
+/**
+ * A winston transport that forwards every line into the Threadline pipeline
+ * as one record: severity from the level, the message as body, an Error
+ * (logged directly, under `err`/`error`, or by `format.errors()`) as
+ * `exception.*`, the other fields as attributes (without the trace fields:
+ * the ids are the record's own), with Threadline's redaction. It runs in the
+ * thread that logs, so the record gets that moment's trace context and scope.
+ */
+export class ThreadlineTransport extends TransportStream {
+  private readonly names: ReadonlySet<string>;
+
+  constructor(options: ThreadlineTransportOptions = {}) {
+    super(options);
+    this.names = traceFields(options.profile ?? 'otel').names;
+  }
+
+  override log(info: Record<string | symbol, unknown>, callback: () => void): void {
+    const attributes: Record<string, unknown> = {};
+    for (const key of Object.keys(info)) {
+      if (WINSTON_FIELDS.has(key) || this.names.has(key)) continue;
+      attributes[key] = info[key];
+    }
+    if (typeof info.stack === 'string') {
+      attributes['exception.type'] = typeof info.name === 'string' ? info.name : 'Error';
+      attributes['exception.message'] = String(info.message ?? '');
+      attributes['exception.stacktrace'] = info.stack;
+      delete attributes.name;
+    }
+    const level = String(info[Symbol.for('level')] ?? info.level ?? 'info');
+    const timestamp = info.timestamp;
+    emitBridgedRecord('winston', {
+      severityNumber: SEVERITY[level] ?? 9,
+      body: info.message ?? '',
+      attributes,
+      timeMillis: typeof timestamp === 'string' ? Date.parse(timestamp) : undefined,
+    });
+    callback();
+  }
+}
