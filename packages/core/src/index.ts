@@ -4,6 +4,7 @@
  */
 
 export { emitBridgedRecord, type TraceFields, traceFields } from './bridge.js';
+export { captureConsole } from './console.js';
 export {
   DEFAULT_ENDPOINT,
   DEFAULT_MAX_QUEUE_BYTES,

@@ -31,3 +31,34 @@ describe('traceFields', () => {
     expect(() => traceFields({ traceId: '', spanId: 's' })).toThrow(/option "profile"/);
   });
 });
+
+describe('captureConsole', () => {
+  it('exports console calls with the trace context and scope, prints them as before, and restores the console', async () => {
+    const { captureConsole, getTraceIds } = await import('../src/index.js');
+    const { startInMemory } = await import('./helpers.js');
+    const printed: unknown[][] = [];
+    const originalWarn = console.warn;
+    console.warn = (...args: unknown[]) => printed.push(args);
+    const t = startInMemory();
+    const restore = captureConsole();
+    try {
+      let traceId = '';
+      withHopScope({ 'legacy.path': true }, () => {
+        traceId = getTraceIds().traceId;
+        console.warn('legacy path hit', { id: 7 });
+      });
+      const recs = (await t.records()).filter((r) => r.instrumentationScope.name === 'console');
+      expect(recs).toHaveLength(1);
+      expect(recs[0]?.body).toBe('legacy path hit { id: 7 }');
+      expect(recs[0]?.severityText).toBe('WARN');
+      expect(recs[0]?.spanContext?.traceId).toBe(traceId);
+      expect(recs[0]?.attributes['legacy.path']).toBe(true);
+      expect(printed[0]).toEqual(['legacy path hit', { id: 7 }]);
+    } finally {
+      restore();
+      await t.handle.shutdown();
+      console.warn = originalWarn;
+    }
+    expect(console.warn).toBe(originalWarn);
+  });
+});

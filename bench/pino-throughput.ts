@@ -1,0 +1,61 @@
+// pino lines per second: pino alone (to /dev/null), with @threadline/pino
+// (records exported to a local receiver), and with instrumentation-pino's log
+// sending (the SDK's batch processor and OTLP exporter, sized not to lose
+// lines). Each run is a fresh process; variants alternate within each round.
+// Lines/s counts until every record is exported (the receiver's count is
+// checked). Usage: pnpm bench:pino [-- --lines 100000 --rounds 3]
+import { fork } from 'node:child_process';
+import { arg, here, median, once } from './lib.js';
+
+const LINES = arg('lines', 100_000);
+const ROUNDS = arg('rounds', 3);
+const VARIANTS = ['alone', 'threadline', 'otel-pino'] as const;
+const NAMES = {
+  alone: 'pino alone (/dev/null)',
+  threadline: 'pino + @threadline/pino (exported)',
+  'otel-pino': 'pino + instrumentation-pino log sending (exported)',
+};
+const EXPORTED = { alone: false, threadline: true, 'otel-pino': true };
+
+const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
+const { url } = await once<{ url: string }>(receiver, 'ready');
+const count = async () => {
+  const p = once<{ count: number }>(receiver, 'count');
+  receiver.send({ type: 'count' });
+  return (await p).count;
+};
+
+const rates: Record<string, number[]> = { alone: [], threadline: [], 'otel-pino': [] };
+const delivered: Record<string, number[]> = { alone: [], threadline: [], 'otel-pino': [] };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const v of VARIANTS) {
+    const before = await count();
+    const child = fork(here('./pino-scenario.cjs'), [v, url, String(LINES)], { execArgv: [] });
+    const { totalMs } = await once<{ totalMs: number }>(child, 'done');
+    child.kill();
+    // Let the receiver finish counting what arrived.
+    let n = -1;
+    for (let now = await count(); now !== n; now = await count()) {
+      n = now;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    rates[v]?.push(LINES / (totalMs / 1000));
+    delivered[v]?.push(n - before);
+  }
+}
+console.log(
+  `# pino: ${LINES} lines in a burst inside a trace, ${ROUNDS} rounds, median (min–max)\n`,
+);
+console.log('| variant | lines/s | ratio to pino alone | records received per round |');
+console.log('|---|---:|---:|---:|');
+const alone = median(rates.alone ?? []);
+for (const v of VARIANTS) {
+  const rs = rates[v] ?? [];
+  console.log(
+    `| ${NAMES[v]} | ${Math.round(median(rs)).toLocaleString('en')} (${Math.round(Math.min(...rs)).toLocaleString('en')}–${Math.round(Math.max(...rs)).toLocaleString('en')}) | ${(median(rs) / alone).toFixed(2)}× | ${EXPORTED[v] ? (delivered[v] ?? []).join(', ') : 'not exported'} |`,
+  );
+}
+const t = median(rates.threadline ?? []);
+const o = median(rates['otel-pino'] ?? []);
+console.log(`\n@threadline/pino / instrumentation-pino: ${(t / o).toFixed(2)}×`);
+receiver.send({ type: 'close' });
