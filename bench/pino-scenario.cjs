@@ -63,5 +63,7 @@ inTrace(() => {
 });
 const written = performance.now();
 flush().then(() => {
-  process.send({ type: 'done', writeMs: written - t0, totalMs: performance.now() - t0 });
+  process.send({ type: 'done', writeMs: written - t0, totalMs: performance.now() - t0 }, () =>
+    process.exit(0),
+  );
 });

@@ -40,6 +40,19 @@ function bridged(profile?: Parameters<typeof threadlineFormat>[0]) {
 }
 
 describe('@threadline/winston', () => {
+  it.each([
+    ['otel', ['trace_id', 'span_id', 'trace_flags']],
+    ['ecs', ['trace.id', 'span.id']],
+    ['datadog', ['dd.trace_id', 'dd.span_id']],
+  ] as const)('writes the %s profile’s exact field names on lines', (profile, names) => {
+    const { logger, lines } = bridged({ profile });
+    withHopScope({}, () => logger.info('inside'));
+    const keys = Object.keys(lines[0] ?? {}).filter(
+      (k) => k.includes('trace') || k.includes('span'),
+    );
+    expect(keys.sort()).toEqual([...names].sort());
+  });
+
   it('adds the trace fields to lines and forwards each line with the same ids, mapped severity and no duplicated id fields', async () => {
     const { logger, lines } = bridged();
     withHopScope({ 'order.id': 'o-2' }, () => {
