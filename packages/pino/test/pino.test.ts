@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
 import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
 import { correlate } from '@threadline/express';
 import { startOtlpReceiver } from '@threadline/testing';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { Queue, Worker } from 'bullmq';
 import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
@@ -193,5 +195,41 @@ describe('@threadline/pino', () => {
     } finally {
       await receiver.close();
     }
+  }, 20_000);
+
+  it('puts lines written inside a BullMQ job on the trace of the request that added it, with the job on the record', async () => {
+    const { logger, lines } = bridged({ scopeAttributes: true });
+    const prefix = `tl-pino-${process.pid}-${Date.now()}`;
+    const connection = { host: '127.0.0.1', port: 6379 };
+    const queue = new Queue('emails', { connection, prefix, telemetry: threadlineTelemetry() });
+    let origin = '';
+    const done = new Promise<void>((resolve) => {
+      const worker = new Worker(
+        'emails',
+        correlateProcessor(async () => {
+          logger.info('sending from the job');
+          setImmediate(() => void worker.close().then(resolve));
+        }),
+        { connection, prefix },
+      );
+    });
+    await withHopScope({}, async () => {
+      origin = getTraceIds().traceId;
+      await queue.add('welcome', {});
+    });
+    await done;
+    await queue.obliterate({ force: true });
+    await queue.close();
+    const line = lines.find((l) => l.msg === 'sending from the job');
+    expect(line?.trace_id).toBe(origin);
+    expect(line?.['messaging.message.id']).toEqual(expect.any(String));
+    const rec = (await exported()).find((r) => r.body === 'sending from the job');
+    expect(rec?.traceId).toBe(origin);
+    expect(rec?.spanId).toBe(line?.span_id);
+    expect(rec?.attributes).toMatchObject({
+      'messaging.system': 'bullmq',
+      'messaging.destination.name': 'emails',
+      'threadline.job.name': 'welcome',
+    });
   }, 20_000);
 });
