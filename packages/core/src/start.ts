@@ -191,6 +191,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
   };
   removeHooks = installShutdownHooks(handle, {
     signals: config.handleSignals,
+    uncaught: config.handleUncaught,
     timeoutMillis: config.shutdownTimeoutMillis,
     hasQueued: () => processor.snapshot().queued > 0,
   });

@@ -154,6 +154,14 @@ export interface ThreadlineOptions extends DeploymentOptions {
 
   /** Flush on SIGTERM/SIGINT, then let the process end as it would have. @default true */
   handleSignals?: boolean;
+  /**
+   * Log an uncaught exception or an unhandled rejection (FATAL, with
+   * `exception.*`) and flush before the process dies; then Node prints the
+   * error and exits with status 1 as it would have. With a handler of the
+   * application's, only log and flush.
+   * @default true
+   */
+  handleUncaught?: boolean;
   /** Deadline for the flush at shutdown, ms. @default 3000 */
   shutdownTimeoutMillis?: number;
   /** Write one `service started` record. @default true */

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { startOtlpReceiver } from '@threadline/testing';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +71,66 @@ describe('the process boundary', () => {
       // The application's own line, written in its handler after the signal, was delivered.
       expect(receiver.records.filter((r) => r.body === 'app shutting down')).toHaveLength(1);
       p.child.kill('SIGKILL');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it.each([
+    [
+      'an uncaught exception',
+      'throw',
+      'uncaught exception',
+      'TypeError',
+      /TypeError: boom at runtime/,
+    ],
+    [
+      'an unhandled rejection',
+      'reject',
+      'unhandled rejection',
+      'RangeError',
+      /RangeError: rejected and forgotten/,
+    ],
+  ])(
+    'logs and flushes %s, then dies as Node would (stderr, status 1)',
+    async (_name, mode, body, type, printed) => {
+      const receiver = await startOtlpReceiver();
+      try {
+        const child = fork(fileURLToPath(new URL('./fixtures/crash.mjs', import.meta.url)), {
+          env: { ...process.env, ENDPOINT: receiver.url, MODE: mode, OTEL_SERVICE_NAME: '' },
+          stdio: 'pipe',
+        });
+        let stderr = '';
+        child.stderr?.on('data', (d) => {
+          stderr += d;
+        });
+        const [code] = (await once(child, 'exit')) as [number | null];
+        expect(code).toBe(1);
+        expect(stderr).toMatch(printed);
+        const fatal = receiver.records.find((r) => r.body === body);
+        expect(fatal?.severityText).toBe('FATAL');
+        expect(fatal?.attributes['exception.type']).toBe(type);
+        expect(receiver.records.some((r) => r.body === 'about to fail')).toBe(true);
+      } finally {
+        await receiver.close();
+      }
+    },
+  );
+
+  it('only logs and flushes an uncaught exception the application handles itself', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const child = fork(fileURLToPath(new URL('./fixtures/crash.mjs', import.meta.url)), {
+        env: { ...process.env, ENDPOINT: receiver.url, MODE: 'handled', OTEL_SERVICE_NAME: '' },
+        stdio: 'pipe',
+      });
+      await once(child, 'message');
+      await receiver.waitForRecords(3);
+      expect(child.exitCode).toBeNull();
+      expect(receiver.records.find((r) => r.body === 'uncaught exception')?.severityText).toBe(
+        'FATAL',
+      );
+      child.kill('SIGKILL');
     } finally {
       await receiver.close();
     }

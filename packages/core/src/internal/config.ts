@@ -43,6 +43,7 @@ export interface ResolvedConfig {
   redactKeys: string[];
   redactPatterns: RegExp[];
   handleSignals: boolean;
+  handleUncaught: boolean;
   shutdownTimeoutMillis: number;
   logStartup: boolean;
   registerGlobals: boolean;
@@ -358,6 +359,7 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     redactKeys,
     redactPatterns,
     handleSignals: bool(options, 'handleSignals', true),
+    handleUncaught: bool(options, 'handleUncaught', true),
     shutdownTimeoutMillis: positiveInt(
       options,
       'shutdownTimeoutMillis',

@@ -5,14 +5,56 @@
  * Threadline (same signal, same exit status). Never `process.exit`.
  */
 import type { ThreadlineHandle } from '../types.js';
+import { thrownValue } from './serialize.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export function installShutdownHooks(
   handle: ThreadlineHandle,
-  options: { signals: boolean; timeoutMillis: number; hasQueued: () => boolean },
+  options: {
+    signals: boolean;
+    uncaught: boolean;
+    timeoutMillis: number;
+    hasQueued: () => boolean;
+  },
 ): () => void {
   const removers: Array<() => void> = [];
+
+  if (options.uncaught) {
+    // An uncaught exception, or a rejection nobody handles (Node raises it as
+    // one by default): log it, and flush before the process dies.
+    const onUncaught = (error: unknown, origin: string): void => {
+      const rejection = origin === 'unhandledRejection';
+      try {
+        handle.logger.fatal(
+          rejection ? 'unhandled rejection' : 'uncaught exception',
+          thrownValue(error).attributes,
+        );
+      } catch {
+        // Never stand between the process and its error.
+      }
+      if (process.listenerCount('uncaughtException') > 1) {
+        // The application handles it and decides what happens next.
+        void handle.forceFlush(options.timeoutMillis).catch(() => undefined);
+        return;
+      }
+      // Node would end the process now. Flush within the deadline, then hand
+      // the error back to Node unhandled, so it prints it and exits (status 1)
+      // exactly as it would have.
+      process.off('uncaughtException', onUncaught);
+      void handle
+        .shutdown(options.timeoutMillis)
+        .catch(() => undefined)
+        .then(() => {
+          setImmediate(() => {
+            if (rejection) void Promise.reject(error);
+            else throw error;
+          });
+        });
+    };
+    process.on('uncaughtException', onUncaught);
+    removers.push(() => process.off('uncaughtException', onUncaught));
+  }
 
   if (options.signals) {
     for (const signal of SIGNALS) {
