@@ -25,6 +25,8 @@ export interface ReceiverResponse {
   hang?: boolean;
   /** Reset the socket instead of answering. */
   destroy?: boolean;
+  /** Send the status line and headers, then reset the socket (the records are not accepted). */
+  resetAfterHeaders?: boolean;
 }
 
 /** A scripting hook: return undefined to answer with the default 200 success. */
@@ -210,6 +212,13 @@ class Receiver implements OtlpReceiver {
     if (res.destroyed) return;
     if (response.destroy) {
       req.socket.destroy();
+      return;
+    }
+
+    if (response.resetAfterHeaders) {
+      res.writeHead(response.status, { 'content-length': '64', ...response.headers });
+      res.flushHeaders();
+      setImmediate(() => req.socket.destroy());
       return;
     }
 

@@ -8,7 +8,6 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
-import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   ConsoleLogRecordExporter,
@@ -20,7 +19,7 @@ import {
 import { detectDeployment } from './deployment.js';
 import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
 import { ThreadlineLogRecord } from './internal/logger.js';
-import { ThreadlineProtobufExporter } from './internal/otlp-exporter.js';
+import { type ExportResponseHooks, ThreadlineOtlpExporter } from './internal/otlp-exporter.js';
 import { ThreadlineExportProcessor } from './internal/processor.js';
 import { createRedaction } from './internal/redaction.js';
 import { ensureContextManager } from './internal/scope.js';
@@ -39,7 +38,10 @@ const noneExporter: LogRecordExporter = {
   forceFlush: async () => {},
 };
 
-function createExporter(config: ResolvedConfig): {
+function createExporter(
+  config: ResolvedConfig,
+  hooks: ExportResponseHooks,
+): {
   exporter: LogRecordExporter;
   destination: string;
 } {
@@ -47,16 +49,13 @@ function createExporter(config: ResolvedConfig): {
   if (typeof e === 'object') return { exporter: e, destination: 'custom exporter' };
   if (e === 'none') return { exporter: noneExporter, destination: 'none' };
   if (e === 'console') return { exporter: new ConsoleLogRecordExporter(), destination: 'console' };
-  const settings: ConstructorParameters<typeof JsonExporter>[0] = {
+  const settings: ConstructorParameters<typeof ThreadlineOtlpExporter>[0] = {
     url: config.endpoint,
     timeoutMillis: config.exportTimeoutMillis,
     compression: config.compression as never,
   };
   if (config.headers) settings.headers = config.headers;
-  const exporter =
-    config.protocol === 'http/json'
-      ? new JsonExporter(settings)
-      : new ThreadlineProtobufExporter(settings);
+  const exporter = new ThreadlineOtlpExporter(settings, config.protocol, hooks);
   return { exporter, destination: `otlp ${config.protocol} ${displayEndpoint(config.endpoint)}` };
 }
 
@@ -96,7 +95,8 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     attributeCountLimit: config.attributeCountLimit,
     attributeValueLengthLimit: config.attributeValueLengthLimit,
   });
-  const { exporter, destination } = createExporter(config);
+  const hooks: ExportResponseHooks = {};
+  const { exporter, destination } = createExporter(config, hooks);
   const processor = new ThreadlineExportProcessor({
     exporter: config.disabled ? noneExporter : exporter,
     maxQueueBytes: config.maxQueueBytes,
@@ -111,6 +111,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     estimateBytes: (r) => estimateForeign(r),
     sanitizeForeign: (r) => sanitizeForeign(r, serializer),
   });
+  hooks.onPartialSuccess = (n, message) => processor.partiallyRejected(n, message);
   const provider = new LoggerProvider({
     resource,
     processors: [processor],

@@ -191,7 +191,7 @@ export interface ThreadlineStats {
     queueFull: number;
     /** The same, by severity class. */
     bySeverity: { debug: number; info: number; warn: number; error: number };
-    /** Records the collector refused for good (400, 413, …). */
+    /** Records the collector refused for good (400, 413, 500, …, or rejected in a partial success). */
     rejected: number;
     /** Records written before start past the pre-start buffer. */
     beforeStart: number;

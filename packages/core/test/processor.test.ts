@@ -1,8 +1,10 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseRetryAfter, RetryableExportError } from '../src/internal/otlp-exporter.js';
 import {
   type ExportProcessorOptions,
+  retryDelay,
   ThreadlineExportProcessor,
 } from '../src/internal/processor.js';
 
@@ -177,5 +179,111 @@ describe('export processor', () => {
     await vi.advanceTimersByTimeAsync(2000);
     expect(calls[1]?.bodies[0]).toBe(0);
     expect(calls[1]?.bodies).toEqual(Array.from({ length: 4096 }, (_, i) => i));
+  });
+
+  it('waits as long as the collector asked (Retry-After) before trying again', async () => {
+    vi.useFakeTimers();
+    const { exporter, calls } = scriptedExporter();
+    const { p } = processor(exporter);
+    p.enqueue(record(1), 100);
+    p.enqueue(record(2), 100);
+    await vi.advanceTimersByTimeAsync(1);
+    calls[0]?.done({
+      code: ExportResultCode.FAILED,
+      error: new RetryableExportError('Too Many Requests', 429, 5000),
+    });
+    await vi.advanceTimersByTimeAsync(4900);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.bodies).toEqual([1, 2]);
+  });
+
+  it('returns from a flush under continuous logging once the records logged before it are out', async () => {
+    const { exporter, calls } = scriptedExporter();
+    const { p } = processor(exporter, { maxExportBatchSize: 10 });
+    for (let i = 0; i < 10; i++) p.enqueue(record(i), 100);
+    let n = 10;
+    // The application keeps logging, and the collector answers every export.
+    const feeder = setInterval(() => {
+      p.enqueue(record(n++), 100);
+      for (const c of calls.splice(0)) c.done(ok());
+    }, 1);
+    const started = Date.now();
+    await p.forceFlush({ timeoutMillis: 5000 });
+    clearInterval(feeder);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(p.snapshot().exported).toBeGreaterThanOrEqual(10);
+  });
+
+  it('delivers every record it accepted when shut down under continuous logging, and counts the rest', async () => {
+    const { exporter, calls } = scriptedExporter();
+    const { p } = processor(exporter, { maxExportBatchSize: 10 });
+    const exported: unknown[] = [];
+    let n = 0;
+    const feeder = setInterval(() => {
+      for (let i = 0; i < 5; i++) p.enqueue(record(n++), 100);
+      for (const c of calls.splice(0)) {
+        exported.push(...c.bodies);
+        c.done(ok());
+      }
+    }, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    await p.shutdown({ timeoutMillis: 3000 });
+    clearInterval(feeder);
+    const s = p.snapshot();
+    expect(s.accepted).toBeGreaterThan(0);
+    expect(s.exported).toBe(s.accepted);
+    expect(exported).toEqual(Array.from({ length: s.accepted }, (_, i) => i));
+    expect(s.droppedAfterShutdown + s.accepted).toBe(n);
+  });
+
+  it('counts records a collector rejected in a partial success as rejected, not exported', async () => {
+    const { exporter, calls } = scriptedExporter();
+    const { p, lines } = processor(exporter);
+    p.enqueue(record(1), 100);
+    p.enqueue(record(2), 100);
+    await new Promise((r) => setTimeout(r, 5));
+    p.partiallyRejected(1, 'attribute too long');
+    calls[0]?.done(ok());
+    const s = p.snapshot();
+    expect(s.exported).toBe(1);
+    expect(s.droppedRejected).toBe(1);
+    expect(lines.join('\n')).toContain('attribute too long');
+  });
+});
+
+describe('Retry-After', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z');
+  it.each([
+    ['2', 2000],
+    [' 30 ', 30_000],
+    ['Sat, 28 Nov 2026 12:00:07 GMT', 7000],
+    ['Saturday, 28-Nov-26 12:00:07 GMT', 7000],
+    ['Sat Nov 28 12:00:07 2026', 7000],
+    ['0', undefined],
+    ['-5', undefined],
+    ['1.5', undefined],
+    ['soon', undefined],
+    ['', undefined],
+    ['Sat, 28 Nov 2026 11:59:00 GMT', undefined],
+    ['tomorrow 2', undefined],
+  ])('reads %j as %s ms', (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+
+  it('is ignored when absent or repeated', () => {
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter(['1', '2'], now)).toBeUndefined();
+  });
+
+  it('is followed when given, capped at 30 s; without it the backoff has ±20% jitter', () => {
+    expect(retryDelay(1000, 2500)).toBe(2500);
+    expect(retryDelay(1000, 86_400_000)).toBe(30_000);
+    for (let i = 0; i < 50; i++) {
+      const d = retryDelay(4000, undefined);
+      expect(d).toBeGreaterThanOrEqual(3200);
+      expect(d).toBeLessThanOrEqual(4800);
+    }
   });
 });

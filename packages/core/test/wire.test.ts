@@ -179,4 +179,55 @@ describe('export failures', () => {
     await handle.shutdown(1000);
     expect(Date.now() - t0).toBeLessThan(2000);
   });
+
+  for (const protocol of ['http/protobuf', 'http/json'] as const) {
+    it(`counts the records a collector rejects in a partial success as rejected (${protocol})`, async () => {
+      // ExportLogsServiceResponse { partial_success { rejected_log_records: 2, error_message: "too big" } }
+      const inner = Buffer.concat([Buffer.from([0x08, 2, 0x12, 7]), Buffer.from('too big')]);
+      const proto = Buffer.concat([Buffer.from([0x0a, inner.length]), inner]);
+      const json = JSON.stringify({
+        partialSuccess: { rejectedLogRecords: '2', errorMessage: 'too big' },
+      });
+      receiver.respondWith(() => ({
+        status: 200,
+        body: protocol === 'http/json' ? json : proto,
+      }));
+      const lines: string[] = [];
+      handle = startThreadline({
+        endpoint: receiver.url,
+        protocol,
+        handleSignals: false,
+        logStartup: false,
+        diagnostics: (l) => lines.push(l),
+        env: {},
+      });
+      for (let i = 0; i < 5; i++) log.info(`p${i}`);
+      await handle.forceFlush(5000);
+      const s = handle.stats();
+      expect(s.dropped.rejected).toBe(2);
+      expect(s.exported).toBe(3);
+      expect(s.lastError).toContain('too big');
+      expect(lines.join('\n')).toContain('2 rejected');
+    });
+  }
+
+  it('retries a connection reset after the headers of the answer and delivers each record once', async () => {
+    receiver.respondWith((_req, attempt) =>
+      attempt === 1 ? { status: 200, resetAfterHeaders: true } : undefined,
+    );
+    handle = startThreadline({
+      endpoint: receiver.url,
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: 'silent',
+      env: {},
+    });
+    for (let i = 0; i < 10; i++) log.info(`r${i}`);
+    await handle.forceFlush(8000);
+    expect(receiver.attempts).toBe(2);
+    expect(receiver.records.map((r) => r.body)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `r${i}`),
+    );
+    expect(handle.stats()).toMatchObject({ exported: 10, failedExports: 1 });
+  });
 });

@@ -1,44 +1,283 @@
 /**
- * The OTLP/HTTP protobuf exporter: OpenTelemetry's own HTTP export delegate
- * (transport, retries on 429/502/503/504 and network errors, Retry-After,
- * gzip, headers and `OTEL_EXPORTER_OTLP_*` env, timeouts, partial-success
- * handling) with Threadline's encoder in place of the SDK's serializer.
- * Same construction as `@opentelemetry/exporter-logs-otlp-proto`'s exporter.
+ * The OTLP/HTTP exporter: OpenTelemetry's export delegate (`OTLPExporterBase`,
+ * configuration from options and `OTEL_EXPORTER_OTLP_*`, headers, gzip, agent,
+ * exporter metrics) with Threadline's protobuf encoder (or the SDK's JSON
+ * serializer) and a single-attempt transport.
+ *
+ * Retries are not done here but by the export processor, which puts a failed
+ * batch back in its bounded queue and backs off (see processor.ts): one retry
+ * policy for the whole pipeline, with the queue's memory budget applying to
+ * records waiting for a retry. The SDK's own retrying transport nests five
+ * retries inside every export, reads a malformed or zero `Retry-After` as
+ * "retry at once", and does not tell the caller what the collector asked for.
  */
-import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import {
+  createOtlpNetworkExportDelegate,
+  type ExportResponse,
+  type IExporterTransport,
+  OTLPExporterBase,
+  OTLPExporterError,
+} from '@opentelemetry/otlp-exporter-base';
 import {
   convertLegacyHttpOptions,
-  createOtlpHttpExportDelegate,
+  createOtlpHttpExporterMetrics,
   type OTLPExporterNodeConfigBase,
 } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   type IExportLogsServiceResponse,
   type ISerializer,
+  JsonLogsSerializer,
   LogsExporterMetricsHelper,
   ProtobufLogsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { encodeLogsRequest } from './otlp-protobuf.js';
 
-const serializer: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> = {
-  serializeRequest: encodeLogsRequest,
-  deserializeResponse: (data) => ProtobufLogsSerializer.deserializeResponse(data),
-};
+/** The collector's answers the processor acts on. */
+export interface ExportResponseHooks {
+  /** A 2xx answer with `partial_success.rejected_log_records` > 0. */
+  onPartialSuccess?: (rejected: number, message: string) => void;
+}
 
-export class ThreadlineProtobufExporter
+/** An error the processor may retry; `retryAfterMillis` is the collector's valid `Retry-After`. */
+export class RetryableExportError extends OTLPExporterError {
+  readonly retryAfterMillis: number | undefined;
+  constructor(message: string, code: number | undefined, retryAfterMillis: number | undefined) {
+    super(message, code);
+    this.retryAfterMillis = retryAfterMillis;
+  }
+}
+
+/** Statuses after which OTLP/HTTP says the client may retry. */
+export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+const RETRYABLE_NETWORK_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+]);
+
+/** The exporter reads at most this much of an answer (as the SDK's transport does). */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3) as a delay in milliseconds: delay-seconds
+ * or an HTTP-date. Undefined when absent, malformed, zero or in the past, so
+ * that the caller's own backoff applies rather than an immediate retry.
+ */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const v = value.trim();
+  if (/^\d{1,10}$/.test(v)) {
+    const ms = Number(v) * 1000;
+    return ms > 0 ? ms : undefined;
+  }
+  if (!(IMF_FIXDATE.test(v) || RFC850_DATE.test(v) || ASCTIME_DATE.test(v))) return undefined;
+  const at = Date.parse(ASCTIME_DATE.test(v) ? `${v} GMT` : v);
+  if (Number.isNaN(at)) return undefined;
+  const delay = at - now;
+  return delay > 0 ? delay : undefined;
+}
+
+interface TransportParameters {
+  url: string;
+  headers: () => Promise<Record<string, string>>;
+  compression: 'gzip' | 'none';
+  userAgent?: string;
+  agentFactory: (protocol: string) => unknown;
+}
+
+type RequestFn = typeof import('node:http').request;
+
+/** One POST per export, no retries; the answer classified as OTLP/HTTP says. */
+class SingleAttemptHttpTransport implements IExporterTransport {
+  private readonly p: TransportParameters;
+  private utils: Promise<{ agent: unknown; request: RequestFn }> | undefined;
+
+  constructor(parameters: TransportParameters) {
+    this.p = parameters;
+  }
+
+  private load(): Promise<{ agent: unknown; request: RequestFn }> {
+    this.utils ??= (async () => {
+      const protocol = new URL(this.p.url).protocol;
+      const [agent, mod] = await Promise.all([
+        this.p.agentFactory(protocol),
+        protocol === 'http:' ? import('node:http') : import('node:https'),
+      ]);
+      return { agent, request: mod.request as RequestFn };
+    })();
+    return this.utils;
+  }
+
+  async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
+    const [{ agent, request }, headers] = await Promise.all([this.load(), this.p.headers()]);
+    const { zlibBody, encoding } = await compress(data, this.p.compression);
+    headers['User-Agent'] = this.p.userAgent
+      ? `${this.p.userAgent} ${DEFAULT_USER_AGENT}`
+      : DEFAULT_USER_AGENT;
+    if (encoding) headers['Content-Encoding'] = encoding;
+    headers['Content-Length'] = String(zlibBody.byteLength);
+    return new Promise<ExportResponse>((resolve) => {
+      let done = false;
+      const finish = (response: ExportResponse) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(response);
+      };
+      const req = request(this.p.url, { method: 'POST', headers, agent: agent as never }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const status = res.statusCode ?? 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            res.destroy();
+            finish({
+              status: 'failure',
+              error: new Error(`OTLP export response body exceeded ${MAX_RESPONSE_BYTES} bytes`),
+            });
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (status >= 200 && status <= 299) {
+            finish({ status: 'success', data: body });
+          } else if (RETRYABLE_STATUS.has(status)) {
+            finish({
+              status: 'retryable',
+              error: new RetryableExportError(
+                res.statusMessage || `HTTP ${status}`,
+                status,
+                parseRetryAfter(res.headers['retry-after']),
+              ),
+            });
+          } else {
+            finish({
+              status: 'failure',
+              error: new OTLPExporterError(
+                res.statusMessage || `HTTP ${status}`,
+                status,
+                body.toString('utf8', 0, Math.min(body.length, 1024)),
+              ),
+            });
+          }
+        });
+        // The connection broke while the answer was being read: whatever the
+        // status said, the collector may not have committed the records.
+        res.on('error', (error) => finish(retryable(error)));
+        res.on('close', () => {
+          if (!res.complete)
+            finish(retryable(new Error('connection closed before the answer ended')));
+        });
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        finish(retryable(new Error(`request timed out after ${timeoutMillis} ms`)));
+      }, timeoutMillis);
+      timer.unref();
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        finish(
+          typeof error.code === 'string' && RETRYABLE_NETWORK_ERRORS.has(error.code)
+            ? retryable(error)
+            : { status: 'failure', error },
+        );
+      });
+      req.end(zlibBody);
+    });
+  }
+
+  shutdown(): void {}
+}
+
+function retryable(error: Error): ExportResponse {
+  const e = new RetryableExportError(error.message, undefined, undefined);
+  (e as { cause?: unknown }).cause = error;
+  return { status: 'retryable', error: e };
+}
+
+const DEFAULT_USER_AGENT = 'threadline-otlp-exporter (OTel-OTLP-Exporter-JavaScript)';
+
+async function compress(
+  data: Uint8Array,
+  compression: 'gzip' | 'none',
+): Promise<{ zlibBody: Uint8Array; encoding?: string }> {
+  if (compression !== 'gzip') return { zlibBody: data };
+  const { gzip } = await import('node:zlib');
+  const zipped = await new Promise<Buffer>((resolve, reject) =>
+    gzip(data, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  return { zlibBody: zipped, encoding: 'gzip' };
+}
+
+function withResponseHooks(
+  base: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse>,
+  encode: (records: ReadableLogRecord[]) => Uint8Array | undefined,
+  hooks: ExportResponseHooks,
+): ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> {
+  return {
+    serializeRequest: encode,
+    deserializeResponse: (data) => {
+      const response = base.deserializeResponse(data);
+      const partial = response?.partialSuccess;
+      const rejected = Number(partial?.rejectedLogRecords ?? 0);
+      if (rejected > 0) hooks.onPartialSuccess?.(rejected, String(partial?.errorMessage ?? ''));
+      return response;
+    },
+  };
+}
+
+/**
+ * OTLP/HTTP log exporter, `http/protobuf` (Threadline's encoder) or
+ * `http/json` (the SDK's serializer), one attempt per export.
+ */
+export class ThreadlineOtlpExporter
   extends OTLPExporterBase<ReadableLogRecord[]>
   implements LogRecordExporter
 {
-  constructor(config: OTLPExporterNodeConfigBase = {}) {
+  constructor(
+    config: OTLPExporterNodeConfigBase = {},
+    protocol: 'http/protobuf' | 'http/json' = 'http/protobuf',
+    hooks: ExportResponseHooks = {},
+  ) {
+    const json = protocol === 'http/json';
+    const options = convertLegacyHttpOptions(config, 'LOGS', 'v1/logs', {
+      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+    });
+    const serializer = json
+      ? withResponseHooks(
+          JsonLogsSerializer,
+          (records) => JsonLogsSerializer.serializeRequest(records),
+          hooks,
+        )
+      : withResponseHooks(ProtobufLogsSerializer, encodeLogsRequest, hooks);
     super(
-      createOtlpHttpExportDelegate(
-        convertLegacyHttpOptions(config, 'LOGS', 'v1/logs', {
-          'Content-Type': 'application/x-protobuf',
-        }),
+      createOtlpNetworkExportDelegate(
+        options,
         serializer,
-        'otlp_http_log_exporter',
-        LogsExporterMetricsHelper,
-        undefined,
+        createOtlpHttpExporterMetrics(
+          json ? 'otlp_http_json_log_exporter' : 'otlp_http_log_exporter',
+          LogsExporterMetricsHelper,
+          options.url,
+          undefined,
+        ),
+        new SingleAttemptHttpTransport(options as unknown as TransportParameters),
       ),
     );
   }

@@ -14,6 +14,7 @@ import type {
   ReadableLogRecord,
   ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { RETRYABLE_STATUS } from './otlp-exporter.js';
 import { type Batch, SEVERITY_CLASSES, SeverityQueue, severityClass } from './queue.js';
 import { warnOnce } from './state.js';
 
@@ -54,8 +55,24 @@ export interface ExportCounters {
 const MAX_BACKOFF_MS = 30_000;
 const INITIAL_BACKOFF_MS = 1_000;
 
-/** Statuses after which OTLP says a retry may succeed (spec: 429, 502, 503, 504). */
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/**
+ * The pause before the next attempt after a retryable failure: the
+ * collector's `Retry-After` when it gave a valid one (capped at the maximum
+ * backoff, so that a collector announcing a pause of hours is still tried
+ * every 30 s while the queue's budget bounds what waits), otherwise
+ * exponential backoff with ±20% jitter (OTLP spec, exporter retries).
+ */
+export function retryDelay(backoffMs: number, retryAfterMillis: number | undefined): number {
+  if (retryAfterMillis !== undefined && retryAfterMillis > 0) {
+    return Math.min(retryAfterMillis, MAX_BACKOFF_MS);
+  }
+  return Math.round(backoffMs * (0.8 + Math.random() * 0.4));
+}
+
+function retryAfterOf(error: unknown): number | undefined {
+  const v = (error as { retryAfterMillis?: unknown } | undefined)?.retryAfterMillis;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
 
 /** A batch is worth keeping unless the collector said it will never accept it. */
 export function isPermanentFailure(error: unknown): boolean {
@@ -86,6 +103,9 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
   private inFlightCount = 0;
   private inFlightBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightBatches = new Set<Batch>();
+  /** Shutting down and past the first flush: new records are counted and dropped. */
+  private closing = false;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private pausedUntil = 0;
@@ -136,7 +156,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
 
   /** Queues a record built by Threadline's own logger (already sanitised). */
   enqueue(record: ReadableLogRecord, bytes: number): void {
-    if (this.isShutdown) {
+    if (this.closing) {
       this.counters.droppedAfterShutdown++;
       return;
     }
@@ -220,6 +240,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
   }
 
   private startExport(batch: Batch): void {
+    this.inFlightBatches.add(batch);
     this.inFlightCount += batch.records.length;
     this.inFlightBytes += batch.bytes;
     const round = this.round;
@@ -230,6 +251,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
         if (settled) return;
         settled = true;
         if (timeout) clearTimeout(timeout);
+        this.inFlightBatches.delete(batch);
         this.inFlightCount -= batch.records.length;
         this.inFlightBytes -= batch.bytes;
         this.onExportResult(batch, result, permanent, round);
@@ -302,9 +324,10 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     this.queue.putBack(batch);
     if (round === this.round) {
       this.round++;
-      const jitter = 0.8 + Math.random() * 0.4;
-      this.pausedUntil = Date.now() + Math.round(this.backoffMs * jitter);
-      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+      const hint = retryAfterOf(result.error);
+      this.pausedUntil = Date.now() + retryDelay(this.backoffMs, hint);
+      // The collector said when to come back: its cadence, not ours, until it stops saying.
+      if (hint === undefined) this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
     }
     this.maybeReport(this.consecutiveFailures === 1);
   }
@@ -325,6 +348,20 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     this.droppedSinceReport = 0;
   }
 
+  /**
+   * The collector accepted a batch but rejected some of its records
+   * (`partial_success`); called before that batch's success is counted.
+   */
+  partiallyRejected(rejected: number, message: string): void {
+    const c = this.counters;
+    c.droppedRejected += rejected;
+    c.exported -= rejected;
+    c.lastError = `partial success: ${rejected} rejected${message ? ` (${message.slice(0, 200)})` : ''}`;
+    this.droppedSinceReport += rejected;
+    this.maybeReport(!this.reportedRejection, `refused records (${c.lastError}); `);
+    this.reportedRejection = true;
+  }
+
   /** A snapshot of the counters. */
   snapshot(): ExportCounters {
     const c = this.counters;
@@ -334,15 +371,25 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     return { ...c, droppedBySeverity: { ...c.droppedBySeverity } };
   }
 
+  /** The sequence number of the oldest record queued or in flight (Infinity when none). */
+  private oldestPending(): number {
+    let oldest = this.queue.oldestSeq();
+    for (const b of this.inFlightBatches) oldest = Math.min(oldest, b.seqs[0] as number);
+    return oldest;
+  }
+
   /**
-   * Exports everything queued now, trying each record at least once even while
-   * backing off; resolves (never rejects) when the queue is empty or the
-   * deadline has passed.
+   * Exports every record accepted before the call, trying each at least once
+   * even while backing off; resolves (never rejects) when they are all
+   * delivered or dropped, or the deadline has passed. Records logged while it
+   * runs go out with them but are not waited for, so a service under
+   * continuous load still gets its flush back.
    */
   async forceFlush(options?: { timeoutMillis?: number }): Promise<void> {
     const deadline = Date.now() + (options?.timeoutMillis ?? this.o.exportTimeoutMillis);
+    const watermark = this.queue.nextSeq;
     while (Date.now() < deadline) {
-      if (this.queue.count === 0 && this.inFlight.size === 0) return;
+      if (this.oldestPending() >= watermark) return;
       const failuresBefore = this.counters.failedExports;
       if (this.queue.count > 0) this.pump(true, true);
       if (this.inFlight.size === 0) break;
@@ -357,19 +404,29 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
       ]);
       clearTimeout(timer);
       if (this.counters.failedExports > failuresBefore) {
-        // Don't spin on a collector that fails fast.
-        await sleep(Math.min(200, Math.max(0, deadline - Date.now())));
+        // Don't spin on a collector that fails fast, and wait as long as it
+        // asked (Retry-After) when that fits before the deadline.
+        const now = Date.now();
+        await sleep(Math.min(Math.max(200, this.pausedUntil - now), Math.max(0, deadline - now)));
       }
     }
   }
 
-  /** Flushes within `timeoutMillis`, then stops; later records are counted and dropped. */
+  /**
+   * Flushes within `timeoutMillis`, then stops. Records logged during the
+   * first flush (the last requests, the application's own shutdown lines) are
+   * still accepted and sent; after it, new records are counted as dropped
+   * after shutdown, so that every accepted record is delivered while the
+   * collector answers, even under continuous load.
+   */
   shutdown(options?: { timeoutMillis?: number }): Promise<void> {
     if (this.shutdownPromise) return this.shutdownPromise;
     const timeoutMillis = options?.timeoutMillis ?? this.o.exportTimeoutMillis;
     const deadline = Date.now() + timeoutMillis;
     this.shutdownPromise = (async () => {
       await this.forceFlush({ timeoutMillis });
+      this.closing = true;
+      await this.forceFlush({ timeoutMillis: Math.max(0, deadline - Date.now()) });
       this.isShutdown = true;
       if (this.timer) clearTimeout(this.timer);
       if (this.immediate) clearImmediate(this.immediate);

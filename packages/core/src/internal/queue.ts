@@ -171,6 +171,18 @@ export class SeverityQueue {
     );
   }
 
+  /** The sequence number the next record will get. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** The sequence number of the oldest queued record (Infinity when empty). */
+  oldestSeq(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const d of this.classes) oldest = Math.min(oldest, d.headSeq());
+    return oldest;
+  }
+
   push(record: ReadableLogRecord, size: number, cls: number): void {
     (this.classes[cls] as Deque).push(record, size, this.seq++);
     this.count++;
