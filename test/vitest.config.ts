@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // The end-to-end tests are a workspace package of their own (test/e2e).
-  test: { exclude: ['e2e/**', '**/node_modules/**'] },
+  // The end-to-end tests and the fault suite are workspace packages of their own.
+  test: { exclude: ['e2e/**', 'faults/**', '**/node_modules/**'] },
 });

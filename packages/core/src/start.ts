@@ -177,10 +177,13 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     },
     shutdown(timeoutMillis = config.shutdownTimeoutMillis): Promise<void> {
       if (shutdownPromise) return shutdownPromise;
-      s.stopped = true;
       removeHooks();
       shutdownPromise = (async () => {
+        // Lines logged while the queue drains (the last requests, the
+        // application's own shutdown) are still taken, then counted as
+        // dropped after shutdown once it stops accepting.
         await processor.shutdown({ timeoutMillis });
+        s.stopped = true;
         // The provider's own shutdown has no deadline; our processor's has run already.
         void provider.shutdown().catch(() => undefined);
         if (registeredProvider) logs.disable();

@@ -216,7 +216,11 @@ export interface ThreadlineHandle {
   stats(): ThreadlineStats;
   /** Exports everything queued; resolves (never rejects) when done or after `timeoutMillis`. */
   forceFlush(timeoutMillis?: number): Promise<void>;
-  /** Flushes within the deadline and stops. Idempotent; logging afterwards is a silent no-op. */
+  /**
+   * Flushes within the deadline and stops. Idempotent. Lines logged while it
+   * drains are sent, or counted in `dropped.afterShutdown`; once it has
+   * resolved, logging is a silent no-op.
+   */
   shutdown(timeoutMillis?: number): Promise<void>;
 }
 
