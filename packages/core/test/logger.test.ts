@@ -1,6 +1,10 @@
 import { logs } from '@opentelemetry/api';
+import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { decodeExportLogsRequest } from '@threadline/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addScopeAttributes, getLogger, log, withScope } from '../src/index.js';
+import { encodeLogsRequest } from '../src/internal/otlp-protobuf.js';
 import { getScope } from '../src/internal/scope.js';
 import { globalState } from '../src/internal/state.js';
 import { startInMemory } from './helpers.js';
@@ -140,6 +144,99 @@ describe('logger', () => {
     expect(a.map).toEqual({ k: 1 });
     expect(a.set).toEqual([1, 2]);
     expect(a.bytes).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  // Regressions found by the property tests of issue 7 (logger.property.test.ts).
+
+  it('keeps a graph of shared references bounded: 10 arrays of 8 references to the next', async () => {
+    const t = start();
+    // Under 1 KB of input; walked as a tree it is 8^8 values (150 MB, 1.7 s before the budget).
+    let v: unknown = 'leaf';
+    for (let i = 0; i < 10; i++) v = Array(8).fill(v);
+    const started = performance.now();
+    log.info('shared', { v });
+    expect(performance.now() - started).toBeLessThan(1000);
+    const [r] = await t.records();
+    expect(encodeLogsRequest([r as ReadableLogRecord]).length).toBeLessThan(4 * 1024 * 1024);
+    expect(JSON.stringify(r?.attributes)).toContain('[…]');
+  });
+
+  it('keeps the record when a Proxy throws from its getPrototypeOf trap or is revoked', async () => {
+    const t = start();
+    const hostile = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+    revoke();
+    log.info('as a value', { hostile, revoked, ok: 1 });
+    log.info('as the attributes', hostile);
+    const recs = await t.records();
+    expect(recs.map((r) => r.attributes)).toEqual([
+      { hostile: '[Unserializable]', revoked: '[Unserializable]', ok: 1 },
+      {},
+    ]);
+  });
+
+  it('keeps a "__proto__" key (as JSON.parse makes) as a key, not as the prototype', async () => {
+    const t = start();
+    const body = JSON.parse('{"__proto__": {"injected": 1}, "c": 3}');
+    log.info('body', body);
+    withScope(body, () => log.child(body).info('in a scope', { own: 1 }));
+    withScope({}, () => {
+      addScopeAttributes(body);
+      log.info('added to a scope');
+    });
+    const recs = await t.records();
+    for (const r of recs) {
+      expect(Object.getPrototypeOf(r.attributes)).toBe(Object.prototype);
+      expect(Object.keys(r.attributes)).toContain('__proto__');
+      expect(Object.getOwnPropertyDescriptor(r.attributes, '__proto__')?.value).toEqual({
+        injected: 1,
+      });
+    }
+    const decoded = decodeExportLogsRequest(Buffer.from(encodeLogsRequest(recs)), 'protobuf');
+    for (const d of decoded) {
+      expect(Object.keys(d.attributes)).toContain('__proto__');
+      expect(Object.keys(d.attributes)).not.toContain('injected');
+    }
+  });
+
+  it('exports scope attributes named like Object.prototype members over OTLP/protobuf', async () => {
+    const t = start();
+    withScope({ constructor: 'c', toString: 't' }, () =>
+      log.child({ valueOf: 'v' }).info('m', { own: 1 }),
+    );
+    const [d] = decodeExportLogsRequest(
+      Buffer.from(encodeLogsRequest(await t.records())),
+      'protobuf',
+    );
+    expect(d?.attributes).toEqual({ constructor: 'c', toString: 't', valueOf: 'v', own: 1 });
+  });
+
+  it('never cuts a value in the middle of a surrogate pair', async () => {
+    const t = start({ attributeValueLengthLimit: 10 });
+    log.info('emoji', { v: `${'a'.repeat(9)}\u{1f600}b` });
+    const [r] = await t.records();
+    expect(r?.attributes.v).toBe(`${'a'.repeat(9)}…`);
+    // A strict OTLP/JSON decoder (protojson, as in `threadline dev`) takes the batch.
+    const json = Buffer.from(
+      JsonLogsSerializer.serializeRequest([r as ReadableLogRecord]) as Uint8Array,
+    );
+    expect(decodeExportLogsRequest(json, 'json')[0]?.attributes.v).toBe(`${'a'.repeat(9)}…`);
+  });
+
+  it('writes an array used as a Map key as "[Array]", not as its joined elements', async () => {
+    const t = start();
+    const started = performance.now();
+    log.info('map', { m: new Map([[new Array(10_000_000), 1]]) });
+    expect(performance.now() - started).toBeLessThan(1000);
+    const [r] = await t.records();
+    expect(r?.attributes.m).toEqual({ '[Array]': 1 });
   });
 
   it('caps the number of attributes and counts the rest as dropped', async () => {

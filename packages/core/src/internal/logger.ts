@@ -92,7 +92,8 @@ export class ThreadlineLogRecord implements ReadableLogRecord {
 
   get attributes(): Record<string, AnyValue> {
     if (this.base === undefined) return this.own;
-    this.merged ??= Object.assign({}, this.base, this.own);
+    // Spread, not Object.assign: it copies a `__proto__` key as a key (see setOwn).
+    this.merged ??= { ...this.base, ...this.own };
     return this.merged;
   }
 }
@@ -186,7 +187,7 @@ export class ThreadlineLogger implements Logger {
     ) {
       this.lastScopeAttributes = scopeAttributes;
       this.lastBindingAttributes = bindingAttributes;
-      this.lastMerged = Object.assign({}, scopeAttributes, bindingAttributes);
+      this.lastMerged = { ...scopeAttributes, ...bindingAttributes };
     }
     return this.lastMerged;
   }
@@ -241,7 +242,7 @@ export class ThreadlineLogger implements Logger {
         const limit = serializer.limits.attributeCountLimit;
         // Past the limit (rare), the record gets its own merged, trimmed copy.
         if ((scope?.count ?? 0) + (bindings?.count ?? 0) + n.count > limit) {
-          own = Object.assign({}, base, own);
+          own = { ...base, ...own };
           base = undefined;
           dropped += trimToLimit(own, limit);
         }

@@ -8,7 +8,13 @@ import { type AnyValue, type Context, context, createContextKey } from '@opentel
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createHopContext } from '../propagation.js';
 import type { LogAttributes } from '../types.js';
-import { currentSerializer, estimateBytes, type Serializer, trimToLimit } from './serialize.js';
+import {
+  currentSerializer,
+  estimateBytes,
+  type Serializer,
+  setOwn,
+  trimToLimit,
+} from './serialize.js';
 import { globalState, warnOnce } from './state.js';
 
 /** A scope's (or a child logger's) attributes, already sanitised and redacted. */
@@ -97,7 +103,7 @@ export function addToScope(scope: ScopeData, attributes: LogAttributes): number 
       dropped++;
       continue;
     } else count++;
-    scope.attributes[key] = value;
+    setOwn(scope.attributes, key, value);
     scope.bytes += key.length + 4 + estimateBytes(value);
   }
   scope.count = count;

@@ -21,6 +21,13 @@ export interface SerializeLimits {
   maxDepth: number;
   /** Entries kept per nested array or map. */
   maxCollectionLength: number;
+  /**
+   * Estimated bytes of one attribute bag (or body) past which nested maps and
+   * arrays are cut. Depth and length limits alone do not bound a graph that
+   * shares objects: 10 arrays each holding 8 references to the next expand to
+   * 8^8 values (150 MB, 1.7 s) from under 1 KB of input.
+   */
+  maxValueBytes: number;
 }
 
 /** Limits used before start and when no option or variable sets them. */
@@ -29,6 +36,7 @@ export const DEFAULT_LIMITS: SerializeLimits = {
   attributeValueLengthLimit: 16384,
   maxDepth: 8,
   maxCollectionLength: 128,
+  maxValueBytes: 1024 * 1024,
 };
 
 /** The result of normalising one attribute bag. */
@@ -46,6 +54,8 @@ const EXCEPTION_TYPE = 'exception.type';
 const EXCEPTION_MESSAGE = 'exception.message';
 const EXCEPTION_STACKTRACE = 'exception.stacktrace';
 const MAX_CAUSE_DEPTH = 8;
+/** Estimated size of a nested map or array itself (its tag and length on the wire). */
+const CONTAINER_BYTES = 2;
 
 /**
  * Per-record overhead in the size estimate: the record object, its own
@@ -78,7 +88,7 @@ export class Serializer {
     let count = 0;
     let dropped = 0;
     if (input === undefined || input === null) return { attributes: out, dropped, bytes: 0, count };
-    if (input instanceof Error) {
+    if (isError(input)) {
       count = this.addException(out, input, count, budget);
       return { attributes: out, dropped: 0, bytes: this.bytes, count };
     }
@@ -96,7 +106,7 @@ export class Serializer {
         value = '[Unreadable]';
       }
       if (value === undefined) continue;
-      if (value instanceof Error && !(EXCEPTION_TYPE in out)) {
+      if (isError(value) && !(EXCEPTION_TYPE in out)) {
         const before = count;
         count = this.addException(out, value, count, budget);
         if (count === before) dropped++;
@@ -107,7 +117,11 @@ export class Serializer {
         continue;
       }
       this.bytes += key.length + 4;
-      out[key] = this.redaction.isSecretKey(key) ? REDACTED : this.value(value, 0, undefined);
+      setOwn(
+        out,
+        key,
+        this.redaction.isSecretKey(key) ? REDACTED : this.value(value, 0, undefined),
+      );
       count++;
     }
     return { attributes: out, dropped, bytes: this.bytes, count };
@@ -153,7 +167,7 @@ export class Serializer {
   private string(value: string): string {
     let s = this.redaction.redactString(value);
     const limit = this.limits.attributeValueLengthLimit;
-    if (s.length > limit) s = `${s.slice(0, limit)}…`;
+    if (s.length > limit) s = `${cutBefore(s, limit)}…`;
     this.bytes += s.length + 2;
     return s;
   }
@@ -188,17 +202,22 @@ export class Serializer {
   }
 
   private object(value: object, depth: number, seen: object[] | undefined): AnyValue {
-    if (value instanceof Date) {
-      return this.string(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString());
-    }
-    if (value instanceof Uint8Array) {
-      const limit = this.limits.attributeValueLengthLimit;
-      const bytes = value.length > limit ? value.subarray(0, limit) : value;
-      this.bytes += bytes.length + 2;
-      return bytes;
+    try {
+      if (value instanceof Date) {
+        return this.string(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString());
+      }
+      if (value instanceof Uint8Array) {
+        const limit = this.limits.attributeValueLengthLimit;
+        const bytes = value.length > limit ? value.subarray(0, limit) : value;
+        this.bytes += bytes.length + 2;
+        return bytes;
+      }
+    } catch {
+      // `instanceof` runs a Proxy's getPrototypeOf trap, which may throw (or be revoked).
+      return this.string('[Unserializable]');
     }
     if (seen?.includes(value)) return this.string('[Circular]');
-    if (depth >= this.limits.maxDepth) {
+    if (depth >= this.limits.maxDepth || this.bytes > this.limits.maxValueBytes) {
       return this.string(Array.isArray(value) ? '[Array]' : '[Object]');
     }
     const path = seen ?? [];
@@ -206,15 +225,17 @@ export class Serializer {
     try {
       if (value instanceof Error) {
         const { type, message, stack } = this.describe(value);
+        this.bytes += CONTAINER_BYTES;
         const m: AnyValueMap = { type: this.string(type), message: this.string(message) };
         if (stack) m.stacktrace = this.string(stack);
         return m;
       }
       if (Array.isArray(value) || value instanceof Set) {
+        this.bytes += CONTAINER_BYTES;
         const out: AnyValue[] = [];
         const max = this.limits.maxCollectionLength;
         for (const item of value) {
-          if (out.length >= max) {
+          if (out.length >= max || this.bytes > this.limits.maxValueBytes) {
             out.push(this.string('[…]'));
             break;
           }
@@ -223,13 +244,21 @@ export class Serializer {
         return out;
       }
       if (value instanceof Map) {
+        this.bytes += CONTAINER_BYTES;
         const out: AnyValueMap = {};
         let n = 0;
         for (const [k, v] of value) {
-          if (n++ >= this.limits.maxCollectionLength) break;
-          const key = String(k);
+          if (n++ >= this.limits.maxCollectionLength || this.bytes > this.limits.maxValueBytes) {
+            break;
+          }
+          // String() of an array key joins all its elements: a sparse Array(1e6) makes a 1 MB key.
+          const key = Array.isArray(k) ? '[Array]' : String(k);
           this.bytes += key.length + 4;
-          out[key] = this.redaction.isSecretKey(key) ? REDACTED : this.value(v, depth + 1, path);
+          setOwn(
+            out,
+            key,
+            this.redaction.isSecretKey(key) ? REDACTED : this.value(v, depth + 1, path),
+          );
         }
         return out;
       }
@@ -238,10 +267,13 @@ export class Serializer {
         const json = toJSON.call(value);
         if (json !== value) return this.value(json, depth + 1, path);
       }
+      this.bytes += CONTAINER_BYTES;
       const out: AnyValueMap = {};
       let n = 0;
       for (const key of Object.keys(value)) {
-        if (n++ >= this.limits.maxCollectionLength) break;
+        if (n++ >= this.limits.maxCollectionLength || this.bytes > this.limits.maxValueBytes) {
+          break;
+        }
         let v: unknown;
         try {
           v = (value as Record<string, unknown>)[key];
@@ -250,7 +282,11 @@ export class Serializer {
         }
         if (v === undefined) continue;
         this.bytes += key.length + 4;
-        out[key] = this.redaction.isSecretKey(key) ? REDACTED : this.value(v, depth + 1, path);
+        setOwn(
+          out,
+          key,
+          this.redaction.isSecretKey(key) ? REDACTED : this.value(v, depth + 1, path),
+        );
       }
       return out;
     } catch {
@@ -259,6 +295,15 @@ export class Serializer {
     } finally {
       path.pop();
     }
+  }
+}
+
+/** `value instanceof Error`, and false when that throws (a Proxy's getPrototypeOf trap). */
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
   }
 }
 
@@ -302,6 +347,17 @@ function describeError(error: Error, describeCause: (cause: unknown) => string):
   return { type, message, stack };
 }
 
+/**
+ * The first `limit` UTF-16 units of `s`, one fewer when the cut would split a
+ * surrogate pair: half an emoji is a lone surrogate, which OTLP/JSON carries
+ * as `\ud83d` and strict receivers (protobufjs' protojson, `threadline dev`)
+ * reject, with the whole batch.
+ */
+function cutBefore(s: string, limit: number): string {
+  const last = s.charCodeAt(limit - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
+}
+
 function safeString(value: unknown): string {
   try {
     return typeof value === 'object' ? (JSON.stringify(value) ?? String(value)) : String(value);
@@ -317,6 +373,23 @@ export function currentSerializer(): Serializer {
   if (running) return running;
   s.defaultSerializer ??= new Serializer(createRedaction(), DEFAULT_LIMITS);
   return s.defaultSerializer;
+}
+
+/**
+ * `out[key] = value`, as an own property even when the key is `__proto__`
+ * (JSON.parse makes such keys, e.g. from a request body): assigning it would
+ * set the object's prototype instead, losing the value and making its keys
+ * appear, uncounted, to the encoder's `for…in`.
+ */
+export function setOwn(out: Record<string, AnyValue>, key: string, value: AnyValue): void {
+  if (key === '__proto__') {
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else out[key] = value;
 }
 
 /**
@@ -336,7 +409,7 @@ export function estimateBytes(value: AnyValue): number {
       break;
   }
   if (value instanceof Uint8Array) return value.length + 2;
-  let n = 0;
+  let n = CONTAINER_BYTES;
   if (Array.isArray(value)) {
     for (const v of value) n += estimateBytes(v);
     return n;
