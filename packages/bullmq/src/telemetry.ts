@@ -58,8 +58,18 @@ export function parseMetadata(metadata: unknown): Record<string, string> | undef
     return undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const record = parsed as Record<string, unknown>;
+  // What threadlineTelemetry and bullmq-otel write holds only strings: used as
+  // it is, without a copy (0.25 vs 0.45 µs a job with the copy through
+  // Object.entries, in a micro-benchmark; issue 4).
+  for (const k in record) if (typeof record[k] !== 'string') return stringsOf(record);
+  return record as Record<string, string>;
+}
+
+/** The string-valued entries of `record`. */
+function stringsOf(record: Record<string, unknown>): Record<string, string> {
   const carrier: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') carrier[k] = v;
+  for (const [k, v] of Object.entries(record)) if (typeof v === 'string') carrier[k] = v;
   return carrier;
 }
 

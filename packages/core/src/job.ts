@@ -153,11 +153,25 @@ function carriedContext(job: JobScopeOptions, mode: (typeof MODES)[number]): Con
   });
   const usable =
     mode === 'link' ? carried.getValue(LINK_KEY) !== undefined : trace.getSpanContext(carried);
-  if (!usable) {
-    warnOnce(
-      `job-carrier:${job.system ?? ''}:${job.queue ?? ''}`,
-      `a ${job.system ?? ''} job${job.queue ? ` of queue ${job.queue}` : ''} arrived without usable trace context; it runs on a fresh trace`,
-    );
-  }
+  if (!usable) warnUnusableCarrier(job.system ?? '', job.queue ?? '');
   return carried;
+}
+
+/**
+ * Queues already warned about, by system. Jobs added outside any request all
+ * arrive without context: checking here, rather than building warnOnce's key
+ * and message for every job, saves ~180 ns a job (bench/job-throughput.ts
+ * --untraced; issue 4).
+ */
+const warnedCarriers = new Map<string, Set<string>>();
+
+function warnUnusableCarrier(system: string, queue: string): void {
+  const queues = warnedCarriers.get(system);
+  if (queues?.has(queue)) return;
+  if (queues) queues.add(queue);
+  else warnedCarriers.set(system, new Set([queue]));
+  warnOnce(
+    `job-carrier:${system}:${queue}`,
+    `a ${system} job${queue ? ` of queue ${queue}` : ''} arrived without usable trace context; it runs on a fresh trace`,
+  );
 }
