@@ -6,7 +6,7 @@ import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { log, startThreadline, withHopScope } from '@threadline/core';
 import { encodeLogsRequest } from '../packages/core/src/internal/otlp-protobuf.ts';
-import { median } from './lib.js';
+import { arg, median } from './lib.js';
 
 const BATCH = 2048;
 let records: ReadableLogRecord[] = [];
@@ -36,7 +36,7 @@ records = records.slice(0, BATCH);
 
 const sdk = (r: ReadableLogRecord[]) => ProtobufLogsSerializer.serializeRequest(r);
 const ours = (r: ReadableLogRecord[]) => encodeLogsRequest(r);
-const ROUNDS = 7;
+const ROUNDS = arg('rounds', 7);
 const ITER = 100;
 const times: Record<string, number[]> = { sdk: [], threadline: [] };
 for (let round = 0; round < ROUNDS; round++) {
@@ -60,4 +60,8 @@ console.log(
   `| Threadline encodeLogsRequest | ${t.toFixed(2)} | ${Math.round((BATCH / t) * 1000).toLocaleString('en')} | ${ours(records).length} |`,
 );
 console.log(`\nThreadline's encoder: ${(s / t).toFixed(2)}× the SDK serializer's speed`);
+// For bench/all.ts.
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'encode', rounds: ROUNDS, sdkMs: times.sdk, threadlineMs: times.threadline })}`,
+);
 await handle.shutdown();

@@ -42,9 +42,11 @@ async function run(kind: string, mode: 'burst' | 'paced', extra: object = {}): P
   let bytes = 0;
   let lastChange = performance.timeOrigin + performance.now();
   let finished = false;
-  void done.then(() => {
+  // Killed once everything has arrived, the child may never say `done`: both settle it.
+  const finish = () => {
     finished = true;
-  });
+  };
+  void done.then(finish, finish);
   // Poll until everything arrived, or nothing more arrives for 3 s after the writer is done.
   for (;;) {
     await new Promise((r) => setTimeout(r, 20));
@@ -134,6 +136,7 @@ let pinoPerSecond = 0;
   pinoPerSecond = median(rates);
 }
 
+const bestSdkName: Record<string, string | undefined> = {};
 for (const mode of modes) {
   console.log(
     `## ${mode === 'burst' ? `burst: ${N} records in one synchronous loop` : `paced: chunks of 1000 records every 5 ms`}\n`,
@@ -158,6 +161,7 @@ for (const mode of modes) {
     ...rows.filter((r) => r.name.startsWith('sdk') && r.lost === 0).map((r) => r.rate),
     1,
   );
+  bestSdkName[mode] = rows.find((r) => r.name.startsWith('sdk') && r.rate === bestSdk)?.name;
   for (const r of rows) {
     const lostPct = ((r.lost / N) * 100).toFixed(1);
     console.log(
@@ -168,5 +172,29 @@ for (const mode of modes) {
 }
 console.log(
   `pino to /dev/null (no export): ${Math.round(pinoPerSecond).toLocaleString('en')} lines/s (median of ${ROUNDS})`,
+);
+// For bench/all.ts: every round's figures, paired by round (scenarios interleave within one).
+const perRound = (rs: Result[]) => ({
+  rates: rs.map((r) => r.perSecond),
+  lost: rs.map((r) => r.lost),
+});
+console.log(
+  `BENCH_JSON ${JSON.stringify({
+    bench: 'export',
+    n: N,
+    rounds: ROUNDS,
+    modes: Object.fromEntries(
+      modes.map((mode) => [
+        mode,
+        {
+          bestSdk: bestSdkName[mode],
+          rows: Object.fromEntries(
+            Object.entries(table[mode] ?? {}).map(([name, rs]) => [name, perRound(rs)]),
+          ),
+        },
+      ]),
+    ),
+    pinoPerSecond,
+  })}`,
 );
 receiver.send({ type: 'close' });

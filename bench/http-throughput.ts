@@ -140,4 +140,8 @@ for (const framework of FRAMEWORKS) {
   const o = median((results[`${framework} otel-auto`] ?? []).map((r) => r.rps));
   console.log(`\nThreadline / auto-instrumentation: ${(t / o).toFixed(2)}×\n`);
 }
+// For bench/all.ts: every round's figures, paired by round (variants interleave within one).
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'http', rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, runs: results })}`,
+);
 receiver.send({ type: 'close' });

@@ -2,21 +2,32 @@
 // correlateProcessor, each job writing one log line exported over OTLP to the
 // counting receiver. Each variant runs in a fresh process against the local
 // Redis (127.0.0.1:6379), alternating, with a queue prefix of its own that is
-// removed afterwards. Usage: pnpm bench:jobs [-- --jobs 20000 --rounds 3 --concurrency 10]
+// removed afterwards. Every variant fills its queue the same way and does the
+// same Redis work (the same commands per job: checked with INFO commandstats).
+// Jobs are added inside a traced scope, as a request would add them, so the
+// wrapper continues their trace; `--untraced` adds them outside any (each job
+// then starts a fresh trace, after one warning). Per variant it also prints the
+// CPU time per job of the worker process, of Redis and of the receiver (all on
+// this machine's 2 cores), and the OTLP bytes exported per job.
+// Usage: pnpm bench:jobs [-- --jobs 20000 --rounds 3 --concurrency 10 --untraced
+//   --variants bare,three-lines,three-lines-attributes,wrapped]
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { Job } from 'bullmq';
 import { arg, args, here, once } from './lib.js';
 
 const JOBS = arg('jobs', 20_000);
 const ROUNDS = arg('rounds', 3);
 const CONCURRENCY = arg('concurrency', 10);
+const UNTRACED = args.includes('--untraced');
 const connection = { host: '127.0.0.1', port: 6379 };
 
 if (args[0] === '--child') {
   // One variant: fill a queue, then process it with one worker and time it.
   const [, variant = '', endpoint = ''] = args;
-  const { log, startThreadline } = await import('@threadline/core');
+  const { log, startThreadline, withHopScope } = await import('@threadline/core');
   const { correlateProcessor, threadlineTelemetry } = await import('@threadline/bullmq');
   const { Queue, QueueEvents, Worker } = await import('bullmq');
   const threadline = startThreadline({
@@ -29,12 +40,15 @@ if (args[0] === '--child') {
   const prefix = `tl-bench-${randomUUID().slice(0, 8)}`;
   const queue = new Queue('bench', { connection, prefix, telemetry: threadlineTelemetry() });
   for (let i = 0; i < JOBS; i += 1000) {
-    await queue.addBulk(
-      Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
-        name: 'job',
-        data: { n: i + k },
-      })),
-    );
+    const add = () =>
+      queue.addBulk(
+        Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
+          name: 'job',
+          data: { n: i + k },
+        })),
+      );
+    // A traced scope, as a request's: its traceparent goes into the jobs' metadata.
+    await (UNTRACED ? add() : withHopScope({}, add));
   }
   const events = new QueueEvents('bench', { connection, prefix });
   await events.waitUntilReady();
@@ -44,76 +58,169 @@ if (args[0] === '--child') {
       if (++done === JOBS) resolve();
     }),
   );
+  // bare: one line, `job processed` {n}; no trace context (no scope).
   const processor = async (job: Job<{ n: number }>) => {
     log.info('job processed', { n: job.data.n });
   };
-  // The bare processor writing the wrapper's two lines by hand: isolates the scope's own cost.
+  // three-lines: `job started`, `job processed`, `job completed`, each {n} only,
+  // no trace context: two more lines, not the wrapper's content.
   const threeLines = async (job: Job<{ n: number }>) => {
     log.info('job started', { n: job.data.n });
     await processor(job);
     log.info('job completed', { n: job.data.n });
   };
+  // three-lines-attributes: the wrapper's three lines and attributes written by
+  // hand (the job's six on each line, the wait, the duration), without its scope
+  // and so without trace context: isolates the scope's own cost.
+  const threeLinesWithAttributes = async (job: Job<{ n: number }>) => {
+    const started = performance.now();
+    const attributes = {
+      'messaging.system': 'bullmq',
+      'messaging.destination.name': job.queueName,
+      'messaging.message.id': job.id,
+      'threadline.job.name': job.name,
+      'threadline.job.attempt': job.attemptsMade + 1,
+      'threadline.job.max_attempts': Math.max(1, job.opts.attempts ?? 1),
+    };
+    log.info('job started', {
+      ...attributes,
+      'threadline.job.wait_ms': Math.max(0, Date.now() - job.timestamp),
+    });
+    log.info('job processed', { ...attributes, n: job.data.n });
+    log.info('job completed', {
+      ...attributes,
+      'threadline.duration_ms': Math.round((performance.now() - started) * 1000) / 1000,
+    });
+  };
+  // wrapped: correlateProcessor(processor): the three lines, each with the job's
+  // six attributes (and threadline.parent_span_id when traced) from its scope
+  // and the trace and span ids; `job started` adds the wait, `job completed` the duration.
+  const processors: Record<string, (job: Job<{ n: number }>) => Promise<void>> = {
+    bare: processor,
+    'three-lines': threeLines,
+    'three-lines-attributes': threeLinesWithAttributes,
+    wrapped: correlateProcessor(processor),
+  };
+  // Redis's own CPU time (s), from INFO over a plain socket (no client library needed).
+  const redisCpu = () =>
+    new Promise<number>((resolve, reject) => {
+      let info = '';
+      const socket = connect(connection.port, connection.host, () => socket.write('INFO cpu\r\n'));
+      socket.setEncoding('utf8');
+      socket.on('error', reject);
+      socket.on('data', (chunk: string) => {
+        info += chunk;
+        // A bulk reply: `$<length>\r\n<body>\r\n`.
+        const head = /^\$(\d+)\r\n/.exec(info);
+        if (!head || info.length < head[0].length + Number(head[1])) return;
+        socket.end();
+        const read = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+        resolve(read('used_cpu_user') + read('used_cpu_sys'));
+      });
+    });
+  const redis0 = await redisCpu();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const worker = new Worker(
-    'bench',
-    variant === 'wrapped'
-      ? correlateProcessor(processor)
-      : variant === 'three-lines'
-        ? threeLines
-        : processor,
-    { connection, prefix, concurrency: CONCURRENCY },
-  );
+  const worker = new Worker('bench', processors[variant] ?? processor, {
+    connection,
+    prefix,
+    concurrency: CONCURRENCY,
+  });
   await finished;
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const redisMs = ((await redisCpu()) - redis0) * 1000;
   await worker.close();
   await threadline.forceFlush(10_000);
   await events.close();
   await queue.obliterate({ force: true });
   await queue.close();
   await threadline.shutdown();
-  process.send?.({ type: 'done', ms });
+  process.send?.({ type: 'done', ms, cpuMs: (cpu.user + cpu.system) / 1000, redisMs });
 } else {
   const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
   const { url } = await once<{ url: string }>(receiver, 'ready');
-  const count = async () => {
-    const p = once<{ count: number }>(receiver, 'count');
+  const totals = async () => {
+    const p = once<{ count: number; bytes: number }>(receiver, 'count');
     receiver.send({ type: 'count' });
-    return (await p).count;
+    return p;
   };
-  const VARIANTS = ['bare', 'three-lines', 'wrapped'];
+  // CPU time of a process (user + system, ms), from /proc (Linux): the receiver's share of the 2 cores.
+  const procCpuMs = (pid: number | undefined): number => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const ALL = ['bare', 'three-lines', 'three-lines-attributes', 'wrapped'];
+  const only = args.indexOf('--variants');
+  const VARIANTS = only >= 0 ? String(args[only + 1]).split(',') : ALL;
   const NAMES: Record<string, string> = {
     bare: 'processor alone (1 line)',
-    'three-lines': 'processor alone, writing started/completed lines itself (3 lines)',
-    wrapped: 'correlateProcessor (3 lines: started, the line, completed)',
+    'three-lines': 'processor alone, writing started/completed lines itself (3 lines, {n} only)',
+    'three-lines-attributes':
+      'processor alone, writing the wrapper’s 3 lines and attributes itself (no scope, no trace ids)',
+    wrapped:
+      'correlateProcessor (3 lines: started, the line, completed; job attributes and trace ids on each)',
   };
   const rates: Record<string, number[]> = {};
   const delivered: Record<string, number[]> = {};
+  // Per job, µs: the worker process's CPU, Redis's, the receiver's; exported bytes per job.
+  const cost: Record<
+    string,
+    { worker: number[]; redis: number[]; receiver: number[]; bytes: number[] }
+  > = {};
   for (const v of VARIANTS) {
     rates[v] = [];
     delivered[v] = [];
+    cost[v] = { worker: [], redis: [], receiver: [], bytes: [] };
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of VARIANTS) {
-      const before = await count();
+      const before = await totals();
       const child = fork(
         here('./job-throughput.ts'),
-        ['--child', variant, url, '--jobs', String(JOBS), '--concurrency', String(CONCURRENCY)],
+        [
+          '--child',
+          variant,
+          url,
+          '--jobs',
+          String(JOBS),
+          '--concurrency',
+          String(CONCURRENCY),
+          ...(UNTRACED ? ['--untraced'] : []),
+        ],
         {
           execArgv: ['--import', 'tsx'],
         },
       );
-      const { ms } = await once<{ ms: number }>(child, 'done');
+      const receiverBefore = procCpuMs(receiver.pid);
+      const { ms, cpuMs, redisMs } = await once<{ ms: number; cpuMs: number; redisMs: number }>(
+        child,
+        'done',
+      );
+      const receiverMs = procCpuMs(receiver.pid) - receiverBefore;
+      const after = await totals();
       rates[variant]?.push(JOBS / (ms / 1000));
-      delivered[variant]?.push((await count()) - before);
+      delivered[variant]?.push(after.count - before.count);
+      const c = cost[variant];
+      c?.worker.push((cpuMs * 1000) / JOBS);
+      c?.redis.push((redisMs * 1000) / JOBS);
+      c?.receiver.push((receiverMs * 1000) / JOBS);
+      c?.bytes.push((after.bytes - before.bytes) / JOBS);
     }
   }
   const median = (xs: number[]) =>
     [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  const bare = median(rates.bare ?? []);
+  const bare = median(rates[VARIANTS[0] ?? 'bare'] ?? []);
   console.log(
     `# BullMQ: ${JOBS} jobs on one worker (concurrency ${CONCURRENCY}), one exported line per job; ${ROUNDS} rounds, median (min–max)\n`,
   );
-  console.log('| variant | jobs/s | ratio to the processor alone | records exported per round |');
+  console.log(
+    `| variant | jobs/s | ratio to the ${NAMES[VARIANTS[0] ?? ''] ?? VARIANTS[0]} | records exported per round |`,
+  );
   console.log('|---|---:|---:|---:|');
   for (const variant of VARIANTS) {
     const rs = rates[variant] ?? [];
@@ -121,5 +228,22 @@ if (args[0] === '--child') {
       `| ${NAMES[variant]} | ${Math.round(median(rs)).toLocaleString('en')} (${Math.round(Math.min(...rs)).toLocaleString('en')}–${Math.round(Math.max(...rs)).toLocaleString('en')}) | ${(median(rs) / bare).toFixed(2)}× | ${(delivered[variant] ?? []).join(', ')} |`,
     );
   }
+  // Where the time goes on a 2-core machine: the worker, Redis and the receiver share it.
+  console.log(
+    '\n| variant | wall µs/job | worker CPU µs/job | Redis CPU µs/job | receiver CPU µs/job | OTLP bytes/job |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const variant of VARIANTS) {
+    const c = cost[variant];
+    if (!c) continue;
+    const f = (xs: number[]) => median(xs).toFixed(1);
+    console.log(
+      `| ${NAMES[variant]} | ${(1e6 / median(rates[variant] ?? [])).toFixed(1)} | ${f(c.worker)} | ${f(c.redis)} | ${f(c.receiver)} | ${Math.round(median(c.bytes))} |`,
+    );
+  }
+  // For bench/all.ts: every round's figures, paired by round (variants alternate within one).
+  console.log(
+    `\nBENCH_JSON ${JSON.stringify({ bench: 'jobs', jobs: JOBS, rounds: ROUNDS, concurrency: CONCURRENCY, traced: !UNTRACED, rates, delivered, cost })}`,
+  );
   receiver.send({ type: 'close' });
 }

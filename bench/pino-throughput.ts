@@ -58,4 +58,8 @@ for (const v of VARIANTS) {
 const t = median(rates.threadline ?? []);
 const o = median(rates['otel-pino'] ?? []);
 console.log(`\n@threadline/pino / instrumentation-pino: ${(t / o).toFixed(2)}×`);
+// For bench/all.ts: every round's figures, paired by round (variants alternate within one).
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'pino', lines: LINES, rounds: ROUNDS, rates, delivered })}`,
+);
 receiver.send({ type: 'close' });

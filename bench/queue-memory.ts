@@ -30,6 +30,7 @@ console.log('|---:|---:|---:|---:|---:|---:|');
 gc();
 const base = process.memoryUsage().heapUsed;
 let logged = 0;
+const rows: object[] = [];
 for (const n of sizes.length ? sizes : [200_000, 1_000_000]) {
   withHopScope({ 'http.route': '/orders/:id' }, () => {
     for (; logged < n; logged++)
@@ -45,5 +46,14 @@ for (const n of sizes.length ? sizes : [200_000, 1_000_000]) {
   console.log(
     `| ${n.toLocaleString('en')} | ${s.queued.toLocaleString('en')} | ${s.dropped.queueFull.toLocaleString('en')} | ${(s.queuedBytes / 1048576).toFixed(1)} | ${(grown / 1048576).toFixed(1)} | ${Math.round(grown / s.queued)} |`,
   );
+  rows.push({
+    logged: n,
+    queued: s.queued,
+    dropped: s.dropped.queueFull,
+    queuedBytes: s.queuedBytes,
+    heapGrowthBytes: grown,
+  });
 }
+// For bench/all.ts.
+console.log(`\nBENCH_JSON ${JSON.stringify({ bench: 'memory', rows })}`);
 process.exit(0);

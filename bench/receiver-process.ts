@@ -4,6 +4,8 @@
 // nothing (ExportLogsServiceRequest.resource_logs = 1 → ResourceLogs.scope_logs
 // = 2 → ScopeLogs.log_records = 2, per the official logs.proto), JSON bodies are
 // parsed with JSON.parse. Tests use the full decoding receiver in @threadline/testing.
+// It can be taken down and brought back on the same port (`down` / `up`
+// messages), as a collector outage: see soak.ts.
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 
@@ -57,6 +59,9 @@ function countJson(body: Buffer): number {
 
 let count = 0;
 let bytes = 0;
+let port = 0;
+/** Going down: requests already being read are answered, then their connections close. */
+let closing = false;
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
@@ -71,15 +76,19 @@ const server = createServer((req, res) => {
       res.writeHead(400).end();
       return;
     }
+    // Counted and answered: the client sees its success, so nothing is sent twice.
+    if (closing) res.setHeader('connection', 'close');
     res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
     res.end(json ? '{}' : undefined);
   });
 });
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  port = typeof address === 'object' && address ? address.port : 0;
   process.send?.({ type: 'ready', url: `http://127.0.0.1:${port}/v1/logs` });
 });
+// A driver that died does not leave its receiver behind.
+process.on('disconnect', () => process.exit(0));
 process.on('message', (m: { type: string }) => {
   if (m.type === 'count') process.send?.({ type: 'count', count, bytes });
   if (m.type === 'reset') {
@@ -88,4 +97,14 @@ process.on('message', (m: { type: string }) => {
     process.send?.({ type: 'reset' });
   }
   if (m.type === 'close') server.close(() => process.exit(0));
+  // An outage: connections are refused until `up` (idle keep-alive sockets are closed now).
+  if (m.type === 'down') {
+    closing = true;
+    server.close(() => process.send?.({ type: 'down' }));
+    server.closeIdleConnections();
+  }
+  if (m.type === 'up') {
+    closing = false;
+    server.listen(port, '127.0.0.1', () => process.send?.({ type: 'up' }));
+  }
 });

@@ -67,5 +67,9 @@ const lost = (delivered.threadline ?? []).some((n) => n !== LINES);
 console.log(
   `\nDelivery: ${lost ? `LOST RECORDS (expected ${LINES} per round)` : `every round received ${LINES} records`}.`,
 );
+// For bench/all.ts: every round's figures, paired by round (variants alternate within one).
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'winston', lines: LINES, rounds: ROUNDS, rates, delivered })}`,
+);
 receiver.send({ type: 'close' });
 if (lost) process.exitCode = 1;
