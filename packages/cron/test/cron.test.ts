@@ -182,7 +182,7 @@ describe('cronJob', () => {
         r.body === 'cron run started' && r.attributes['threadline.job.name'] === 'with-node-cron',
     );
     expect(nodeCronStarted?.attributes['threadline.cron.lag_ms']).toBeTypeOf('number');
-  });
+  }, 20_000);
 
   it('fails fast on a bad definition', () => {
     expect(() => cronJob('', () => 1)).toThrow(/needs a non-empty name/);
