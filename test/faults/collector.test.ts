@@ -23,11 +23,14 @@ const MAX_QUEUE_BYTES = 2 * 1024 * 1024;
 const P99_RATIO = 1.2;
 /**
  * …or within this many ms of it. The service, the load generator and the
- * collector share two cores here, and the healthy p99 (about 3 ms for a
- * 0.6 ms median) moves by a couple of ms between identical runs: 1.2× of
- * 3 ms is inside that noise. The figures of every run are printed.
+ * collector share two cores here. A p99 over 3 s at 300 req/s is the 9th
+ * slowest of 900 requests: on one CI machine the healthy p99 was 3–4 ms, on
+ * another 5.7–6.6 ms with fault runs at 4.8–11.6 ms, all for a ~1 ms median.
+ * 1.2× of that is inside the noise; what a fault must never do (hold a
+ * request for a retry pause or a timeout) costs hundreds of ms. The figures
+ * of every run are printed.
  */
-const P99_SLACK_MS = 3;
+const P99_SLACK_MS = 8;
 
 function p99Limit(): number {
   const h = healthy?.p99 ?? 0;
@@ -196,6 +199,8 @@ describe('collector faults under load', () => {
     retryAfter?: () => string;
     minGap: number;
     maxGap: number;
+    /** The least gap after the first, where it differs from minGap. */
+    laterMinGap?: number;
   }> = [
     { status: 429, label: 'no Retry-After', minGap: 750, maxGap: 1300 },
     { status: 502, label: 'Retry-After: 2', retryAfter: () => '2', minGap: 1950, maxGap: 2400 },
@@ -205,6 +210,9 @@ describe('collector faults under load', () => {
       retryAfter: () => new Date(Date.now() + 3000).toUTCString(),
       minGap: 1900,
       maxGap: 3400,
+      // The date is fixed when the fault starts: by the second failure it has
+      // passed and is ignored, so the backoff of a second attempt (2 s −20%) applies.
+      laterMinGap: 1600,
     },
     { status: 504, label: 'Retry-After: 0', retryAfter: () => '0', minGap: 750, maxGap: 1300 },
     {
@@ -231,7 +239,7 @@ describe('collector faults under load', () => {
       // The first gap: after one failure the backoff is 1 s ±20%; later ones double.
       expect(g[0]).toBeGreaterThanOrEqual(r.minGap);
       expect(g[0]).toBeLessThanOrEqual(r.maxGap);
-      for (const gap of g) expect(gap).toBeGreaterThanOrEqual(r.minGap);
+      for (const gap of g.slice(1)) expect(gap).toBeGreaterThanOrEqual(r.laterMinGap ?? r.minGap);
     });
   }
 
@@ -318,7 +326,11 @@ describe('collector down at start', () => {
       await runLoad(late.url, { rate: RATE, durationMs: 3000 });
       const o = await underFault('down at start', () => {}, { target: late });
       expect(o.load.failed).toBe(0);
-      expect(o.load.p99).toBeLessThanOrEqual(p99Limit());
+      // Compared with the warmed service of the other tests: a process this
+      // young still compiles and grows its heap (19 ms against a 15 ms limit
+      // once), so it gets 10 ms more. A request held for the collector would
+      // wait for the 1.5 s export timeout.
+      expect(o.load.p99).toBeLessThanOrEqual(p99Limit() + 10);
       expect(o.after.stats.queued).toBe(0);
       expect(o.after.stats.exported).toBe(o.after.stats.accepted);
       expectAllDelivered(o);
