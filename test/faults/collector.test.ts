@@ -24,13 +24,14 @@ const P99_RATIO = 1.2;
 /**
  * …or within this many ms of it. The service, the load generator and the
  * collector share two cores here. A p99 over 3 s at 300 req/s is the 9th
- * slowest of 900 requests: on one CI machine the healthy p99 was 3–4 ms, on
- * another 5.7–6.6 ms with fault runs at 4.8–11.6 ms, all for a ~1 ms median.
- * 1.2× of that is inside the noise; what a fault must never do (hold a
- * request for a retry pause or a timeout) costs hundreds of ms. The figures
- * of every run are printed.
+ * slowest of 900 requests, and moves with whatever else the machine does: on
+ * one CI machine the healthy p99 was 3–4 ms; on another 5–8 ms, with fault
+ * runs anywhere from 4.5 to 20 ms and no pattern by fault, all for a ~1 ms
+ * median. What a fault must never do, hold a request for a retry pause
+ * (≥ 750 ms) or the export timeout (1.5 s), is far beyond this bound. The
+ * figures of every run are printed, 1.2× is reported there.
  */
-const P99_SLACK_MS = 8;
+const P99_SLACK_MS = 25;
 
 function p99Limit(): number {
   const h = healthy?.p99 ?? 0;
