@@ -320,27 +320,39 @@ describe('collector faults under load', () => {
 
 describe('collector down at start', () => {
   it('a service that starts while the collector is down delivers everything once it is up', async () => {
-    await collector.down();
-    const late = await Service.start(env());
-    try {
-      // A fresh process is slower for its first seconds (JIT, heap growing): warm it up, collector still down.
-      await runLoad(late.url, { rate: RATE, durationMs: 3000 });
-      const o = await underFault('down at start', () => {}, { target: late });
-      expect(o.load.failed).toBe(0);
-      // Compared with the warmed service of the other tests: a process this
-      // young still compiles and grows its heap (19 ms against a 15 ms limit
-      // once), so it gets 10 ms more. A request held for the collector would
-      // wait for the 1.5 s export timeout.
-      expect(o.load.p99).toBeLessThanOrEqual(p99Limit() + 10);
-      expect(o.after.stats.queued).toBe(0);
-      expect(o.after.stats.exported).toBe(o.after.stats.accepted);
-      expectAllDelivered(o);
-      const started = collector.records.filter(
-        (r) => r.body === 'service started' && r.resource['service.name'] === 'faulty',
-      );
-      expect(started.length).toBeGreaterThanOrEqual(2);
-    } finally {
-      await late.kill();
+    // Compared with the warmed service of the other tests, a process this
+    // young still compiles and grows its heap, so it gets 10 ms more; and a p99
+    // over that is measured once more on a new process. A fault that holds
+    // requests (for the 1.5 s export timeout) does so every time; a hiccup of
+    // the machine seldom twice (one CI run: 43.6 ms once, 5–14 ms for every
+    // other fault of the same run).
+    const limit = p99Limit() + 10;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await collector.down();
+      const late = await Service.start(env());
+      try {
+        // A fresh process is slower for its first seconds (JIT, heap growing): warm it up, collector still down.
+        await runLoad(late.url, { rate: RATE, durationMs: 3000 });
+        const o = await underFault(
+          attempt === 1 ? 'down at start' : 'down at start, again',
+          () => {},
+          {
+            target: late,
+          },
+        );
+        expect(o.load.failed).toBe(0);
+        expect(o.after.stats.queued).toBe(0);
+        expect(o.after.stats.exported).toBe(o.after.stats.accepted);
+        expectAllDelivered(o);
+        if (o.load.p99 <= limit) break;
+        if (attempt === 2) expect(o.load.p99).toBeLessThanOrEqual(limit);
+      } finally {
+        await late.kill();
+      }
     }
+    const started = collector.records.filter(
+      (r) => r.body === 'service started' && r.resource['service.name'] === 'faulty',
+    );
+    expect(started.length).toBeGreaterThanOrEqual(2);
   });
 });
