@@ -262,6 +262,8 @@ interface HttpJson {
 }
 interface RatesJson {
   rates: Record<string, number[]>;
+  /** pino: lines/s on the logging thread (until the loop of logging calls returns). */
+  appRates?: Record<string, number[]>;
   delivered: Record<string, number[]>;
   lines?: number;
   jobs?: number;
@@ -422,17 +424,40 @@ add('jobs-wrapper', '4 (BullMQ)', 'Jobs/s with `correlateProcessor` ≥ 0.95× w
 });
 
 // Issue 6: the pino and winston bridges.
-add('pino-alone', '6 (pino)', 'pino with `@threadline/pino` ≥ 0.85× pino alone (lines/s)', () => {
-  const p = figures<RatesJson>('pino');
-  if (typeof p === 'string') return p;
-  const t = p.rates.threadline ?? [];
-  const a = p.rates.alone ?? [];
-  const r = median(t) / median(a);
-  return {
-    figure: `${int(median(t))} lines/s${range(t)} vs ${int(median(a))}${range(a)}: **${x(r)}**${spread(t, a)}; records received per round ${(p.delivered.threadline ?? []).map(int).join(', ')} of ${int(p.lines ?? 0)}`,
-    status: pass(r >= 0.85),
-  };
-});
+add(
+  'pino-alone',
+  '6 (pino)',
+  'pino with `@threadline/pino` ≥ 0.85× pino alone (lines/s until every record is exported)',
+  () => {
+    const p = figures<RatesJson>('pino');
+    if (typeof p === 'string') return p;
+    const t = p.rates.threadline ?? [];
+    const a = p.rates.alone ?? [];
+    const r = median(t) / median(a);
+    return {
+      figure: `${int(median(t))} lines/s${range(t)} vs ${int(median(a))}${range(a)}: **${x(r)}**${spread(t, a)}; records received per round ${(p.delivered.threadline ?? []).map(int).join(', ')} of ${int(p.lines ?? 0)}`,
+      status: pass(r >= 0.85),
+    };
+  },
+);
+add(
+  'pino-alone-transport',
+  '6 (pino)',
+  'pino with `@threadline/pino/transport` (export in pino’s worker thread) ≥ 0.85× pino alone (lines/s on the logging thread)',
+  () => {
+    const p = figures<RatesJson>('pino');
+    if (typeof p === 'string') return p;
+    const t = p.appRates?.transport ?? [];
+    const a = p.appRates?.alone ?? [];
+    if (t.length === 0) return 'no figures: this run has no transport variant';
+    const r = median(t) / median(a);
+    const end = median(p.rates.transport ?? []) / median(p.rates.alone ?? []);
+    return {
+      figure: `${int(median(t))} lines/s${range(t)} vs ${int(median(a))}${range(a)}: **${x(r)}**${spread(t, a)}; until every record is exported ${x(end)} (the worker's rate); records received per round ${(p.delivered.transport ?? []).map(int).join(', ')} of ${int(p.lines ?? 0)}`,
+      status: pass(r >= 0.85),
+    };
+  },
+);
 add('pino-otel', '6 (pino)', '`@threadline/pino` ≥ 1.5× instrumentation-pino log sending', () => {
   const p = figures<RatesJson>('pino');
   if (typeof p === 'string') return p;

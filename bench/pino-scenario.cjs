@@ -2,6 +2,9 @@
 // CommonJS and plain node, so that instrumentation-pino's require hook works as in users' apps.
 //   alone        pino to /dev/null
 //   threadline   pino to /dev/null + @threadline/pino (mixin, destination), exported over OTLP/protobuf
+//   transport    @threadline/pino's mixin, and pino.transport with two targets, pino/file to /dev/null
+//                and @threadline/pino/transport: parsing, export and the write to /dev/null in pino's
+//                worker thread
 //   otel-pino    pino to /dev/null + @opentelemetry/instrumentation-pino log sending through the
 //                SDK's BatchLogRecordProcessor (queue 262144, batch 2048: no loss) and the OTLP/protobuf exporter
 // Every line is written inside a trace (a Threadline hop, or an SDK span), 3 attributes each.
@@ -53,6 +56,35 @@ if (variant === 'threadline') {
   );
   inTrace = (fn) => core.withHopScope({}, fn);
   flush = () => handle.forceFlush(30_000);
+} else if (variant === 'transport') {
+  // The trace ids are taken here by the mixin; parsing, encoding and sending
+  // happen in pino's transport worker thread, as does the write to /dev/null.
+  const core = require('@threadline/core');
+  const { threadlineMixin } = require('@threadline/pino');
+  const transport = pino.transport({
+    targets: [
+      { target: 'pino/file', options: { destination: '/dev/null' } },
+      {
+        target: '@threadline/pino/transport',
+        options: {
+          threadline: { serviceName: 'bench', endpoint, logStartup: false, diagnostics: 'silent' },
+        },
+      },
+    ],
+  });
+  logger = pino({ mixin: threadlineMixin() }, transport);
+  inTrace = (fn) => core.withHopScope({}, fn);
+  // Ending the transport flushes the worker: its pipeline shuts down, delivering every record.
+  flush = () =>
+    new Promise((resolve) => {
+      // pino unrefs the worker once it is ready: keep this process alive until the worker closes.
+      const alive = setInterval(() => {}, 1000);
+      transport.once('close', () => {
+        clearInterval(alive);
+        resolve();
+      });
+      transport.end();
+    });
 } else {
   logger = pino(devNull);
 }

@@ -79,22 +79,32 @@ export function threadlineDestination(options: PinoBridgeOptions = {}): {
   const messageKey = options.messageKey ?? 'msg';
   return {
     write(line: string): boolean {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        diagnoseOnce('pino-line', 'a pino line that is not JSON was not forwarded');
-        return true;
-      }
-      if (parsed === null || typeof parsed !== 'object') return true;
-      forward(parsed as Record<string, unknown>, fields, messageKey, false);
+      forwardLine(line, fields, messageKey, false);
       return true;
     },
   };
 }
 
+/** One line of pino's output (JSON) into the pipeline; anything else is skipped, with one warning. */
+export function forwardLine(
+  line: string,
+  fields: TraceFields,
+  messageKey: string,
+  fromLine: boolean,
+): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    diagnoseOnce('pino-line', 'a pino line that is not JSON was not forwarded');
+    return;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return;
+  forward(parsed as Record<string, unknown>, fields, messageKey, fromLine);
+}
+
 /** One parsed pino line into the pipeline; `fromLine`: take the trace context from the line's fields. */
-export function forward(
+function forward(
   line: Record<string, unknown>,
   fields: TraceFields,
   messageKey: string,

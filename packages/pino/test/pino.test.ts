@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
@@ -196,6 +199,68 @@ describe('@threadline/pino', () => {
       await receiver.close();
     }
   }, 20_000);
+
+  it.each([
+    ['the only target (several lines a write)', false],
+    ['one of `targets`, beside a file (a line a write)', true],
+  ])(
+    'as %s, the transport delivers every line once, whole, and on its trace',
+    async (_name, withFile) => {
+      const receiver = await startOtlpReceiver();
+      const dir = mkdtempSync(join(tmpdir(), 'tl-pino-'));
+      const file = join(dir, 'out.log');
+      try {
+        const ours = {
+          target: fileURLToPath(new URL('../dist/transport.mjs', import.meta.url)),
+          options: {
+            threadline: {
+              endpoint: receiver.url,
+              serviceName: 'pino-worker',
+              diagnostics: 'silent' as const,
+              env: {},
+            },
+          },
+        };
+        const transport = pino.transport<Record<string, unknown>>(
+          withFile
+            ? {
+                targets: [
+                  { target: 'pino/file', options: { destination: file, mkdir: true } },
+                  ours,
+                ],
+              }
+            : ours,
+        );
+        const logger = pino({ mixin: threadlineMixin() }, transport);
+        const N = 3000;
+        const traceIds = new Set<string>();
+        // Lines long enough, and multi-byte, that pino's writes cross its buffer in the middle of characters.
+        const text = `naïve café 🚀 ${'x'.repeat(200)}`;
+        for (let i = 0; i < N; i++) {
+          withHopScope({}, () => {
+            if (i % 1000 === 0) traceIds.add(getTraceIds().traceId);
+            logger.info({ i }, text);
+          });
+        }
+        await new Promise<void>((resolve) => {
+          transport.once('close', () => resolve());
+          transport.end();
+        });
+        const records = await receiver.waitForRecords(N);
+        expect(records).toHaveLength(N);
+        expect(new Set(records.map((r) => r.attributes.i)).size).toBe(N);
+        expect(records.every((r) => r.body === text)).toBe(true);
+        const seen = new Set(records.map((r) => r.traceId));
+        for (const id of traceIds) expect(seen.has(id)).toBe(true);
+        expect(seen.size).toBe(N); // a hop scope (and so a trace) per line
+        if (withFile) expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(N);
+      } finally {
+        await receiver.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 
   it('puts lines written inside a BullMQ job on the trace of the request that added it, with the job on the record', async () => {
     const { logger, lines } = bridged({ scopeAttributes: true });
