@@ -158,20 +158,14 @@ function carriedContext(job: JobScopeOptions, mode: (typeof MODES)[number]): Con
 }
 
 /**
- * Queues already warned about, by system. Jobs added outside any request all
- * arrive without context: checking here, rather than building warnOnce's key
- * and message for every job, saves ~180 ns a job (bench/job-throughput.ts
- * --untraced; issue 4).
+ * Jobs added outside any request all arrive without context: the message is
+ * built only for the first of each queue (bench/job-throughput.ts --untraced;
+ * issue 4).
  */
-const warnedCarriers = new Map<string, Set<string>>();
-
 function warnUnusableCarrier(system: string, queue: string): void {
-  const queues = warnedCarriers.get(system);
-  if (queues?.has(queue)) return;
-  if (queues) queues.add(queue);
-  else warnedCarriers.set(system, new Set([queue]));
   warnOnce(
     `job-carrier:${system}:${queue}`,
-    `a ${system} job${queue ? ` of queue ${queue}` : ''} arrived without usable trace context; it runs on a fresh trace`,
+    () =>
+      `a ${system} job${queue ? ` of queue ${queue}` : ''} arrived without usable trace context; it runs on a fresh trace`,
   );
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  diagnoseOnce,
   getTraceIds,
   injectTraceContext,
   log,
@@ -149,6 +150,20 @@ describe('withJobScope', () => {
     expect(ran).toHaveLength(3);
     expect(new Set(ran.map((r) => r.spanContext?.traceId)).size).toBe(3);
     expect(warnings.filter((w) => w.includes('without usable trace context'))).toHaveLength(1);
+    // Another queue gets its own warning, naming it.
+    await withJobScope({ system: 'sqs', queue: 'q2', carrier: null }, () => log.info('ran'));
+    expect(
+      warnings.filter((w) => w.includes('job of queue q2 arrived without usable')),
+    ).toHaveLength(1);
+  });
+
+  it('diagnoseOnce builds a message given as a function only the first time', () => {
+    warnings.length = 0;
+    let built = 0;
+    const message = () => `built ${++built}`;
+    for (let i = 0; i < 3; i++) diagnoseOnce('test:lazy-message', message);
+    expect(built).toBe(1);
+    expect(warnings).toEqual(['[threadline] built 1']);
   });
 
   it('keeps 100 interleaved jobs on their own scopes', async () => {

@@ -71,11 +71,12 @@ export function writeStderr(line: string): void {
 /**
  * Writes a one-line diagnostic once per `key` per process, through the
  * `diagnostics` option (stderr by default). Public as `diagnoseOnce` for
- * adapters: telemetry reports its problems here, never by throwing.
+ * adapters: telemetry reports its problems here, never by throwing. On a hot
+ * path, pass the message as a function: it is built only the first time.
  */
-export function warnOnce(key: string, message: string): void {
+export function warnOnce(key: string, message: string | (() => string)): void {
   const s = globalState();
   if (s.warnedOnce.has(key)) return;
   s.warnedOnce.add(key);
-  s.diagnostic(`[threadline] ${message}`);
+  s.diagnostic(`[threadline] ${typeof message === 'function' ? message() : message}`);
 }
