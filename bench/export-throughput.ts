@@ -3,19 +3,14 @@
 // lost, for Threadline and the bare OpenTelemetry SDK, measured side by side
 // in one run. Usage: pnpm bench [-- --n 200000 --rounds 3]
 import { fork } from 'node:child_process';
-import { arg, args, here, median, once } from './lib.js';
+import { arg, args, forkReceiver, here, median, once } from './lib.js';
 
 const N = arg('n', 200_000);
 const ROUNDS = arg('rounds', 3);
 const tsx = ['--import', 'tsx'];
 
-const receiver = fork(here('./receiver-process.ts'), [], { execArgv: tsx });
-const { url } = await once<{ url: string }>(receiver, 'ready');
-const count = async () => {
-  const p = once<{ count: number; bytes: number }>(receiver, 'count');
-  receiver.send({ type: 'count' });
-  return p;
-};
+const receiver = await forkReceiver();
+const { url } = receiver;
 
 interface Result {
   delivered: number;
@@ -27,9 +22,7 @@ interface Result {
 }
 
 async function run(kind: string, mode: 'burst' | 'paced', extra: object = {}): Promise<Result> {
-  const reset = once(receiver, 'reset');
-  receiver.send({ type: 'reset' });
-  await reset;
+  await receiver.reset();
   const child = fork(here('./scenario.ts'), [kind, url, String(N), mode, JSON.stringify(extra)], {
     execArgv: tsx,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -50,7 +43,7 @@ async function run(kind: string, mode: 'burst' | 'paced', extra: object = {}): P
   // Poll until everything arrived, or nothing more arrives for 3 s after the writer is done.
   for (;;) {
     await new Promise((r) => setTimeout(r, 20));
-    const got = await count();
+    const got = await receiver.count();
     const c = got.count;
     bytes = got.bytes;
     const now = performance.timeOrigin + performance.now();
@@ -197,4 +190,4 @@ console.log(
     pinoPerSecond,
   })}`,
 );
-receiver.send({ type: 'close' });
+receiver.close();

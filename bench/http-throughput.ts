@@ -6,7 +6,7 @@
 // by the receiver against requests served.
 // Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32]
 import { execFileSync, fork } from 'node:child_process';
-import { arg, here, median, once } from './lib.js';
+import { arg, forkReceiver, here, median, once } from './lib.js';
 
 const ROUNDS = arg('rounds', 3);
 const SECONDS = arg('seconds', 8);
@@ -26,23 +26,10 @@ try {
   }
 }
 
-const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
-const { url } = await once<{ url: string }>(receiver, 'ready');
-const ask = async <T>(type: string): Promise<T> => {
-  const p = once<T>(receiver, type);
-  receiver.send({ type });
-  return p;
-};
+const receiver = await forkReceiver();
+const { url } = receiver;
 /** Waits until the receiver's count stops moving. */
-async function settledCount(): Promise<number> {
-  let last = -1;
-  for (;;) {
-    const { count } = await ask<{ count: number }>('count');
-    if (count === last) return count;
-    last = count;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const settledCount = () => receiver.settled(300);
 
 function wrk(port: number, seconds: number): { rps: number; requests: number; errors: number } {
   const out = execFileSync(
@@ -85,7 +72,7 @@ async function measure(framework: string, variant: string): Promise<Run> {
     server.send({ type: 'flush' });
     await once(server, 'flushed');
     await settledCount();
-    await ask('reset');
+    await receiver.reset();
     const r = wrk(port, SECONDS);
     if (r.errors > 0) console.error(`${framework} ${variant}: ${r.errors} errors`);
     server.send({ type: 'flush' });
@@ -144,4 +131,4 @@ for (const framework of FRAMEWORKS) {
 console.log(
   `BENCH_JSON ${JSON.stringify({ bench: 'http', rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, runs: results })}`,
 );
-receiver.send({ type: 'close' });
+receiver.close();

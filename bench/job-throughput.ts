@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Job } from 'bullmq';
-import { arg, args, here, once } from './lib.js';
+import { arg, args, forkReceiver, here, once } from './lib.js';
 
 const JOBS = arg('jobs', 20_000);
 const ROUNDS = arg('rounds', 3);
@@ -138,13 +138,8 @@ if (args[0] === '--child') {
   await threadline.shutdown();
   process.send?.({ type: 'done', ms, cpuMs: (cpu.user + cpu.system) / 1000, redisMs });
 } else {
-  const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
-  const { url } = await once<{ url: string }>(receiver, 'ready');
-  const totals = async () => {
-    const p = once<{ count: number; bytes: number }>(receiver, 'count');
-    receiver.send({ type: 'count' });
-    return p;
-  };
+  const receiver = await forkReceiver();
+  const { url } = receiver;
   // CPU time of a process (user + system, ms), from /proc (Linux): the receiver's share of the 2 cores.
   const procCpuMs = (pid: number | undefined): number => {
     try {
@@ -179,7 +174,7 @@ if (args[0] === '--child') {
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of VARIANTS) {
-      const before = await totals();
+      const before = await receiver.count();
       const child = fork(
         here('./job-throughput.ts'),
         [
@@ -202,7 +197,7 @@ if (args[0] === '--child') {
         'done',
       );
       const receiverMs = procCpuMs(receiver.pid) - receiverBefore;
-      const after = await totals();
+      const after = await receiver.count();
       rates[variant]?.push(JOBS / (ms / 1000));
       delivered[variant]?.push(after.count - before.count);
       const c = cost[variant];
@@ -245,5 +240,5 @@ if (args[0] === '--child') {
   console.log(
     `\nBENCH_JSON ${JSON.stringify({ bench: 'jobs', jobs: JOBS, rounds: ROUNDS, concurrency: CONCURRENCY, traced: !UNTRACED, rates, delivered, cost })}`,
   );
-  receiver.send({ type: 'close' });
+  receiver.close();
 }

@@ -1,5 +1,5 @@
 // Helpers shared by the benchmark drivers.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const args = process.argv.slice(2);
@@ -32,3 +32,54 @@ export function once<T>(child: ChildProcess, type: string): Promise<T> {
 
 export const median = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** The counting OTLP receiver (receiver-process.ts) in its own process, ready. */
+export interface Receiver {
+  /** Its OTLP/HTTP logs endpoint. */
+  url: string;
+  /** Its process id (for its CPU time). */
+  pid: number | undefined;
+  /** Sends `{ type }` and waits for its answer of the same type (`count`, `reset`, `down`, `up`). */
+  ask<T>(type: string): Promise<T>;
+  /** Records counted and body bytes received so far. */
+  count(): Promise<{ count: number; bytes: number }>;
+  /** Sets both counters back to 0. */
+  reset(): Promise<void>;
+  /** The count once it stops moving: two reads `pauseMs` apart that agree. */
+  settled(pauseMs: number): Promise<number>;
+  /** Asks it to close its server and exit (does not wait). */
+  close(): void;
+}
+
+/** Forks receiver-process.ts (under tsx) and waits until it listens. */
+export async function forkReceiver(): Promise<Receiver> {
+  const child = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
+  const { url } = await once<{ url: string }>(child, 'ready');
+  const ask = async <T>(type: string): Promise<T> => {
+    const p = once<T>(child, type);
+    child.send({ type });
+    return p;
+  };
+  const count = () => ask<{ count: number; bytes: number }>('count');
+  return {
+    url,
+    pid: child.pid,
+    ask,
+    count,
+    reset: async () => {
+      await ask('reset');
+    },
+    settled: async (pauseMs) => {
+      let last = -1;
+      for (;;) {
+        const { count: now } = await count();
+        if (now === last) return now;
+        last = now;
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    },
+    close: () => {
+      child.send({ type: 'close' });
+    },
+  };
+}

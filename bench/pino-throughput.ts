@@ -8,7 +8,7 @@
 // the lines are then in pino's buffer for the worker).
 // Usage: pnpm bench:pino [-- --lines 100000 --rounds 3]
 import { fork } from 'node:child_process';
-import { arg, here, median, once } from './lib.js';
+import { arg, forkReceiver, here, median, once } from './lib.js';
 
 const LINES = arg('lines', 100_000);
 const ROUNDS = arg('rounds', 3);
@@ -21,13 +21,8 @@ const NAMES = {
 };
 const EXPORTED = { alone: false, threadline: true, transport: true, 'otel-pino': true };
 
-const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
-const { url } = await once<{ url: string }>(receiver, 'ready');
-const count = async () => {
-  const p = once<{ count: number }>(receiver, 'count');
-  receiver.send({ type: 'count' });
-  return (await p).count;
-};
+const receiver = await forkReceiver();
+const { url } = receiver;
 
 const fresh = (): Record<string, number[]> => Object.fromEntries(VARIANTS.map((v) => [v, []]));
 /** Lines/s until every record is exported. */
@@ -37,16 +32,12 @@ const appRates = fresh();
 const delivered = fresh();
 for (let round = 0; round < ROUNDS; round++) {
   for (const v of VARIANTS) {
-    const before = await count();
+    const before = (await receiver.count()).count;
     const child = fork(here('./pino-scenario.cjs'), [v, url, String(LINES)], { execArgv: [] });
     const { writeMs, totalMs } = await once<{ writeMs: number; totalMs: number }>(child, 'done');
     child.kill();
     // Let the receiver finish counting what arrived.
-    let n = -1;
-    for (let now = await count(); now !== n; now = await count()) {
-      n = now;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const n = await receiver.settled(200);
     rates[v]?.push(LINES / (totalMs / 1000));
     appRates[v]?.push(LINES / (writeMs / 1000));
     delivered[v]?.push(n - before);
@@ -77,4 +68,4 @@ console.log(`\n@threadline/pino / instrumentation-pino: ${(t / o).toFixed(2)}×`
 console.log(
   `BENCH_JSON ${JSON.stringify({ bench: 'pino', lines: LINES, rounds: ROUNDS, rates, appRates, delivered })}`,
 );
-receiver.send({ type: 'close' });
+receiver.close();

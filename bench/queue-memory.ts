@@ -3,7 +3,8 @@
 // that never answers, then the heap is measured after a full GC.
 // Usage: node --expose-gc --import tsx queue-memory.ts [N ...]
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { log, startThreadline, withHopScope } from '@threadline/core';
+import { startThreadline } from '@threadline/core';
+import { writeRecords } from './records.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -32,14 +33,7 @@ const base = process.memoryUsage().heapUsed;
 let logged = 0;
 const rows: object[] = [];
 for (const n of sizes.length ? sizes : [200_000, 1_000_000]) {
-  withHopScope({ 'http.route': '/orders/:id' }, () => {
-    for (; logged < n; logged++)
-      log.info('request handled', {
-        i: logged,
-        'user.id': 'u-123',
-        'http.response.status_code': 200,
-      });
-  });
+  logged = writeRecords(logged, n);
   gc();
   const s = handle.stats();
   const grown = process.memoryUsage().heapUsed - base;

@@ -5,9 +5,9 @@
 // samples heapUsed, RSS and stats(). Prints memory over time, one row per
 // outage, and a summary; exits 1 when written ≠ delivered + dropped + queued.
 // Usage: node --expose-gc --import tsx soak.ts [--seconds 60 --rate 20000 --up 5 --down 5 --max-queue-bytes 16777216 --every 5]
-import { fork } from 'node:child_process';
-import { log, startThreadline, withHopScope } from '@threadline/core';
-import { arg, here, once } from './lib.js';
+import { startThreadline } from '@threadline/core';
+import { arg, forkReceiver } from './lib.js';
+import { writeRecords } from './records.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -39,13 +39,8 @@ const trafficTime = (s: number) => {
   return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;
 };
 
-const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
-const { url } = await once<{ url: string }>(receiver, 'ready');
-const ask = async <T>(type: string): Promise<T> => {
-  const p = once<T>(receiver, type);
-  receiver.send({ type });
-  return p;
-};
+const receiver = await forkReceiver();
+const { url } = receiver;
 
 let diagnosticLines = 0;
 const handle = startThreadline({
@@ -106,14 +101,7 @@ const t0 = performance.now();
 const writer = setInterval(() => {
   const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE));
   if (due <= written) return;
-  withHopScope({ 'http.route': '/orders/:id' }, () => {
-    for (; written < due; written++)
-      log.info('request handled', {
-        i: written,
-        'user.id': 'u-123',
-        'http.response.status_code': 200,
-      });
-  });
+  written = writeRecords(written, due);
 }, 10);
 
 const samples: Sample[] = [];
@@ -123,7 +111,7 @@ for (let s = 1; s <= SECONDS; s++) {
   samples.push(sample(s, up));
   const next = s < SECONDS ? upAt(s + 1) : true;
   if (next !== up) {
-    await ask(next ? 'up' : 'down');
+    await receiver.ask(next ? 'up' : 'down');
     up = next;
   }
 }
@@ -134,12 +122,7 @@ const flushStarted = performance.now();
 await handle.forceFlush(FLUSH_MS);
 const flushMs = performance.now() - flushStarted;
 const final = handle.stats();
-let delivered = -1;
-for (let now = (await ask<{ count: number }>('count')).count; now !== delivered; ) {
-  delivered = now;
-  await sleep(200);
-  now = (await ask<{ count: number }>('count')).count;
-}
+const delivered = await receiver.settled(200);
 const droppedTotal = dropped();
 const queuedAtEnd = final.queued;
 const accountingOk = written === delivered + droppedTotal + queuedAtEnd;
@@ -250,5 +233,5 @@ console.log(
   })}`,
 );
 await handle.shutdown(5000);
-receiver.send({ type: 'close' });
+receiver.close();
 if (!accountingOk || doubleCounted) process.exitCode = 1;

@@ -9,7 +9,7 @@
 // Usage: pnpm bench:winston [-- --lines 100000 --rounds 3]
 import { fork } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { arg, here, median, once } from './lib.js';
+import { arg, forkReceiver, here, median, once } from './lib.js';
 
 const LINES = arg('lines', 100_000);
 const ROUNDS = arg('rounds', 3);
@@ -20,20 +20,15 @@ const NAMES = {
 };
 const EXPORTED = { alone: false, threadline: true };
 
-const receiver = fork(here('./receiver-process.ts'), [], { execArgv: ['--import', 'tsx'] });
-const { url } = await once<{ url: string }>(receiver, 'ready');
-const count = async () => {
-  const p = once<{ count: number }>(receiver, 'count');
-  receiver.send({ type: 'count' });
-  return (await p).count;
-};
+const receiver = await forkReceiver();
+const { url } = receiver;
 
 const devNull = openSync('/dev/null', 'w');
 const rates: Record<string, number[]> = { alone: [], threadline: [] };
 const delivered: Record<string, number[]> = { alone: [], threadline: [] };
 for (let round = 0; round < ROUNDS; round++) {
   for (const v of VARIANTS) {
-    const before = await count();
+    const before = (await receiver.count()).count;
     const child = fork(here('./winston-scenario.cjs'), [v, url, String(LINES)], {
       execArgv: [],
       stdio: ['ignore', devNull, 'inherit', 'ipc'],
@@ -41,11 +36,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const { totalMs } = await once<{ totalMs: number }>(child, 'done');
     child.kill();
     // Let the receiver finish counting what arrived.
-    let n = -1;
-    for (let now = await count(); now !== n; now = await count()) {
-      n = now;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const n = await receiver.settled(200);
     rates[v]?.push(LINES / (totalMs / 1000));
     delivered[v]?.push(n - before);
   }
@@ -71,5 +62,5 @@ console.log(
 console.log(
   `BENCH_JSON ${JSON.stringify({ bench: 'winston', lines: LINES, rounds: ROUNDS, rates, delivered })}`,
 );
-receiver.send({ type: 'close' });
+receiver.close();
 if (lost) process.exitCode = 1;
