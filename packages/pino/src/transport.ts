@@ -29,8 +29,8 @@ export interface ThreadlineTransportOptions extends PinoBridgeOptions {
  * on pino-abstract-transport (an object-mode stream read by an async
  * iterator) the same worker delivered 85,000–87,000 lines/s where this one
  * delivers 100,000–104,000 (bench/pino-throughput.ts, `transport` variant,
- * one machine). Ending the stream shuts the pipeline down, so every record is
- * delivered (or reported) before the worker thread exits.
+ * one machine). Ending or destroying the stream shuts the pipeline down, so
+ * every record is delivered (or reported) before the worker thread exits.
  */
 export default async function threadlineTransport(
   options: ThreadlineTransportOptions = {},
@@ -52,7 +52,15 @@ export default async function threadlineTransport(
     },
     final(callback) {
       lines.end();
-      threadline.shutdown().then(() => callback(), callback);
+      callback();
+    },
+    // After an end (autoDestroy) and after an error alike: the pipeline is
+    // shut down before 'close', which ends the worker thread.
+    destroy(error, callback) {
+      threadline.shutdown().then(
+        () => callback(error),
+        () => callback(error),
+      );
     },
   });
 }

@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Worker as WorkerThread } from 'node:worker_threads';
 import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
 import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
 import { correlate } from '@threadline/express';
@@ -261,6 +263,26 @@ describe('@threadline/pino', () => {
     },
     30_000,
   );
+
+  it('delivers what the transport took when its stream is destroyed rather than ended', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const worker = new WorkerThread(
+        new URL('./fixtures/transport-destroyed.mjs', import.meta.url),
+        {
+          workerData: { endpoint: receiver.url },
+        },
+      );
+      const [message] = await once(worker, 'message');
+      expect(message).toBe('closed');
+      // Ended at once: only what was sent before 'close' can arrive.
+      await worker.terminate();
+      const records = await receiver.waitForRecords(2, 2000);
+      expect(records.map((r) => r.body)).toEqual(['one', 'two']);
+    } finally {
+      await receiver.close();
+    }
+  }, 20_000);
 
   it('puts lines written inside a BullMQ job on the trace of the request that added it, with the job on the record', async () => {
     const { logger, lines } = bridged({ scopeAttributes: true });
