@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Job } from 'bullmq';
-import { arg, args, forkReceiver, here, once } from './lib.js';
+import { arg, args, forkReceiver, here, median, once } from './lib.js';
 
 const JOBS = arg('jobs', 20_000);
 const ROUNDS = arg('rounds', 3);
@@ -207,8 +207,6 @@ if (args[0] === '--child') {
       c?.bytes.push((after.bytes - before.bytes) / JOBS);
     }
   }
-  const median = (xs: number[]) =>
-    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const bare = median(rates[VARIANTS[0] ?? 'bare'] ?? []);
   console.log(
     `# BullMQ: ${JOBS} jobs on one worker (concurrency ${CONCURRENCY}), one exported line per job; ${ROUNDS} rounds, median (min–max)\n`,
