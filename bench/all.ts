@@ -237,6 +237,19 @@ function spread(a: number[], b: number[]): string {
   return rs.length > 1 ? `, per round ${Math.min(...rs).toFixed(2)}–${x(Math.max(...rs))}` : '';
 }
 const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+/**
+ * `a` against `b` (per-round figures of two variants run side by side): both
+ * medians with their ranges, the ratio of the medians, and its per-round spread.
+ */
+function versus(
+  a: number[],
+  b: number[],
+  unit: string,
+  o: { aRange?: boolean; bLabel?: string } = {},
+): string {
+  const r = median(a) / median(b);
+  return `${int(median(a))} ${unit}${o.aRange === false ? '' : range(a)} vs ${int(median(b))}${range(b)}${o.bLabel ? ` for ${o.bLabel}` : ''}: **${x(r)}**${spread(a, b)}`;
+}
 
 type Status = 'met' | 'not met' | 'not measured' | 'reported';
 interface Target {
@@ -340,7 +353,7 @@ for (const mode of ['burst', 'paced']) {
       if (!t || !s) return `no ${mode} figures`;
       const r = median(t.rates) / median(s.rates);
       return {
-        figure: `${int(median(t.rates))} records/s${range(t.rates)} vs ${int(median(s.rates))}${range(s.rates)} for ${best}: **${x(r)}**${spread(t.rates, s.rates)}`,
+        figure: versus(t.rates, s.rates, 'records/s', { bLabel: best }),
         status: pass(r >= 1),
       };
     },
@@ -401,7 +414,7 @@ for (const fw of ['express', 'koa'] as const) {
       const o = rps(h, c.variant);
       const r = median(t) / median(o);
       return {
-        figure: `${int(median(t))} req/s${c.threadlineRange ? range(t) : ''} vs ${int(median(o))}${range(o)}: **${x(r)}**${spread(t, o)}`,
+        figure: versus(t, o, 'req/s', { aRange: c.threadlineRange }),
         status: pass(r >= c.min(fw)),
       };
     });
@@ -429,7 +442,7 @@ add('jobs-wrapper', '4 (BullMQ)', 'Jobs/s with `correlateProcessor` ≥ 0.95× w
   const byHand = j.rates['three-lines-attributes'] ?? [];
   const r = median(w) / median(b);
   return {
-    figure: `${int(median(w))} jobs/s${range(w)} vs ${int(median(b))}${range(b)}: **${x(r)}**${spread(w, b)} (the wrapper’s three lines and attributes written by hand, no scope: ${x(median(byHand) / median(b))})`,
+    figure: `${versus(w, b, 'jobs/s')} (the wrapper’s three lines and attributes written by hand, no scope: ${x(median(byHand) / median(b))})`,
     status: pass(r >= 0.95),
   };
 });
@@ -446,7 +459,7 @@ add(
     const a = p.rates.alone ?? [];
     const r = median(t) / median(a);
     return {
-      figure: `${int(median(t))} lines/s${range(t)} vs ${int(median(a))}${range(a)}: **${x(r)}**${spread(t, a)}; records received per round ${(p.delivered.threadline ?? []).map(int).join(', ')} of ${int(p.lines ?? 0)}`,
+      figure: `${versus(t, a, 'lines/s')}; records received per round ${(p.delivered.threadline ?? []).map(int).join(', ')} of ${int(p.lines ?? 0)}`,
       status: pass(r >= 0.85),
     };
   },
@@ -464,7 +477,7 @@ add(
     const r = median(t) / median(a);
     const end = median(p.rates.transport ?? []) / median(p.rates.alone ?? []);
     return {
-      figure: `${int(median(t))} lines/s${range(t)} vs ${int(median(a))}${range(a)}: **${x(r)}**${spread(t, a)}; until every record is exported ${x(end)} (the worker's rate); records received per round ${(p.delivered.transport ?? []).map(int).join(', ')} of ${int(p.lines ?? 0)}`,
+      figure: `${versus(t, a, 'lines/s')}; until every record is exported ${x(end)} (the worker's rate); records received per round ${(p.delivered.transport ?? []).map(int).join(', ')} of ${int(p.lines ?? 0)}`,
       status: pass(r >= 0.85),
     };
   },
@@ -476,7 +489,7 @@ add('pino-otel', '6 (pino)', '`@threadline/pino` ≥ 1.5× instrumentation-pino 
   const o = p.rates['otel-pino'] ?? [];
   const r = median(t) / median(o);
   return {
-    figure: `${int(median(t))} lines/s vs ${int(median(o))}${range(o)}: **${x(r)}**${spread(t, o)}`,
+    figure: versus(t, o, 'lines/s', { aRange: false }),
     status: pass(r >= 1.5),
   };
 });
@@ -491,7 +504,7 @@ add(
     const a = w.rates.alone ?? [];
     const all = (w.delivered.threadline ?? []).every((n) => n === w.lines);
     return {
-      figure: `${int(median(t))} lines/s${range(t)} vs ${int(median(a))}${range(a)}: **${x(median(t) / median(a))}**${spread(t, a)}; ${all ? 'every record delivered' : 'records lost'}`,
+      figure: `${versus(t, a, 'lines/s')}; ${all ? 'every record delivered' : 'records lost'}`,
       status: 'reported',
     };
   },
