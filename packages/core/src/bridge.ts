@@ -71,20 +71,20 @@ export function traceFields(
       : Array.isArray(options.scopeAttributes)
         ? options.scopeAttributes
         : [];
+  const make = fieldMaker(names, datadog);
+  // The ids of the last span context, formatted once: a request or job writes
+  // many lines under one span context. (A fresh object each line all the same:
+  // pino merges the line's own fields into what the mixin returns.)
+  let lastContext: SpanContext | undefined;
+  let lastIds: [string, string, string] | undefined;
   const fields = (() => {
-    const out: Record<string, unknown> = {};
     const ctx = context.active();
     const sc = trace.getSpanContext(ctx);
-    if (sc && isValidTraceId(sc.traceId) && isValidSpanId(sc.spanId)) {
-      if (datadog) {
-        out[names.traceId] = BigInt(`0x${sc.traceId.slice(16)}`).toString();
-        out[names.spanId] = BigInt(`0x${sc.spanId}`).toString();
-      } else {
-        out[names.traceId] = sc.traceId;
-        out[names.spanId] = sc.spanId;
-        if (names.traceFlags) out[names.traceFlags] = `0${sc.traceFlags.toString(16)}`.slice(-2);
-      }
+    if (sc !== lastContext) {
+      lastContext = sc;
+      lastIds = sc && formatIds(sc, datadog);
     }
+    const out = lastIds ? make(lastIds[0], lastIds[1], lastIds[2]) : {};
     if (scoped.length > 0) {
       const attrs = getScope(ctx)?.attributes;
       if (attrs) for (const k of scoped) if (attrs[k] !== undefined) out[k] = attrs[k];
@@ -116,6 +116,45 @@ export function traceFields(
     },
   });
   return fields;
+}
+
+/** A span context's ids as a profile writes them, or undefined when they are not valid. */
+function formatIds(sc: SpanContext, datadog: boolean): [string, string, string] | undefined {
+  if (!isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return undefined;
+  if (datadog) {
+    return [
+      BigInt(`0x${sc.traceId.slice(16)}`).toString(),
+      BigInt(`0x${sc.spanId}`).toString(),
+      '',
+    ];
+  }
+  return [sc.traceId, sc.spanId, `0${sc.traceFlags.toString(16)}`.slice(-2)];
+}
+
+type FieldNames = { traceId: string; spanId: string; traceFlags: string };
+
+/**
+ * Makes the fields object of one line. The built-in profiles' objects are
+ * literals, of one shape each: cheaper to make, and to read for the logger
+ * that serializes them (measured with pino: 0.15 µs a line less).
+ */
+function fieldMaker(
+  names: FieldNames,
+  datadog: boolean,
+): (traceId: string, spanId: string, flags: string) => Record<string, unknown> {
+  if (names === PROFILES.otel) {
+    return (traceId, spanId, flags) => ({ trace_id: traceId, span_id: spanId, trace_flags: flags });
+  }
+  if (names === PROFILES.ecs)
+    return (traceId, spanId) => ({ 'trace.id': traceId, 'span.id': spanId });
+  if (datadog) return (traceId, spanId) => ({ 'dd.trace_id': traceId, 'dd.span_id': spanId });
+  return (traceId, spanId, flags) => {
+    const out: Record<string, unknown> = {};
+    out[names.traceId] = traceId;
+    out[names.spanId] = spanId;
+    if (names.traceFlags) out[names.traceFlags] = flags;
+    return out;
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { traceFields, withHopScope } from '../src/index.js';
 
@@ -22,6 +22,45 @@ describe('traceFields', () => {
       traceFlags: 1,
     });
     expect(fields.read({ trace_id: 'zz', span_id: 'b7ad6b7169203331' })).toBeUndefined();
+  });
+
+  it('follows the span context from call to call, with a fresh object each time', () => {
+    const fields = traceFields('otel');
+    const ids = () => {
+      const sc = trace.getActiveSpan()?.spanContext();
+      return { trace_id: sc?.traceId, span_id: sc?.spanId, trace_flags: '01' };
+    };
+    const [first, again, expected] = withHopScope({}, () => {
+      const a = fields();
+      a.msg = 'pino merges the line into what the mixin returns';
+      return [a, fields(), ids()];
+    });
+    expect(first).toEqual({ ...expected, msg: 'pino merges the line into what the mixin returns' });
+    expect(again).toEqual(expected);
+    const [other, otherExpected] = withHopScope({}, () => [fields(), ids()]);
+    expect(other).toEqual(otherExpected);
+    expect(other.trace_id).not.toBe(first.trace_id);
+    expect(fields()).toEqual({}); // outside any trace again
+    // An invalid span context writes nothing, also after a valid one.
+    const invalid = trace.setSpanContext(context.active(), {
+      traceId: '0'.repeat(32),
+      spanId: '0'.repeat(16),
+      traceFlags: 1,
+    });
+    withHopScope({}, () => fields());
+    expect(context.with(invalid, () => fields())).toEqual({});
+  });
+
+  it('writes a custom profile’s names, and no flags field without a name for it', () => {
+    const custom = traceFields({ traceId: 'tid', spanId: 'sid', traceFlags: 'flags' });
+    const noFlags = traceFields({ traceId: 'tid', spanId: 'sid' });
+    const [a, b, sc] = withHopScope({}, () => [
+      custom(),
+      noFlags(),
+      trace.getActiveSpan()?.spanContext(),
+    ]);
+    expect(a).toEqual({ tid: sc?.traceId, sid: sc?.spanId, flags: '01' });
+    expect(b).toEqual({ tid: sc?.traceId, sid: sc?.spanId });
   });
 
   it('fails fast on an unknown profile', () => {

@@ -75,63 +75,61 @@ function severity(level: unknown): number {
 export function threadlineDestination(options: PinoBridgeOptions = {}): {
   write(line: string): boolean;
 } {
-  const fields = traceFields(options.profile ?? 'otel');
-  const messageKey = options.messageKey ?? 'msg';
+  const forward = lineForwarder(options, false);
   return {
     write(line: string): boolean {
-      forwardLine(line, fields, messageKey, false);
+      forward(line);
       return true;
     },
   };
 }
 
-/** One line of pino's output (JSON) into the pipeline; anything else is skipped, with one warning. */
-export function forwardLine(
-  line: string,
-  fields: TraceFields,
-  messageKey: string,
+/**
+ * Forwards one line of pino's output (JSON) into the pipeline; anything else
+ * is skipped, with one warning. `fromLine`: the trace context is read from the
+ * line's fields (in a worker thread), not taken from the active context.
+ */
+export function lineForwarder(
+  options: PinoBridgeOptions,
   fromLine: boolean,
-): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    diagnoseOnce('pino-line', 'a pino line that is not JSON was not forwarded');
-    return;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return;
-  forward(parsed as Record<string, unknown>, fields, messageKey, fromLine);
-}
-
-/** One parsed pino line into the pipeline; `fromLine`: take the trace context from the line's fields. */
-function forward(
-  line: Record<string, unknown>,
-  fields: TraceFields,
-  messageKey: string,
-  fromLine: boolean,
-): void {
-  const attributes: Record<string, unknown> = {};
-  for (const key of Object.keys(line)) {
-    if (PINO_FIELDS.has(key) || key === messageKey || fields.names.has(key)) continue;
-    if (key === 'err' || key === 'error') {
-      const err = line[key];
-      if (err !== null && typeof err === 'object') {
-        const e = err as { type?: unknown; message?: unknown; stack?: unknown };
-        attributes['exception.type'] = typeof e.type === 'string' ? e.type : 'Error';
-        if (typeof e.message === 'string') attributes['exception.message'] = e.message;
-        if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
-        continue;
-      }
+): (line: string) => void {
+  const fields = traceFields(options.profile ?? 'otel');
+  const messageKey = options.messageKey ?? 'msg';
+  // Not attributes: pino's own fields, the message and the trace fields (one lookup a key).
+  const skip = new Set([...PINO_FIELDS, messageKey, ...fields.names]);
+  return (line) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      diagnoseOnce('pino-line', 'a pino line that is not JSON was not forwarded');
+      return;
     }
-    attributes[key] = line[key];
-  }
-  const time = line.time;
-  emitBridgedRecord('pino', {
-    severityNumber: severity(line.level),
-    body: line[messageKey] ?? '',
-    attributes,
-    timeMillis:
-      typeof time === 'number' ? time : typeof time === 'string' ? Date.parse(time) : undefined,
-    ...(fromLine ? { spanContext: fields.read(line) } : {}),
-  });
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return;
+    const record = parsed as Record<string, unknown>;
+    const attributes: Record<string, unknown> = {};
+    for (const key of Object.keys(record)) {
+      if (skip.has(key)) continue;
+      if (key === 'err' || key === 'error') {
+        const err = record[key];
+        if (err !== null && typeof err === 'object') {
+          const e = err as { type?: unknown; message?: unknown; stack?: unknown };
+          attributes['exception.type'] = typeof e.type === 'string' ? e.type : 'Error';
+          if (typeof e.message === 'string') attributes['exception.message'] = e.message;
+          if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
+          continue;
+        }
+      }
+      attributes[key] = record[key];
+    }
+    const time = record.time;
+    emitBridgedRecord('pino', {
+      severityNumber: severity(record.level),
+      body: record[messageKey] ?? '',
+      attributes,
+      timeMillis:
+        typeof time === 'number' ? time : typeof time === 'string' ? Date.parse(time) : undefined,
+      ...(fromLine ? { spanContext: fields.read(record) } : {}),
+    });
+  };
 }

@@ -13,8 +13,8 @@
  * }));
  */
 import { Writable } from 'node:stream';
-import { startThreadline, type ThreadlineOptions, traceFields } from '@threadline/core';
-import { forwardLine, type PinoBridgeOptions } from './bridge.js';
+import { startThreadline, type ThreadlineOptions } from '@threadline/core';
+import { lineForwarder, type PinoBridgeOptions } from './bridge.js';
 import { lineSplitter } from './lines.js';
 
 export interface ThreadlineTransportOptions extends PinoBridgeOptions {
@@ -41,9 +41,7 @@ export default async function threadlineTransport(
     logStartup: false,
     ...options.threadline,
   });
-  const fields = traceFields(options.profile ?? 'otel');
-  const messageKey = options.messageKey ?? 'msg';
-  const lines = lineSplitter((line) => forwardLine(line, fields, messageKey, true));
+  const lines = lineSplitter(lineForwarder(options, true));
   return new Writable({
     decodeStrings: false,
     write(chunk: string | Buffer, _encoding, callback) {
