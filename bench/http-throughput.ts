@@ -28,6 +28,8 @@ try {
 
 const receiver = await forkReceiver();
 const { url } = receiver;
+// The receiver's threads on core 1, beside wrk: they must not take the server's core.
+execFileSync('taskset', ['-a', '-pc', '1', String(receiver.pid)], { stdio: 'ignore' });
 /** Waits until the receiver's count stops moving. */
 const settledCount = () => receiver.settled(300);
 
@@ -65,8 +67,9 @@ async function measure(framework: string, variant: string): Promise<Run> {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   try {
-    // Pin the server to core 0 (fork cannot; taskset can move a running process).
-    execFileSync('taskset', ['-pc', '0', String(server.pid)], { stdio: 'ignore' });
+    // Pin the server to core 0 (fork cannot; taskset can move a running process),
+    // all its threads (`-a`): V8's helper threads, started before this, too.
+    execFileSync('taskset', ['-a', '-pc', '0', String(server.pid)], { stdio: 'ignore' });
     const { port } = await once<{ port: number }>(server, 'ready');
     wrk(port, 2); // warm-up
     server.send({ type: 'flush' });
