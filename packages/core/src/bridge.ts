@@ -72,9 +72,11 @@ export function traceFields(
         ? options.scopeAttributes
         : [];
   const make = fieldMaker(names, datadog);
-  // The ids of the last span context, formatted once: a request or job writes
-  // many lines under one span context. (A fresh object each line all the same:
-  // pino merges the line's own fields into what the mixin returns.)
+  // The ids of the last span context, checked and formatted once for all the
+  // lines written under it (pino to /dev/null, 200,000 lines under one span
+  // context, side by side: 2.84 → 2.69 µs a line with the literals below; a
+  // new span context every line: unchanged). A fresh object each line all the
+  // same: pino merges the line's own fields into what the mixin returns.
   let lastContext: SpanContext | undefined;
   let lastIds: [string, string, string] | undefined;
   const fields = (() => {
@@ -136,7 +138,7 @@ type FieldNames = { traceId: string; spanId: string; traceFlags: string };
 /**
  * Makes the fields object of one line. The built-in profiles' objects are
  * literals, of one shape each: cheaper to make, and to read for the logger
- * that serializes them (measured with pino: 0.15 µs a line less).
+ * that serializes them.
  */
 function fieldMaker(
   names: FieldNames,
