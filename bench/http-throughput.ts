@@ -5,8 +5,8 @@
 // the same run. Exported variants are checked for delivery: records received
 // by the receiver against requests served.
 // Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32]
-import { execFileSync, fork } from 'node:child_process';
-import { arg, forkReceiver, here, median, once } from './lib.js';
+import { pin, requireWrk, startServer, wrk } from './http-lib.js';
+import { arg, forkReceiver, median, once } from './lib.js';
 
 const ROUNDS = arg('rounds', 3);
 const SECONDS = arg('seconds', 8);
@@ -16,43 +16,14 @@ const FRAMEWORKS = ['express', 'koa'] as const;
 /** Records each variant exports per request (0: nothing exported). */
 const VARIANTS: Record<string, number> = { bare: 0, threadline: 2, 'otel-auto': 1, 'pino-http': 0 };
 
-try {
-  execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-} catch (error) {
-  // wrk prints its version and exits 1; only a missing binary is a problem.
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-    console.error('wrk is needed: apt-get install wrk');
-    process.exit(1);
-  }
-}
+requireWrk();
 
 const receiver = await forkReceiver();
 const { url } = receiver;
 // The receiver's threads on core 1, beside wrk: they must not take the server's core.
-execFileSync('taskset', ['-a', '-pc', '1', String(receiver.pid)], { stdio: 'ignore' });
+pin(receiver.pid, 1);
 /** Waits until the receiver's count stops moving. */
 const settledCount = () => receiver.settled(300);
-
-function wrk(port: number, seconds: number): { rps: number; requests: number; errors: number } {
-  const out = execFileSync(
-    'taskset',
-    [
-      '-c',
-      '1',
-      'wrk',
-      '-t1',
-      `-c${CONNECTIONS}`,
-      `-d${seconds}s`,
-      `http://127.0.0.1:${port}/orders/42`,
-    ],
-    { encoding: 'utf8' },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
-  return { rps, requests, errors: non2xx + (socketErrors ? 1 : 0) };
-}
 
 interface Run {
   rps: number;
@@ -62,24 +33,17 @@ interface Run {
 }
 
 async function measure(framework: string, variant: string): Promise<Run> {
-  const server = fork(here('./http-server.cjs'), [framework, variant, url], {
-    execArgv: [], // plain node: no loader between the server and the require hooks
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const server = await startServer(framework, variant, url);
   try {
-    // Pin the server to core 0 (fork cannot; taskset can move a running process),
-    // all its threads (`-a`): V8's helper threads, started before this, too.
-    execFileSync('taskset', ['-a', '-pc', '0', String(server.pid)], { stdio: 'ignore' });
-    const { port } = await once<{ port: number }>(server, 'ready');
-    wrk(port, 2); // warm-up
-    server.send({ type: 'flush' });
-    await once(server, 'flushed');
+    wrk(server.port, 2, CONNECTIONS); // warm-up
+    server.child.send({ type: 'flush' });
+    await once(server.child, 'flushed');
     await settledCount();
     await receiver.reset();
-    const r = wrk(port, SECONDS);
+    const r = wrk(server.port, SECONDS, CONNECTIONS);
     if (r.errors > 0) console.error(`${framework} ${variant}: ${r.errors} errors`);
-    server.send({ type: 'flush' });
-    await once(server, 'flushed');
+    server.child.send({ type: 'flush' });
+    await once(server.child, 'flushed');
     const delivered = await settledCount();
     return {
       rps: r.rps,
@@ -88,7 +52,7 @@ async function measure(framework: string, variant: string): Promise<Run> {
       expected: r.requests * (VARIANTS[variant] ?? 0),
     };
   } finally {
-    server.send({ type: 'stop' });
+    await server.stop();
   }
 }
 

@@ -1,0 +1,84 @@
+// Where an HTTP server's time goes, per request: for bare and Threadline (and
+// pino-http) Express and Koa, fresh servers pinned as in http-throughput.ts,
+// interleaved, each measured once: requests/s, the server's CPU per request
+// (user and system, all its threads, from /proc/<pid>/stat around the
+// measured wrk run) and, with `perf` installed, how often wrk went to sleep
+// per request (its context switches): each time it did, the server's write of
+// a response had to wake it. Not a target: it explains the http figures.
+// Usage: node --import tsx http-cost.ts [--servers 3 --seconds 5 --connections 32]
+import { readFileSync } from 'node:fs';
+import { pin, requireWrk, startServer, wrk } from './http-lib.js';
+import { arg, args, forkReceiver, median } from './lib.js';
+
+const SERVERS = arg('servers', 3);
+const SECONDS = arg('seconds', 5);
+const CONNECTIONS = arg('connections', 32);
+const VARIANTS = ['bare', 'threadline', 'pino-http'];
+const FRAMEWORKS = args.includes('--koa')
+  ? ['koa']
+  : args.includes('--express')
+    ? ['express']
+    : ['express', 'koa'];
+const TICK_US = 1e6 / 100; // clock ticks of /proc/<pid>/stat (USER_HZ, 100 on Linux)
+
+requireWrk();
+const receiver = await forkReceiver();
+pin(receiver.pid, 1);
+
+/** User and system CPU of a process so far, in µs. */
+function cpu(pid: number | undefined): { user: number; sys: number } {
+  // Fields after the `(comm)`: state is the 1st, utime the 12th, stime the 13th.
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US };
+}
+
+interface Row {
+  rps: number[];
+  user: number[];
+  sys: number[];
+  switches: number[];
+}
+const rows: Record<string, Row> = {};
+for (let i = 0; i < SERVERS; i++) {
+  for (const framework of FRAMEWORKS) {
+    for (const variant of VARIANTS) {
+      const server = await startServer(framework, variant, receiver.url);
+      try {
+        wrk(server.port, 2, CONNECTIONS); // warm-up
+        const before = cpu(server.child.pid);
+        const r = wrk(server.port, SECONDS, CONNECTIONS, true);
+        const after = cpu(server.child.pid);
+        const row = (rows[`${framework} ${variant}`] ??= {
+          rps: [],
+          user: [],
+          sys: [],
+          switches: [],
+        });
+        row.rps.push(r.rps);
+        row.user.push((after.user - before.user) / r.requests);
+        row.sys.push((after.sys - before.sys) / r.requests);
+        if (r.switches !== undefined) row.switches.push(r.switches / r.requests);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+}
+receiver.close();
+
+console.log(
+  `# HTTP cost per request: ${SERVERS} fresh servers per variant, wrk -t1 -c${CONNECTIONS} -d${SECONDS}s; medians\n`,
+);
+console.log(
+  '| server | requests/s | server CPU µs/request (user + system) | wrk context switches/request |',
+);
+console.log('|---|---:|---:|---:|');
+for (const [name, r] of Object.entries(rows)) {
+  const user = median(r.user);
+  const sys = median(r.sys);
+  const switches = r.switches.length > 0 ? median(r.switches).toFixed(2) : 'no perf';
+  console.log(
+    `| ${name} | ${Math.round(median(r.rps)).toLocaleString('en-US')} | ${(user + sys).toFixed(1)} (${user.toFixed(1)} + ${sys.toFixed(1)}) | ${switches} |`,
+  );
+}
+process.exit(0);
