@@ -48,12 +48,9 @@ for (let i = 0; i < SERVERS; i++) {
         const before = cpu(server.child.pid);
         const r = wrk(server.port, SECONDS, CONNECTIONS, true);
         const after = cpu(server.child.pid);
-        const row = (rows[`${framework} ${variant}`] ??= {
-          rps: [],
-          user: [],
-          sys: [],
-          switches: [],
-        });
+        const key = `${framework} ${variant}`;
+        rows[key] ??= { rps: [], user: [], sys: [], switches: [] };
+        const row = rows[key];
         row.rps.push(r.rps);
         row.user.push((after.user - before.user) / r.requests);
         row.sys.push((after.sys - before.sys) / r.requests);
