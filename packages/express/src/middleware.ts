@@ -4,6 +4,7 @@
  */
 import { context } from '@opentelemetry/api';
 import { createHttpCorrelator, getLogger, tryGetHttpRequestScope } from '@threadline/core';
+import { mountTemplate } from './internal/mount-templates.js';
 import type {
   CorrelateMiddleware,
   CorrelateOptions,
@@ -66,10 +67,17 @@ export function logErrors(options: LogErrorsOptions = {}): LogErrorsMiddleware {
   };
 }
 
-/** The matched route template, with the mount path of the router it is in. */
+/**
+ * The matched route template, behind the template of the path its router is
+ * mounted at. `req.baseUrl` is the path that matched the mount (`/users/42`),
+ * so it is named by its template (`/users/:uid`); when no template is known
+ * for it, the route's own template alone: never the ids in the path.
+ */
 function routeOf(req: ExpressRequest): string | undefined {
   const path = req.route?.path;
   if (typeof path !== 'string') return undefined;
-  const base = typeof req.baseUrl === 'string' ? req.baseUrl : '';
-  return base + path;
+  const base = req.baseUrl;
+  if (typeof base !== 'string' || base === '') return path;
+  const mount = mountTemplate(req.app, base);
+  return mount === undefined ? path : mount + path;
 }

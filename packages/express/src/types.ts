@@ -19,8 +19,10 @@ export interface LogErrorsOptions {
 export interface ExpressRequest extends IncomingMessage {
   /** Set by Express's router to the matched route. */
   route?: { path?: unknown };
-  /** The mount path of the router that matched. */
+  /** The path that matched the mount path of the router that matched (ids included). */
   baseUrl?: string;
+  /** The (sub-)app handling the request: its router's `listRoutes()` names the mount paths. */
+  app?: unknown;
   /** The client address, proxies included when `trust proxy` is set. */
   ip?: string;
 }

@@ -33,16 +33,127 @@ describeHttpAdapter({
 });
 
 describe('@threadline/express', () => {
-  it('logErrors() without correlate() still logs the error and passes it on', async () => {
+  const completed = async () =>
+    (await exported()).filter((r) => r.body === 'request completed').map((r) => r.attributes);
+
+  it('names routes in routers mounted at parameterised paths by their templates, never by the ids', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const app = express();
-    app.get('/boom', () => {
-      throw new RangeError('out of range');
+    app.use(correlate());
+    const albums = express.Router();
+    albums.get('/photos/:photoId', (_req, res) => res.send('photo'));
+    albums.get('/broken', async () => {
+      await sleep(1);
+      throw new Error('broken album');
     });
-    app.use(logErrors());
-    await request(app).get('/boom').expect(500);
-    const [failed] = await exported();
-    expect(failed?.body).toBe('request failed');
-    expect(failed?.attributes['exception.type']).toBe('RangeError');
+    const users = express.Router();
+    users.get('/posts/:postId', (_req, res) => res.send('post'));
+    users.use('/albums/:albumId', albums);
+    app.use('/users/:uid', users);
+    const v1 = express.Router();
+    v1.get('/items/:itemId', (_req, res) => res.send('item'));
+    const api = express.Router();
+    api.use('/v1', v1);
+    app.use('/api', api);
+    const org = express();
+    org.get('/teams/:team', (_req, res) => res.send('team'));
+    app.use('/orgs/:org', org);
+    app.use(
+      /^\/v(\d+)/,
+      express.Router().get('/status', (_req, res) => res.send('up')),
+    );
+    app.use((_error: unknown, _req: unknown, res: express.Response, _next: unknown) => {
+      res.status(500).send('failed');
+    });
+
+    const paths = [
+      '/users/4242/posts/7777',
+      '/USERS/4242/posts/7777',
+      '/users/4242/albums/8888/photos/9999',
+      '/api/v1/items/5555',
+      '/orgs/acme-corp/teams/6666',
+      '/v3131/status',
+      '/users/4242/albums/8888/broken',
+    ];
+    for (const path of paths) await request(app).get(path);
+    // Mounted after the app's first request through a mounted router: not known.
+    app.use(
+      '/late/:lid',
+      express.Router().get('/things/:thingId', (_req, res) => res.send('late')),
+    );
+    await request(app).get('/late/1212/things/3434').expect(200);
+    const done = await completed();
+    expect(done.map((a) => [a['url.path'], a['http.route']])).toEqual([
+      ['/users/4242/posts/7777', '/users/:uid/posts/:postId'],
+      ['/USERS/4242/posts/7777', '/users/:uid/posts/:postId'],
+      ['/users/4242/albums/8888/photos/9999', '/users/:uid/albums/:albumId/photos/:photoId'],
+      ['/api/v1/items/5555', '/api/v1/items/:itemId'],
+      ['/orgs/acme-corp/teams/6666', '/orgs/:org/teams/:team'],
+      // A RegExp mount path has no template to name it by: the route's own template.
+      ['/v3131/status', '/status'],
+      // The error left the routers before the response: Express has reset the
+      // mount path by then, so the route's own template.
+      ['/users/4242/albums/8888/broken', '/broken'],
+      ['/late/1212/things/3434', '/things/:thingId'],
+    ]);
+    for (const route of done.map((a) => String(a['http.route']))) {
+      expect(route).not.toMatch(/4242|7777|8888|9999|5555|acme|6666|3131|1212|3434/);
+    }
+  });
+
+  it('records the client address through trust proxy, and the user agent, when enabled', async () => {
+    const appWith = (trustProxy: boolean, options: Parameters<typeof correlate>[0]) => {
+      const app = express();
+      if (trustProxy) app.set('trust proxy', true);
+      app.use(correlate(options));
+      app.get('/who', (_req, res) => res.send('ok'));
+      return app;
+    };
+    const enabled = { clientAddress: true, userAgent: true };
+    const get = (app: express.Express) =>
+      request(app)
+        .get('/who')
+        .set('X-Forwarded-For', '203.0.113.9')
+        .set('User-Agent', 'probe/1.0 (threadline)')
+        .expect(200);
+    await get(appWith(true, enabled));
+    await get(appWith(false, enabled));
+    await get(appWith(true, {}));
+    const [proxied, direct, off] = await completed();
+    expect(proxied?.['client.address']).toBe('203.0.113.9');
+    expect(proxied?.['user_agent.original']).toBe('probe/1.0 (threadline)');
+    // Without trust proxy, X-Forwarded-For is not believed: the socket's address.
+    expect(direct?.['client.address']).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+    expect(direct?.['user_agent.original']).toBe('probe/1.0 (threadline)');
+    expect(off).not.toHaveProperty('client.address');
+    expect(off).not.toHaveProperty('user_agent.original');
+  });
+
+  it('logErrors() logs the error and passes on the very value thrown, with and without correlate()', async () => {
+    const thrownObject = { code: 'E_PLAIN_OBJECT' };
+    const thrownError = new RangeError('out of range');
+    const caught: unknown[] = [];
+    const appThrowing = (thrown: unknown, correlated: boolean) => {
+      const app = express();
+      if (correlated) app.use(correlate());
+      app.get('/boom', () => {
+        throw thrown;
+      });
+      app.use(logErrors());
+      app.use((error: unknown, _req: unknown, res: express.Response, _next: unknown) => {
+        caught.push(error);
+        res.status(502).send('bad gateway');
+      });
+      return app;
+    };
+    await request(appThrowing(thrownObject, true)).get('/boom').expect(502);
+    await request(appThrowing(thrownError, false)).get('/boom').expect(502);
+    expect(caught).toHaveLength(2);
+    expect(caught[0]).toBe(thrownObject);
+    expect(caught[1]).toBe(thrownError);
+    const failed = (await exported()).filter((r) => r.body === 'request failed');
+    expect(failed.map((r) => r.attributes['exception.type'])).toEqual(['object', 'RangeError']);
+    expect(failed[0]?.attributes['exception.message']).toEqual({ code: 'E_PLAIN_OBJECT' });
   });
 
   it('gives middleware and handlers their names, for readable stack traces', () => {
