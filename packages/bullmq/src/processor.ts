@@ -19,8 +19,11 @@ import type { BullJob, CorrelateProcessorOptions } from './types.js';
  * and max attempts, and the parent job id for flows, on the trace of the
  * request that added the job (`parent` mode) or on a trace of its own that
  * keeps the origin's trace id (`link` mode). Writes `job started` (with the
- * wait since the job was added), `job completed` (duration) and `job failed`
- * (exception, and whether BullMQ will retry it), and returns or throws
+ * wait since the job was added), `job completed` (duration and wait) and
+ * `job failed` (exception, and whether BullMQ will retry it), or
+ * `job postponed` (INFO) when the processor throws one of the errors BullMQ
+ * documents as the way to run a job later (`DelayedError`, `WaitingError`,
+ * `WaitingChildrenError`, `Worker.RateLimitError()`), and returns or throws
  * exactly what the processor does. Missing or malformed carried context:
  * a fresh trace and one warning, never a failed job.
  *
@@ -63,7 +66,11 @@ export function correlateProcessor<J extends BullJob, A extends unknown[], R>(
 }
 
 /** The job scope of one attempt of `job`. */
-function jobScope(job: BullJob, mode: 'parent' | 'link', logger: Logger): JobScopeOptions {
+function jobScope(
+  job: BullJob,
+  mode: 'parent' | 'link',
+  logger: Logger,
+): JobScopeOptions & { postponed: (error: unknown) => boolean } {
   const repeated = Boolean(job?.repeatJobKey || job?.opts?.repeat);
   const attempt = (job?.attemptsMade ?? 0) + 1;
   const maxAttempts = Math.max(1, job?.opts?.attempts ?? 1);
@@ -82,8 +89,27 @@ function jobScope(job: BullJob, mode: 'parent' | 'link', logger: Logger): JobSco
     // BullMQ retries unless attempts are spent or the error says not to.
     willRetry: (error) =>
       attempt < maxAttempts && !(error instanceof Error && error.name === 'UnrecoverableError'),
+    postponed: postponesJob,
     logger,
   };
+}
+
+/** The errors BullMQ's Worker takes as "run this job later", matched as it matches them: by name. */
+const POSTPONING_ERRORS = new Set(['DelayedError', 'WaitingError', 'WaitingChildrenError']);
+/** `Worker.RateLimitError()`'s message: BullMQ matches the rate limit by message alone. */
+const RATE_LIMIT_MESSAGE = 'bullmq:rateLimitExceeded';
+
+/**
+ * Whether BullMQ will move the job back (delayed, waiting, waiting for its
+ * children, rate-limited) rather than count a failed attempt (Worker's
+ * `handleFailed`, bullmq 6).
+ */
+function postponesJob(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return (
+    message === RATE_LIMIT_MESSAGE || (typeof name === 'string' && POSTPONING_ERRORS.has(name))
+  );
 }
 
 /**

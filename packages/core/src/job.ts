@@ -12,7 +12,7 @@ import { thrownValue } from './internal/serialize.js';
 import { warnOnce } from './internal/state.js';
 import { getLogger } from './logger-api.js';
 import { extractTraceContext, hasLocalSpan, LINK_KEY } from './propagation.js';
-import type { JobScopeOptions, LogAttributes } from './types.js';
+import type { JobScopeOptions, LogAttributes, Logger } from './types.js';
 
 /** `threadline.job.name`: the job's name (BullMQ's job name, a cron job's name). */
 export const ATTR_JOB_NAME = 'threadline.job.name';
@@ -22,10 +22,12 @@ export const ATTR_JOB_ATTEMPT = 'threadline.job.attempt';
 export const ATTR_JOB_MAX_ATTEMPTS = 'threadline.job.max_attempts';
 /** `threadline.job.parent_id`: the parent job of a flow. */
 export const ATTR_JOB_PARENT_ID = 'threadline.job.parent_id';
-/** `threadline.job.wait_ms`: time from enqueue to the start of this attempt, on the started line. */
+/** `threadline.job.wait_ms`: time from enqueue to the start of this attempt, on the started, completed, failed and postponed lines. */
 export const ATTR_JOB_WAIT_MS = 'threadline.job.wait_ms';
 /** `threadline.job.will_retry`: on the failed line, whether another attempt follows. */
 export const ATTR_JOB_WILL_RETRY = 'threadline.job.will_retry';
+/** `threadline.job.postponed_by`: on the postponed line, the name of the error that postponed the job. */
+export const ATTR_JOB_POSTPONED_BY = 'threadline.job.postponed_by';
 
 const MODES = ['parent', 'link', 'root'] as const;
 const DEFAULT_MESSAGES = {
@@ -33,6 +35,7 @@ const DEFAULT_MESSAGES = {
   completed: 'job completed',
   failed: 'job failed',
 };
+const POSTPONED_MESSAGE = 'job postponed';
 
 /**
  * Runs one attempt of a job in a scope of its own and returns what `fn`
@@ -46,12 +49,13 @@ const DEFAULT_MESSAGES = {
  *   request that enqueued it;
  * - `link` mode: a new trace per attempt, the carried trace id kept as
  *   `threadline.link.trace_id` on every line;
- * - `root` mode: a new trace, whatever was carried (cron runs, repeatable jobs).
+ * - `root` mode: a new trace, whatever was carried and whatever is active
+ *   (cron runs, repeatable jobs), even a tracing SDK's span.
  *
  * Never the context of whoever runs the consumer loop. A missing or malformed
  * carrier (in `parent` and `link` modes) means a fresh trace and one warning,
  * never a failed job. When a tracing SDK already made a consumer span for the
- * job, that span is used.
+ * job, that span is used in `parent` and `link` modes.
  *
  * @example
  * // A RabbitMQ consumer (amqplib): the producer sent injectTraceContext({}) as message headers.
@@ -81,36 +85,58 @@ export function withJobScope<T>(job: JobScopeOptions, fn: () => T | Promise<T>):
   }
 
   return context.with(ctx, async () => {
-    const startedAttrs: LogAttributes = {};
-    if (typeof job.enqueuedAt === 'number' && Number.isFinite(job.enqueuedAt)) {
-      startedAttrs[ATTR_JOB_WAIT_MS] = Math.max(0, Date.now() - job.enqueuedAt);
+    // The wait before this attempt started: on every line that frames it.
+    const wait =
+      typeof job.enqueuedAt === 'number' && Number.isFinite(job.enqueuedAt)
+        ? Math.max(0, Date.now() - job.enqueuedAt)
+        : undefined;
+    if (messages.started) {
+      logger.info(messages.started, wait === undefined ? {} : { [ATTR_JOB_WAIT_MS]: wait });
     }
-    if (messages.started) logger.info(messages.started, startedAttrs);
     try {
       const result = await fn();
-      if (messages.completed)
-        logger.info(messages.completed, { [ATTR_DURATION_MS]: elapsed(started) });
+      if (messages.completed) logger.info(messages.completed, outcomeAttributes(started, wait));
       return result;
     } catch (error) {
       try {
-        const thrown = thrownValue(error);
-        const attrs: LogAttributes = {
-          [ATTR_DURATION_MS]: elapsed(started),
-          'error.type': thrown.type,
-        };
-        const willRetry = safeCall(job.willRetry, error);
-        if (typeof willRetry === 'boolean') attrs[ATTR_JOB_WILL_RETRY] = willRetry;
-        const more = safeCall(job.failureAttributes, error);
-        if (more && typeof more === 'object') Object.assign(attrs, more);
-        if (thrown.attributes instanceof Error) attrs.error = thrown.attributes;
-        else Object.assign(attrs, thrown.attributes);
-        logger.error(messages.failed, attrs);
+        logThrown(job, logger, messages.failed, error, outcomeAttributes(started, wait));
       } catch {
         // Never replace the job's own error.
       }
       throw error;
     }
   });
+}
+
+/** `job postponed` or `job failed` (unless its message is empty) for what the job threw. */
+function logThrown(
+  job: JobScopeOptions,
+  logger: Logger,
+  failedMessage: string,
+  error: unknown,
+  attrs: LogAttributes,
+): void {
+  const thrown = thrownValue(error);
+  if (safeCall(job.postponed, error) === true) {
+    attrs[ATTR_JOB_POSTPONED_BY] = thrown.type;
+    logger.info(POSTPONED_MESSAGE, attrs);
+    return;
+  }
+  if (!failedMessage) return;
+  attrs['error.type'] = thrown.type;
+  const willRetry = safeCall(job.willRetry, error);
+  if (typeof willRetry === 'boolean') attrs[ATTR_JOB_WILL_RETRY] = willRetry;
+  const more = safeCall(job.failureAttributes, error);
+  if (more && typeof more === 'object') Object.assign(attrs, more);
+  if (thrown.attributes instanceof Error) attrs.error = thrown.attributes;
+  else Object.assign(attrs, thrown.attributes);
+  logger.error(failedMessage, attrs);
+}
+
+function outcomeAttributes(started: number, wait: number | undefined): LogAttributes {
+  const attrs: LogAttributes = { [ATTR_DURATION_MS]: elapsed(started) };
+  if (wait !== undefined) attrs[ATTR_JOB_WAIT_MS] = wait;
+  return attrs;
 }
 
 function elapsed(started: number): number {
@@ -143,10 +169,15 @@ function jobAttributes(job: JobScopeOptions): LogAttributes {
 
 /** The context the job's hop starts from: never the consumer loop's. */
 function carriedContext(job: JobScopeOptions, mode: (typeof MODES)[number]): Context {
+  // Before any active span: a timer inherits the context that set it up, so a
+  // cron run scheduled inside a tracing SDK's span would join that trace, and
+  // BullMQ's consumer span for a scheduler run continues the previous run's
+  // trace (the scheduler carries it in the metadata): one endless trace
+  // (issue 4: "never the context of whoever scheduled it").
+  if (mode === 'root') return ROOT_CONTEXT;
   // A tracing SDK's consumer span for this job (e.g. BullMQ's own telemetry): use it.
   const active = context.active();
   if (hasLocalSpan(active)) return active;
-  if (mode === 'root') return ROOT_CONTEXT;
   const carried = extractTraceContext(job.carrier ?? null, {
     trust: mode === 'link' ? 'restart' : 'continue',
     context: ROOT_CONTEXT,

@@ -357,6 +357,15 @@ export interface JobScopeOptions {
   willRetry?: (error: unknown) => boolean;
   /** More attributes for the failed line, from the error. */
   failureAttributes?: (error: unknown) => LogAttributes | undefined;
+  /**
+   * Whether an error `fn` threw postpones the job rather than failing it: the
+   * queue runs it again later, as with BullMQ's `DelayedError`. Such an error
+   * is logged as `job postponed` (INFO, `threadline.job.postponed_by`: the
+   * error's name, no exception) instead of `job failed`, and re-thrown
+   * unchanged. `willRetry` and `failureAttributes` are not called for it.
+   * @default every error is a failure
+   */
+  postponed?: (error: unknown) => boolean;
   /** Messages of the three lines; an empty string leaves that line out. @default 'job started', 'job completed', 'job failed' */
   messages?: { started?: string; completed?: string; failed?: string };
   /** Logger of the three lines. @default getLogger('threadline.job') */

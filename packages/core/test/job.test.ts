@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SpanKind } from '@opentelemetry/api';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   diagnoseOnce,
@@ -66,7 +68,11 @@ describe('withJobScope', () => {
         'threadline.parent_span_id': request.spanId,
       });
     }
+    // The wait before the attempt started, on the started and the completed line.
     expect(recs[0]?.attributes['threadline.job.wait_ms']).toBeGreaterThanOrEqual(250);
+    expect(recs[2]?.attributes['threadline.job.wait_ms']).toBe(
+      recs[0]?.attributes['threadline.job.wait_ms'],
+    );
     expect(recs[2]?.attributes['threadline.duration_ms']).toBeTypeOf('number');
   });
 
@@ -94,6 +100,41 @@ describe('withJobScope', () => {
     expect(line?.spanContext?.traceId).not.toBe(outer);
     expect(line?.attributes['consumer.loop']).toBeUndefined();
     expect(line?.attributes['threadline.parent_span_id']).toBeUndefined();
+  });
+
+  it('starts a new root trace in root mode even when a tracing SDK’s span was active where the run was scheduled', async () => {
+    const tracer = new TracerProvider().getTracer('job-test');
+    let scheduler = { traceId: '', spanId: '' };
+    await new Promise<void>((resolve, reject) => {
+      tracer.startActiveSpan('schedule nightly', (span) => {
+        scheduler = span.spanContext();
+        // A timer inherits the active context: the SDK's span, still recording when it fires.
+        setTimeout(() => {
+          withJobScope({ mode: 'root', name: 'nightly' }, () => log.info('nightly run'))
+            .finally(() => span.end())
+            .then(() => resolve(), reject);
+        }, 1);
+      });
+    });
+    const [line] = (await t.records()).filter((r) => r.body === 'nightly run');
+    expect(line?.spanContext?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(line?.spanContext?.traceId).not.toBe(scheduler.traceId);
+    expect(line?.spanContext?.spanId).not.toBe(scheduler.spanId);
+    expect(line?.attributes['threadline.parent_span_id']).toBeUndefined();
+  });
+
+  it('uses a tracing SDK’s consumer span for the job in parent and link modes', async () => {
+    const tracer = new TracerProvider().getTracer('job-test');
+    const { carrier } = enqueueInRequest();
+    for (const mode of ['parent', 'link'] as const) {
+      await tracer.startActiveSpan('emails process', { kind: SpanKind.CONSUMER }, async (span) => {
+        await withJobScope({ carrier, mode }, () => log.info(`consumed (${mode})`));
+        span.end();
+        const [line] = (await t.records()).filter((r) => r.body === `consumed (${mode})`);
+        expect(line?.spanContext?.traceId).toBe(span.spanContext().traceId);
+        expect(line?.spanContext?.spanId).toBe(span.spanContext().spanId);
+      });
+    }
   });
 
   it('does not take the consumer loop’s trace in parent mode either', async () => {
@@ -124,6 +165,65 @@ describe('withJobScope', () => {
       'threadline.job.will_retry': true,
     });
     expect(failed?.attributes['exception.stacktrace']).toMatch(/Caused by: Error: root cause/);
+  });
+
+  it('puts the wait since enqueue on the failed line too', async () => {
+    await expect(
+      withJobScope({ enqueuedAt: Date.now() - 300 }, () => {
+        throw new Error('nope');
+      }),
+    ).rejects.toThrow('nope');
+    const failed = (await t.records()).find((r) => r.body === 'job failed');
+    expect(failed?.attributes['threadline.job.wait_ms']).toBeGreaterThanOrEqual(300);
+  });
+
+  it('logs an error the postponed option recognises as `job postponed` (INFO, its name), not as a failure, and re-throws it', async () => {
+    class DelayedError extends Error {
+      override name = 'DelayedError';
+    }
+    const error = new DelayedError('bullmq:movedToDelayed');
+    const failures: unknown[] = [];
+    await expect(
+      withJobScope(
+        {
+          enqueuedAt: Date.now() - 100,
+          postponed: (e) => e instanceof DelayedError,
+          willRetry: () => true,
+          failureAttributes: (e) => {
+            failures.push(e);
+            return {};
+          },
+        },
+        () => {
+          throw error;
+        },
+      ),
+    ).rejects.toBe(error);
+    const recs = await t.records();
+    expect(recs.map((r) => r.body)).toEqual(['job started', 'job postponed']);
+    expect(recs[1]?.severityText).toBe('INFO');
+    expect(recs[1]?.attributes).toMatchObject({ 'threadline.job.postponed_by': 'DelayedError' });
+    expect(recs[1]?.attributes['threadline.duration_ms']).toBeTypeOf('number');
+    expect(recs[1]?.attributes['threadline.job.wait_ms']).toBeGreaterThanOrEqual(100);
+    for (const key of ['exception.type', 'error.type', 'threadline.job.will_retry']) {
+      expect(recs[1]?.attributes[key]).toBeUndefined();
+    }
+    expect(failures).toEqual([]);
+    // Any other error is still a failure; a throwing predicate never replaces the job's error.
+    const other = new Error('real failure');
+    await expect(
+      withJobScope(
+        {
+          postponed: () => {
+            throw new Error('predicate bug');
+          },
+        },
+        () => {
+          throw other;
+        },
+      ),
+    ).rejects.toBe(other);
+    expect((await t.records()).at(-1)?.body).toBe('job failed');
   });
 
   it('re-throws a non-Error unchanged and still logs it', async () => {
@@ -189,6 +289,12 @@ describe('withJobScope', () => {
 
   it('uses the given messages, and leaves out a line whose message is empty', async () => {
     await withJobScope({ messages: { started: '', completed: 'cron run completed' } }, () => 1);
+    const thrown = new Error('quiet');
+    await expect(
+      withJobScope({ messages: { started: '', failed: '' } }, () => {
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
     expect((await t.records()).map((r) => r.body)).toEqual(['cron run completed']);
   });
 

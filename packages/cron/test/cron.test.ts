@@ -1,6 +1,8 @@
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { getTraceIds, log, startThreadline, withHopScope } from '@threadline/core';
 import type { ReceivedRecord } from '@threadline/testing';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { CronJob } from 'cron';
 import { Cron } from 'croner';
 import nodeCron from 'node-cron';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -78,6 +80,36 @@ describe('cronJob', () => {
     }
     expect(traces.size).toBe(3);
     expect(traces.has(scheduler)).toBe(false);
+  });
+
+  it('gives every run a new root trace when a tracing SDK’s span was active where it was scheduled', async () => {
+    const tracer = new TracerProvider().getTracer('cron-test');
+    let scheduler = { traceId: '', spanId: '' };
+    // Real timers: a timer inherits the context that set it up, here the SDK's span, still recording.
+    await tracer.startActiveSpan('startup', async (span) => {
+      scheduler = span.spanContext();
+      let runs = 0;
+      let done: () => void = () => undefined;
+      const threeRuns = new Promise<void>((resolve) => (done = resolve));
+      const timer = setInterval(
+        cronJob('under-sdk', () => {
+          log.info('sdk tick');
+          if (++runs === 3) done();
+        }),
+        20,
+      );
+      await threeRuns;
+      clearInterval(timer);
+      span.end();
+    });
+    const ticks = (await exported()).filter((r) => r.body === 'sdk tick').slice(0, 3);
+    expect(ticks).toHaveLength(3);
+    expect(new Set(ticks.map((r) => r.traceId)).size).toBe(3);
+    for (const r of ticks) {
+      expect(r.traceId).not.toBe(scheduler.traceId);
+      expect(r.spanId).not.toBe(scheduler.spanId);
+      expect(r.attributes['threadline.parent_span_id']).toBeUndefined();
+    }
   });
 
   it('logs an overlapping run with both run ids, or skips it with the skip policy', async () => {
@@ -183,6 +215,35 @@ describe('cronJob', () => {
     );
     expect(nodeCronStarted?.attributes['threadline.cron.lag_ms']).toBeTypeOf('number');
   }, 20_000);
+
+  it('runs under the cron library’s CronJob', async () => {
+    let runs = 0;
+    let done: () => void = () => undefined;
+    const twoRuns = new Promise<void>((resolve) => (done = resolve));
+    const job = new CronJob(
+      '* * * * * *',
+      cronJob('with-cron', () => {
+        log.info('cron tick');
+        if (++runs === 2) done();
+      }),
+      null,
+      true,
+    );
+    await twoRuns;
+    job.stop();
+    // The second run's completed line follows its function's return.
+    await new Promise((r) => setImmediate(r));
+    const records = (await exported()).filter(
+      (r) => r.attributes['threadline.job.name'] === 'with-cron',
+    );
+    const ticks = records.filter((r) => r.body === 'cron tick');
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ticks.map((r) => r.traceId)).size).toBe(ticks.length);
+    expect(new Set(ticks.map((r) => r.attributes['threadline.cron.run_id'])).size).toBe(
+      ticks.length,
+    );
+    expect(records.filter((r) => r.body === 'cron run completed')).toHaveLength(ticks.length);
+  }, 10_000);
 
   it('fails fast on a bad definition', () => {
     expect(() => cronJob('', () => 1)).toThrow(/needs a non-empty name/);
