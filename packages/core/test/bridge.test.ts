@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { context, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { traceFields, withHopScope } from '../src/index.js';
@@ -99,5 +100,39 @@ describe('captureConsole', () => {
       console.warn = originalWarn;
     }
     expect(console.warn).toBe(originalWarn);
+  });
+
+  it('prints but does not capture what forwarding a console call writes to the console, so it cannot recurse', async () => {
+    const { captureConsole } = await import('../src/index.js');
+    const { startInMemory } = await import('./helpers.js');
+    const printed: unknown[][] = [];
+    const originals = { log: console.log, warn: console.warn };
+    console.log = (...args: unknown[]) => printed.push(['log', ...args]);
+    console.warn = (...args: unknown[]) => printed.push(['warn', ...args]);
+    const t = startInMemory();
+    const restore = captureConsole();
+    // Formatting this value (which forwarding does) writes to the console.
+    // Captured, that write would be forwarded, formatted, write again, and so on.
+    const noisy = {
+      [inspect.custom]: () => {
+        console.warn('formatting', noisy);
+        return 'noisy';
+      },
+    };
+    try {
+      console.log('value:', noisy);
+      console.log('after it');
+      const recs = (await t.records()).filter((r) => r.instrumentationScope.name === 'console');
+      expect(recs.map((r) => r.body)).toEqual(['value: noisy', 'after it']);
+      expect(printed).toEqual([
+        ['log', 'value:', noisy],
+        ['warn', 'formatting', noisy],
+        ['log', 'after it'],
+      ]);
+    } finally {
+      restore();
+      await t.handle.shutdown();
+      Object.assign(console, originals);
+    }
   });
 });

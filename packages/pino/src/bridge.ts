@@ -18,7 +18,9 @@ export interface PinoBridgeOptions {
    * `span_id`, `trace_flags`), `ecs` (`trace.id`, `span.id`), `datadog`
    * (`dd.trace_id`, `dd.span_id`) or your own. Use the same for the mixin and
    * the destination: the destination leaves these fields out of the record's
-   * attributes (the ids are on the record itself).
+   * attributes (the ids are on the record itself). In a worker-thread
+   * transport, fields that cannot be read back into a trace context
+   * (`datadog`'s) stay as attributes instead.
    * @default 'otel'
    */
   profile?: TraceFieldProfile;
@@ -97,6 +99,10 @@ export function lineForwarder(
   const messageKey = options.messageKey ?? 'msg';
   // Not attributes: pino's own fields, the message and the trace fields (one lookup a key).
   const skip = new Set([...PINO_FIELDS, messageKey, ...fields.names]);
+  // A line read in a worker thread whose trace fields give no span context
+  // back (the datadog profile's 64-bit decimal ids cannot give the 128-bit
+  // trace id) keeps them as attributes: the record's only correlation.
+  const skipKeepingIds = new Set([...PINO_FIELDS, messageKey]);
   return (line) => {
     let parsed: unknown;
     try {
@@ -107,9 +113,11 @@ export function lineForwarder(
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return;
     const record = parsed as Record<string, unknown>;
+    const spanContext = fromLine ? fields.read(record) : undefined;
+    const skipped = fromLine && !spanContext ? skipKeepingIds : skip;
     const attributes: Record<string, unknown> = {};
     for (const key of Object.keys(record)) {
-      if (skip.has(key)) continue;
+      if (skipped.has(key)) continue;
       if (key === 'err' || key === 'error') {
         const err = record[key];
         if (err !== null && typeof err === 'object') {
@@ -129,7 +137,7 @@ export function lineForwarder(
       attributes,
       timeMillis:
         typeof time === 'number' ? time : typeof time === 'string' ? Date.parse(time) : undefined,
-      ...(fromLine ? { spanContext: fields.read(record) } : {}),
+      ...(spanContext ? { spanContext } : {}),
     });
   };
 }

@@ -2,7 +2,9 @@
  * `@threadline/pino/transport`: a pino transport (it runs in a worker thread)
  * that forwards lines into a Threadline pipeline of its own, started in that
  * thread. The trace context comes from the fields the mixin wrote in the
- * thread that logged, so it survives the hop between threads.
+ * thread that logged, so it survives the hop between threads; fields that
+ * give no trace context back (the `datadog` profile's 64-bit decimal ids)
+ * stay on the record as attributes instead.
  *
  * @example
  * const logger = pino({ mixin: threadlineMixin() }, pino.transport({

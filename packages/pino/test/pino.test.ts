@@ -202,6 +202,54 @@ describe('@threadline/pino', () => {
     }
   }, 20_000);
 
+  it('keeps the Datadog profile’s ids as attributes of the records a worker-thread transport exports (they cannot be read back into a span context)', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const transport = pino.transport({
+        target: fileURLToPath(new URL('../dist/transport.mjs', import.meta.url)),
+        options: {
+          profile: 'datadog',
+          threadline: {
+            endpoint: receiver.url,
+            serviceName: 'pino-worker',
+            diagnostics: 'silent',
+            env: {},
+          },
+        },
+      });
+      const out = capture();
+      const logger = pino(
+        { mixin: threadlineMixin({ profile: 'datadog' }) },
+        pino.multistream([{ stream: out.stream }, { stream: transport }]),
+      );
+      let ids = { traceId: '', spanId: '' };
+      withHopScope({}, () => {
+        ids = getTraceIds();
+        logger.info({ step: 'ship' }, 'datadog from the worker thread');
+        logger.info('datadog, a second line');
+      });
+      logger.info('datadog, outside any trace');
+      await new Promise<void>((resolve) => {
+        transport.once('close', () => resolve());
+        logger.flush();
+        transport.end();
+      });
+      const records = await receiver.waitForRecords(3);
+      const rec = records.find((r) => r.body === 'datadog from the worker thread');
+      // What Datadog correlates on: the low 64 bits of the trace id and the span id, in decimal.
+      const dd = {
+        'dd.trace_id': BigInt(`0x${ids.traceId.slice(16)}`).toString(),
+        'dd.span_id': BigInt(`0x${ids.spanId}`).toString(),
+      };
+      expect(out.lines[0]).toMatchObject(dd);
+      expect(rec?.attributes).toEqual({ step: 'ship', ...dd });
+      expect(records.find((r) => r.body === 'datadog, a second line')?.attributes).toEqual(dd);
+      expect(records.find((r) => r.body === 'datadog, outside any trace')?.attributes).toEqual({});
+    } finally {
+      await receiver.close();
+    }
+  }, 20_000);
+
   it.each([
     ['the only target (several lines a write)', false],
     ['one of `targets`, beside a file (a line a write)', true],

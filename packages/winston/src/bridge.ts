@@ -19,6 +19,40 @@ const SEVERITY: Record<string, number> = {
 // winston's own fields, not attributes of the record.
 const WINSTON_FIELDS = new Set(['level', 'message', 'timestamp', 'stack']);
 
+const SPLAT = Symbol.for('splat');
+// The head of a stack's first line: `RangeError`, or `TypeError [ERR_X]` as Node writes it.
+const STACK_HEAD = /^([A-Za-z_$][\w$]*)(?: \[[\w-]+\])?(: |\n|$)/;
+
+/**
+ * The type of the error on a line. `format.errors()` copies only enumerable
+ * fields, so a built-in error's `name` (on its prototype) is lost: then the
+ * Error passed as metadata (`logger.error('msg', err)`) names it, or else the
+ * stack's first line, `RangeError: <message>`, when its head is an
+ * identifier and the line's message follows it (so a `stack` field that is
+ * not the error's own gives no type).
+ */
+function exceptionType(info: Record<string | symbol, unknown>, stack: string): string {
+  if (typeof info.name === 'string' && info.name !== '') return info.name;
+  const splat = info[SPLAT];
+  if (Array.isArray(splat)) {
+    for (const meta of splat) {
+      if (meta instanceof Error && meta.stack === stack && typeof meta.name === 'string') {
+        return meta.name;
+      }
+    }
+  }
+  const head = STACK_HEAD.exec(stack);
+  if (head?.[1]) {
+    const message = typeof info.message === 'string' ? info.message : '';
+    const follows =
+      head[2] === ': '
+        ? message !== '' && stack.startsWith(message, head[0].length)
+        : message === '';
+    if (follows) return head[1];
+  }
+  return 'Error';
+}
+
 /** A winston line (logform's `TransformableInfo`). */
 interface WinstonInfo {
   level: string;
@@ -83,7 +117,7 @@ export class ThreadlineTransport extends TransportStream {
       attributes[key] = info[key];
     }
     if (typeof info.stack === 'string') {
-      attributes['exception.type'] = typeof info.name === 'string' ? info.name : 'Error';
+      attributes['exception.type'] = exceptionType(info, info.stack);
       attributes['exception.message'] = String(info.message ?? '');
       attributes['exception.stacktrace'] = info.stack;
       delete attributes.name;

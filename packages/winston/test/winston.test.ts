@@ -74,16 +74,50 @@ describe('@threadline/winston', () => {
     }
   });
 
-  it('turns an error into exception.*, and redacts on the way', async () => {
+  it('with the Datadog profile, forwards each line on its trace, its dd fields being that trace’s ids', async () => {
+    const { logger, lines } = bridged({ profile: 'datadog' });
+    withHopScope({}, () => logger.info('to Datadog', { step: 'ship' }));
+    const [rec] = (await exported()).filter((r) => r.scope.name === 'winston');
+    // The transport runs in the logging call: the ids are the record's own, not lost.
+    expect(lines[0]).toMatchObject({
+      'dd.trace_id': BigInt(`0x${rec?.traceId.slice(16)}`).toString(),
+      'dd.span_id': BigInt(`0x${rec?.spanId}`).toString(),
+    });
+    expect(rec?.attributes).toEqual({ step: 'ship' });
+  });
+
+  it('turns an error into exception.* with its exact type, and redacts on the way', async () => {
+    // The name on the prototype, not enumerable, as built-in errors have it:
+    // format.errors() does not copy it onto the line.
+    class PaymentError extends Error {}
+    Object.defineProperty(PaymentError.prototype, 'name', { value: 'PaymentError' });
     const { logger } = bridged({ profile: 'ecs' });
     withHopScope({}, () => {
       logger.error(new RangeError('quota exceeded'));
       logger.info('login', { password: 'hunter2', 'trace.id': 'should not be an attribute' });
+      logger.error(new PaymentError('card declined: insufficient funds'));
+      logger.error('charge failed', new RangeError('amount out of range'));
+      logger.error(new Error('plain'));
+      // A stack field that is not the stack of an error with this message: no type taken from it.
+      logger.error('not an error', { stack: 'TypeError: something else' });
     });
-    const [failed, login] = (await exported()).filter((r) => r.scope.name === 'winston');
+    const [failed, login, payment, charge, plain, notError] = (await exported()).filter(
+      (r) => r.scope.name === 'winston',
+    );
     expect(failed?.severityText).toBe('ERROR');
+    expect(failed?.attributes['exception.type']).toBe('RangeError');
     expect(failed?.attributes['exception.message']).toBe('quota exceeded');
     expect(failed?.attributes['exception.stacktrace']).toMatch(/RangeError: quota exceeded/);
+    expect(payment?.attributes).toMatchObject({
+      'exception.type': 'PaymentError',
+      'exception.message': 'card declined: insufficient funds',
+    });
+    expect(charge?.attributes['exception.type']).toBe('RangeError');
+    expect(plain?.attributes['exception.type']).toBe('Error');
+    expect(notError?.attributes['exception.type']).toBe('Error');
+    for (const rec of [failed, payment, charge, plain]) {
+      expect(rec?.attributes).not.toHaveProperty('name');
+    }
     expect(login?.attributes.password).toBe('[REDACTED]');
     expect(login?.attributes).not.toHaveProperty(['trace.id']);
     expect(JSON.stringify(login)).not.toContain('hunter2');
