@@ -2,6 +2,7 @@
  * The winston bridge, without monkey-patching: a format adds the trace
  * fields to each line, and a transport forwards each line into the pipeline.
  */
+import { type Context, context } from '@opentelemetry/api';
 import { emitBridgedRecord, type TraceFieldProfile, traceFields } from '@threadline/core';
 import TransportStream from 'winston-transport';
 
@@ -53,6 +54,42 @@ function exceptionType(info: Record<string | symbol, unknown>, stack: string): s
   return 'Error';
 }
 
+// The trace context of the logging call, put on each line by `threadlineMeta()`.
+// Symbol-keyed: JSON output and Object.keys (the record's attributes) skip it.
+const LINE_CONTEXT = Symbol('threadline.lineContext');
+
+/**
+ * Runs `fn` in the context the line was logged in, when `threadlineMeta()`
+ * captured one that is not already the active one: winston formats and
+ * transports queued lines later, under the context of whatever drains them.
+ */
+function inLineContext<T>(info: Record<string | symbol, unknown>, fn: () => T): T {
+  const ctx = info[LINE_CONTEXT] as Context | undefined;
+  return ctx === undefined || ctx === context.active() ? fn() : context.with(ctx, fn);
+}
+
+/**
+ * winston's `defaultMeta` that keeps each line on the trace context it was
+ * logged in, even when winston queues it behind a slow transport (`Http`, a
+ * `File` waiting for its stream) and formats and forwards it later. winston
+ * merges `defaultMeta` into every line inside the logging call, with
+ * `Object.assign`: a getter here reads the active context at that moment.
+ * Your own `meta` fields are kept; child loggers inherit it.
+ *
+ * @example
+ * const logger = winston.createLogger({
+ *   defaultMeta: threadlineMeta({ service: 'orders' }),
+ *   format: winston.format.combine(threadlineFormat(), winston.format.json()),
+ *   transports: [new winston.transports.Http({ host: 'logs' }), new ThreadlineTransport()],
+ * });
+ */
+export function threadlineMeta<T extends object>(meta?: T): T {
+  return Object.defineProperty({ ...meta } as T, LINE_CONTEXT, {
+    enumerable: true, // Object.assign copies only enumerable properties
+    get: () => context.active(),
+  });
+}
+
 /** A winston line (logform's `TransformableInfo`). */
 interface WinstonInfo {
   level: string;
@@ -83,7 +120,13 @@ export function threadlineFormat(options: FormatOptions = {}) {
   });
   return {
     transform(info: WinstonInfo): WinstonInfo {
-      Object.assign(info, fields());
+      Object.assign(info, inLineContext(info, fields));
+      // Hidden from the formats after this one (prettyPrint would print the
+      // whole context) and from a transport's own format (it copies the line);
+      // still there for ThreadlineTransport, which gets this very object.
+      if (Object.hasOwn(info, LINE_CONTEXT)) {
+        Object.defineProperty(info, LINE_CONTEXT, { enumerable: false });
+      }
       return info;
     },
   };
@@ -100,7 +143,9 @@ export interface ThreadlineTransportOptions extends TransportStream.TransportStr
  * (logged directly, under `err`/`error`, or by `format.errors()`) as
  * `exception.*`, the other fields as attributes (without the trace fields:
  * the ids are the record's own), with Threadline's redaction. It runs in the
- * thread that logs, so the record gets that moment's trace context and scope.
+ * thread that logs, so the record gets that moment's trace context and scope
+ * (the logging call's, with `defaultMeta: threadlineMeta()`, even for lines
+ * winston queued behind a slow transport).
  */
 export class ThreadlineTransport extends TransportStream {
   private readonly names: ReadonlySet<string>;
@@ -124,12 +169,14 @@ export class ThreadlineTransport extends TransportStream {
     }
     const level = String(info[Symbol.for('level')] ?? info.level ?? 'info');
     const timestamp = info.timestamp;
-    emitBridgedRecord('winston', {
-      severityNumber: SEVERITY[level] ?? 9,
-      body: info.message ?? '',
-      attributes,
-      timeMillis: typeof timestamp === 'string' ? Date.parse(timestamp) : undefined,
-    });
+    inLineContext(info, () =>
+      emitBridgedRecord('winston', {
+        severityNumber: SEVERITY[level] ?? 9,
+        body: info.message ?? '',
+        attributes,
+        timeMillis: typeof timestamp === 'string' ? Date.parse(timestamp) : undefined,
+      }),
+    );
     callback();
   }
 }

@@ -6,4 +6,5 @@ export {
   ThreadlineTransport,
   type ThreadlineTransportOptions,
   threadlineFormat,
+  threadlineMeta,
 } from './bridge.js';
