@@ -1,7 +1,7 @@
 // One process of the winston benchmark: `node winston-scenario.cjs <variant> <receiver url> <lines>`,
 // with stdout opened on /dev/null by the driver. CommonJS and plain node, as the pino scenario.
 //   alone        winston, JSON lines to the Console transport (stdout)
-//   threadline   the same + @threadline/winston (threadlineFormat, ThreadlineTransport), exported
+//   threadline   the same + @threadline/winston (threadlineMeta as defaultMeta, threadlineFormat, ThreadlineTransport), exported
 //                over OTLP/protobuf
 // With the bridge, every line is written inside a trace (a Threadline hop); 3 attributes each. The time counts until
 // winston has handed every line to every transport (its streams are asynchronous), then the flush.
@@ -15,7 +15,7 @@ let inTrace = (fn) => fn();
 let logger;
 if (variant === 'threadline') {
   const core = require('@threadline/core');
-  const { ThreadlineTransport, threadlineFormat } = require('@threadline/winston');
+  const { ThreadlineTransport, threadlineFormat, threadlineMeta } = require('@threadline/winston');
   const handle = core.startThreadline({
     serviceName: 'bench',
     endpoint,
@@ -24,6 +24,7 @@ if (variant === 'threadline') {
     handleSignals: false,
   });
   logger = winston.createLogger({
+    defaultMeta: threadlineMeta(), // as the README sets it up
     format: winston.format.combine(threadlineFormat(), winston.format.json()),
     transports: [new winston.transports.Console(), new ThreadlineTransport()],
   });
