@@ -66,11 +66,7 @@ export function correlateProcessor<J extends BullJob, A extends unknown[], R>(
 }
 
 /** The job scope of one attempt of `job`. */
-function jobScope(
-  job: BullJob,
-  mode: 'parent' | 'link',
-  logger: Logger,
-): JobScopeOptions & { postponed: (error: unknown) => boolean } {
+function jobScope(job: BullJob, mode: 'parent' | 'link', logger: Logger): JobScopeOptions {
   const repeated = Boolean(job?.repeatJobKey || job?.opts?.repeat);
   const attempt = (job?.attemptsMade ?? 0) + 1;
   const maxAttempts = Math.max(1, job?.opts?.attempts ?? 1);
