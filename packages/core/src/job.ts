@@ -49,13 +49,14 @@ const POSTPONED_MESSAGE = 'job postponed';
  *   request that enqueued it;
  * - `link` mode: a new trace per attempt, the carried trace id kept as
  *   `threadline.link.trace_id` on every line;
- * - `root` mode: a new trace, whatever was carried and whatever is active
- *   (cron runs, repeatable jobs), even a tracing SDK's span.
+ * - `root` mode: a new trace, whatever was carried (cron runs, repeatable
+ *   jobs). Run it from `ROOT_CONTEXT` when the active context is the one of
+ *   whoever scheduled the run (a timer inherits it): `cronJob` does.
  *
  * Never the context of whoever runs the consumer loop. A missing or malformed
  * carrier (in `parent` and `link` modes) means a fresh trace and one warning,
  * never a failed job. When a tracing SDK already made a consumer span for the
- * job, that span is used in `parent` and `link` modes.
+ * job, that span is used, in every mode.
  *
  * @example
  * // A RabbitMQ consumer (amqplib): the producer sent injectTraceContext({}) as message headers.
@@ -169,15 +170,13 @@ function jobAttributes(job: JobScopeOptions): LogAttributes {
 
 /** The context the job's hop starts from: never the consumer loop's. */
 function carriedContext(job: JobScopeOptions, mode: (typeof MODES)[number]): Context {
-  // Before any active span: a timer inherits the context that set it up, so a
-  // cron run scheduled inside a tracing SDK's span would join that trace, and
-  // BullMQ's consumer span for a scheduler run continues the previous run's
-  // trace (the scheduler carries it in the metadata): one endless trace
-  // (issue 4: "never the context of whoever scheduled it").
-  if (mode === 'root') return ROOT_CONTEXT;
-  // A tracing SDK's consumer span for this job (e.g. BullMQ's own telemetry): use it.
+  // A tracing SDK's consumer span for this job (e.g. BullMQ's own telemetry):
+  // use it, in every mode, or the SDK's spans made inside the job would hang
+  // off a hop span it never exports. (A context inherited from whoever
+  // scheduled the run is the caller's to leave: cronJob runs from the root.)
   const active = context.active();
   if (hasLocalSpan(active)) return active;
+  if (mode === 'root') return ROOT_CONTEXT;
   const carried = extractTraceContext(job.carrier ?? null, {
     trust: mode === 'link' ? 'restart' : 'continue',
     context: ROOT_CONTEXT,

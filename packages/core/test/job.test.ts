@@ -102,31 +102,10 @@ describe('withJobScope', () => {
     expect(line?.attributes['threadline.parent_span_id']).toBeUndefined();
   });
 
-  it('starts a new root trace in root mode even when a tracing SDK’s span was active where the run was scheduled', async () => {
-    const tracer = new TracerProvider().getTracer('job-test');
-    let scheduler = { traceId: '', spanId: '' };
-    await new Promise<void>((resolve, reject) => {
-      tracer.startActiveSpan('schedule nightly', (span) => {
-        scheduler = span.spanContext();
-        // A timer inherits the active context: the SDK's span, still recording when it fires.
-        setTimeout(() => {
-          withJobScope({ mode: 'root', name: 'nightly' }, () => log.info('nightly run'))
-            .finally(() => span.end())
-            .then(() => resolve(), reject);
-        }, 1);
-      });
-    });
-    const [line] = (await t.records()).filter((r) => r.body === 'nightly run');
-    expect(line?.spanContext?.traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(line?.spanContext?.traceId).not.toBe(scheduler.traceId);
-    expect(line?.spanContext?.spanId).not.toBe(scheduler.spanId);
-    expect(line?.attributes['threadline.parent_span_id']).toBeUndefined();
-  });
-
-  it('uses a tracing SDK’s consumer span for the job in parent and link modes', async () => {
+  it('uses a tracing SDK’s consumer span for the job in every mode (its spans inside the job stay under it)', async () => {
     const tracer = new TracerProvider().getTracer('job-test');
     const { carrier } = enqueueInRequest();
-    for (const mode of ['parent', 'link'] as const) {
+    for (const mode of ['parent', 'link', 'root'] as const) {
       await tracer.startActiveSpan('emails process', { kind: SpanKind.CONSUMER }, async (span) => {
         await withJobScope({ carrier, mode }, () => log.info(`consumed (${mode})`));
         span.end();

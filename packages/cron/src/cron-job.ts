@@ -3,6 +3,7 @@
  * scheduler (node-cron, croner, cron, setInterval), on core's job scope.
  */
 import { randomUUID } from 'node:crypto';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { diagnoseOnce, getLogger, withJobScope } from '@threadline/core';
 import type { CronJobOptions, CronRunner } from './types.js';
 
@@ -70,37 +71,41 @@ export function cronJob<A extends unknown[]>(
     const previous = [...running].at(-1);
     if (previous !== undefined) attributes[ATTR_CRON_OVERLAPS_RUN_ID] = previous;
     try {
-      await withJobScope(
-        {
-          name,
-          mode: 'root',
-          attributes,
-          logger,
-          messages:
-            previous !== undefined && overlap === 'skip'
-              ? { started: '', completed: '', failed: '' }
-              : {
-                  started: 'cron run started',
-                  completed: 'cron run completed',
-                  failed: 'cron run failed',
-                },
-          failureAttributes: () => ({ [ATTR_CRON_CONSECUTIVE_FAILURES]: ++consecutiveFailures }),
-        },
-        async () => {
-          if (previous !== undefined && overlap === 'skip') {
-            logger.warn('cron run skipped', {
-              'threadline.cron.reason': 'the previous run is still running',
-            });
-            return;
-          }
-          running.add(runId);
-          try {
-            await fn(...args);
-            consecutiveFailures = 0;
-          } finally {
-            running.delete(runId);
-          }
-        },
+      // From the root: a timer inherits the context of whoever scheduled it,
+      // a tracing SDK's span included, and a run is never on that trace.
+      await context.with(ROOT_CONTEXT, () =>
+        withJobScope(
+          {
+            name,
+            mode: 'root',
+            attributes,
+            logger,
+            messages:
+              previous !== undefined && overlap === 'skip'
+                ? { started: '', completed: '', failed: '' }
+                : {
+                    started: 'cron run started',
+                    completed: 'cron run completed',
+                    failed: 'cron run failed',
+                  },
+            failureAttributes: () => ({ [ATTR_CRON_CONSECUTIVE_FAILURES]: ++consecutiveFailures }),
+          },
+          async () => {
+            if (previous !== undefined && overlap === 'skip') {
+              logger.warn('cron run skipped', {
+                'threadline.cron.reason': 'the previous run is still running',
+              });
+              return;
+            }
+            running.add(runId);
+            try {
+              await fn(...args);
+              consecutiveFailures = 0;
+            } finally {
+              running.delete(runId);
+            }
+          },
+        ),
       );
     } catch {
       // Logged as `cron run failed`; a scheduler must never see it.
