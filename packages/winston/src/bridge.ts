@@ -2,6 +2,7 @@
  * The winston bridge, without monkey-patching: a format adds the trace
  * fields to each line, and a transport forwards each line into the pipeline.
  */
+import { inspect } from 'node:util';
 import { type Context, context } from '@opentelemetry/api';
 import { emitBridgedRecord, type TraceFieldProfile, traceFields } from '@threadline/core';
 import TransportStream from 'winston-transport';
@@ -59,13 +60,26 @@ function exceptionType(info: Record<string | symbol, unknown>, stack: string): s
 const LINE_CONTEXT = Symbol('threadline.lineContext');
 
 /**
+ * The captured context, in a holder that prints as one short word: winston
+ * puts `defaultMeta` on the caller's own object for `logger.error(err)` and
+ * `logger.log({ … })`, and a later `console.log(err)` shows it.
+ */
+class LineContext {
+  constructor(readonly context: Context) {}
+  [inspect.custom](): string {
+    return '[Threadline line context]';
+  }
+}
+
+/**
  * Runs `fn` in the context the line was logged in, when `threadlineMeta()`
  * captured one that is not already the active one: winston formats and
  * transports queued lines later, under the context of whatever drains them.
  */
 function inLineContext<T>(info: Record<string | symbol, unknown>, fn: () => T): T {
-  const ctx = info[LINE_CONTEXT] as Context | undefined;
-  return ctx === undefined || ctx === context.active() ? fn() : context.with(ctx, fn);
+  const held = info[LINE_CONTEXT];
+  if (!(held instanceof LineContext) || held.context === context.active()) return fn();
+  return context.with(held.context, fn);
 }
 
 /**
@@ -74,7 +88,7 @@ function inLineContext<T>(info: Record<string | symbol, unknown>, fn: () => T): 
  * `File` waiting for its stream) and formats and forwards it later. winston
  * merges `defaultMeta` into every line inside the logging call, with
  * `Object.assign`: a getter here reads the active context at that moment.
- * Your own `meta` fields are kept; child loggers inherit it.
+ * Your own `meta` fields are kept (getters too); child loggers inherit it.
  *
  * @example
  * const logger = winston.createLogger({
@@ -84,9 +98,10 @@ function inLineContext<T>(info: Record<string | symbol, unknown>, fn: () => T): 
  * });
  */
 export function threadlineMeta<T extends object>(meta?: T): T {
-  return Object.defineProperty({ ...meta } as T, LINE_CONTEXT, {
+  const own = Object.defineProperties({}, Object.getOwnPropertyDescriptors(meta ?? {})) as T;
+  return Object.defineProperty(own, LINE_CONTEXT, {
     enumerable: true, // Object.assign copies only enumerable properties
-    get: () => context.active(),
+    get: () => new LineContext(context.active()),
   });
 }
 
@@ -147,12 +162,48 @@ export interface ThreadlineTransportOptions extends TransportStream.TransportStr
  * (the logging call's, with `defaultMeta: threadlineMeta()`, even for lines
  * winston queued behind a slow transport).
  */
+type WriteFn = (
+  info: Record<string | symbol, unknown>,
+  encoding: BufferEncoding,
+  callback: (error?: Error | null) => void,
+) => void;
+type WritevFn = (
+  chunks: Array<{ chunk: Record<string | symbol, unknown>; encoding: BufferEncoding }>,
+  callback: (error?: Error | null) => void,
+) => void;
+const baseWrite = (TransportStream.prototype as unknown as { _write: WriteFn })._write;
+const baseWritev = (TransportStream.prototype as unknown as { _writev: WritevFn })._writev;
+const noop = (): void => {};
+
 export class ThreadlineTransport extends TransportStream {
   private readonly names: ReadonlySet<string>;
 
   constructor(options: ThreadlineTransportOptions = {}) {
     super(options);
     this.names = traceFields(options.profile ?? 'otel').names;
+  }
+
+  // A transport's own `format` works on a copy of the line without the
+  // captured context: the whole write (format, then log) runs in it instead.
+  override _write(
+    info: Record<string | symbol, unknown>,
+    encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    inLineContext(info, () => baseWrite.call(this, info, encoding, callback));
+  }
+
+  override _writev(
+    chunks: Array<{ chunk: Record<string | symbol, unknown>; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    try {
+      // One line at a time, each in its own context. (Node's buffered writes
+      // carry their callbacks too; winston-transport calls each one.)
+      for (const c of chunks) inLineContext(c.chunk, () => baseWritev.call(this, [c], noop));
+    } finally {
+      callback(null);
+    }
   }
 
   override log(info: Record<string | symbol, unknown>, callback: () => void): void {

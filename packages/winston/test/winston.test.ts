@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { inspect } from 'node:util';
 import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
 import { describe, expect, it } from 'vitest';
@@ -135,7 +136,7 @@ describe('@threadline/winston', () => {
 
     const BURST = 60;
 
-    function slowBridged(defaultMeta?: object) {
+    function slowBridged(defaultMeta?: object, transportFormat?: winston.Logform.Format) {
       const lines: Array<Record<string, unknown>> = [];
       const stream = new Writable({
         write(chunk, _enc, done) {
@@ -153,7 +154,7 @@ describe('@threadline/winston', () => {
         transports: [
           new SlowTransport(),
           new winston.transports.Stream({ stream }),
-          new ThreadlineTransport(),
+          new ThreadlineTransport(transportFormat ? { format: transportFormat } : {}),
         ],
       });
       return { logger, lines };
@@ -266,6 +267,50 @@ describe('@threadline/winston', () => {
       withHopScope({}, () => logger.info('pretty'));
       expect(out.join('')).toContain("service: 'orders'");
       expect(out.join('')).not.toMatch(/Symbol|Context/);
+    });
+
+    it('with threadlineMeta(), keeps each record on its own trace when ThreadlineTransport has a format of its own', async () => {
+      // winston-transport runs a transport's format on a copy of the line, without the captured context.
+      const { logger, lines } = slowBridged(
+        threadlineMeta(),
+        winston.format((info) => Object.assign(info, { via: 'own format' }))(),
+      );
+      const own = await burst((i) => logger.info(`line ${i}`), lines);
+      expect(await misattributed(own, lines)).toEqual([]);
+      const records = (await exported()).filter((r) => r.scope.name === 'winston');
+      expect(records.every((r) => r.attributes.via === 'own format')).toBe(true);
+    });
+
+    it('threadlineMeta() keeps getters of the meta given to it, and the captured context prints short on the caller’s own error', () => {
+      let n = 0;
+      const out: Array<Record<string, unknown>> = [];
+      const logger = winston.createLogger({
+        defaultMeta: threadlineMeta({
+          get requestNo() {
+            n += 1;
+            return n;
+          },
+        }),
+        format: winston.format.combine(threadlineFormat(), winston.format.json()),
+        transports: [
+          new winston.transports.Stream({
+            stream: new Writable({
+              write(chunk, _enc, done) {
+                out.push(JSON.parse(String(chunk)));
+                done();
+              },
+            }),
+          }),
+        ],
+      });
+      const error = new Error('kept by the caller');
+      withHopScope({}, () => {
+        logger.info('first');
+        logger.info('second');
+        logger.error(error); // winston puts defaultMeta on the caller's own object here
+      });
+      expect(out.slice(0, 2).map((l) => l.requestNo)).toEqual([1, 2]);
+      expect(inspect(error)).not.toMatch(/_currentContext|BaseContext/);
     });
 
     it('with threadlineMeta() given to a child logger only, keeps that child’s lines on their own trace', async () => {
