@@ -58,6 +58,14 @@ describe('@threadline/express', () => {
     const org = express();
     org.get('/teams/:team', (_req, res) => res.send('team'));
     app.use('/orgs/:org', org);
+    // Arrays of mount paths, for a router and for a sub-app.
+    app.use(
+      ['/shops/:shopId', '/stores/:storeId'],
+      express.Router().get('/till', (_req, res) => res.send('till')),
+    );
+    const desk = express();
+    desk.get('/tickets/:ticketId', (_req, res) => res.send('ticket'));
+    app.use(['/help/:lang', '/support/:lang'], desk);
     app.use(
       /^\/v(\d+)/,
       express.Router().get('/status', (_req, res) => res.send('up')),
@@ -72,11 +80,13 @@ describe('@threadline/express', () => {
       '/users/4242/albums/8888/photos/9999',
       '/api/v1/items/5555',
       '/orgs/acme-corp/teams/6666',
+      '/stores/2323/till',
+      '/support/4545/tickets/5656',
       '/v3131/status',
       '/users/4242/albums/8888/broken',
     ];
     for (const path of paths) await request(app).get(path);
-    // Mounted after the app's first request through a mounted router: not known.
+    // Mounted after the app's first request through a mounted router: read on the miss.
     app.use(
       '/late/:lid',
       express.Router().get('/things/:thingId', (_req, res) => res.send('late')),
@@ -89,16 +99,34 @@ describe('@threadline/express', () => {
       ['/users/4242/albums/8888/photos/9999', '/users/:uid/albums/:albumId/photos/:photoId'],
       ['/api/v1/items/5555', '/api/v1/items/:itemId'],
       ['/orgs/acme-corp/teams/6666', '/orgs/:org/teams/:team'],
+      ['/stores/2323/till', '/stores/:storeId/till'],
+      ['/support/4545/tickets/5656', '/support/:lang/tickets/:ticketId'],
       // A RegExp mount path has no template to name it by: the route's own template.
       ['/v3131/status', '/status'],
       // The error left the routers before the response: Express has reset the
       // mount path by then, so the route's own template.
       ['/users/4242/albums/8888/broken', '/broken'],
-      ['/late/1212/things/3434', '/things/:thingId'],
+      ['/late/1212/things/3434', '/late/:lid/things/:thingId'],
     ]);
     for (const route of done.map((a) => String(a['http.route']))) {
-      expect(route).not.toMatch(/4242|7777|8888|9999|5555|acme|6666|3131|1212|3434/);
+      expect(route).not.toMatch(/4242|7777|8888|9999|5555|acme|6666|2323|4545|5656|3131|1212|3434/);
     }
+  });
+
+  it('names a mount by the template registered with that case under case-sensitive routing', async () => {
+    const app = express();
+    app.set('case sensitive routing', true);
+    app.use(correlate());
+    const upper = express.Router({ caseSensitive: true });
+    upper.get('/x', (_req, res) => res.send('upper'));
+    const lower = express.Router({ caseSensitive: true });
+    lower.get('/x', (_req, res) => res.send('lower'));
+    app.use('/Admin', upper);
+    app.use('/admin', lower);
+    await request(app).get('/admin/x').expect('lower');
+    await request(app).get('/Admin/x').expect('upper');
+    const done = await completed();
+    expect(done.map((a) => a['http.route'])).toEqual(['/admin/x', '/Admin/x']);
   });
 
   it('records the client address through trust proxy, and the user agent, when enabled', async () => {

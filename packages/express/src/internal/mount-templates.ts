@@ -5,19 +5,26 @@
  *
  * Read without patching anything, from public API: router's `listRoutes()`
  * (router 2.3.0 or later) and a sub-app's `mountpath` and `parent`. Read once
- * per app, on its first request through a mounted router; per request a Map
- * lookup, and a short loop over the mounts with parameters when the path has
- * one (17 ns and 80 ns a call on the dev machine, against ~36 µs a request).
+ * per app, on its first request through a mounted router, and again on a miss
+ * after its router stack grew; per request a Map lookup, and a short loop
+ * over the mounts with parameters when the path has one (17 ns and 80 ns a
+ * call on the dev machine, against ~36 µs a request).
  * Following the layers that matched instead (router's `express.router.request`
  * tracing channel) would make router trace every middleware of every request.
  */
+import { diagnoseOnce } from '@threadline/core';
 
 /** What is known of one app's mounts. */
 interface MountTemplates {
-  /** Mount paths without parameters, lower-cased (Express matches them case-insensitively by default) → template. */
+  /**
+   * Mount paths without parameters → template, under the path as registered
+   * and lower-cased (Express matches them case-insensitively by default).
+   */
   readonly fixed: Map<string, string>;
   /** Mount paths with `:name` segments: each segment lower-cased, `null` for a parameter. */
   readonly withParameters: Array<{ segments: Array<string | null>; template: string }>;
+  /** The length of the app's router stack when read: a miss after it grew reads the app again. */
+  readonly stackLength: number | undefined;
 }
 
 /** A `req.baseUrl` longer than this is not looked up (ids that long make no template). */
@@ -44,6 +51,15 @@ export function mountTemplate(app: unknown, base: string): string | undefined {
     templates = readMountTemplates(app);
     byApp.set(app, templates);
   }
+  const found = lookUp(templates, base);
+  if (found !== undefined || templates.stackLength === stackLength(app)) return found;
+  // Routers mounted since the app was read: read it again (only on a miss).
+  templates = readMountTemplates(app);
+  byApp.set(app, templates);
+  return lookUp(templates, base);
+}
+
+function lookUp(templates: MountTemplates, base: string): string | undefined {
   const fixed = templates.fixed.get(base) ?? templates.fixed.get(base.toLowerCase());
   if (fixed !== undefined || templates.withParameters.length === 0) return fixed;
   const parts = base.toLowerCase().split('/');
@@ -51,6 +67,11 @@ export function mountTemplate(app: unknown, base: string): string | undefined {
     if (segmentsMatch(segments, parts)) return template;
   }
   return undefined;
+}
+
+function stackLength(app: object): number | undefined {
+  const stack = (app as { router?: { stack?: unknown } }).router?.stack;
+  return Array.isArray(stack) ? stack.length : undefined;
 }
 
 function segmentsMatch(segments: Array<string | null>, parts: string[]): boolean {
@@ -64,26 +85,39 @@ function segmentsMatch(segments: Array<string | null>, parts: string[]): boolean
 }
 
 function readMountTemplates(app: object): MountTemplates {
-  const templates: MountTemplates = { fixed: new Map(), withParameters: [] };
+  const templates: MountTemplates = {
+    fixed: new Map(),
+    withParameters: [],
+    stackLength: stackLength(app),
+  };
   try {
-    const prefix = appTemplate(app, 0);
-    if (prefix === undefined) return templates;
-    add(templates, prefix);
-    addMounts(templates, (app as { router?: unknown }).router, prefix, new Set(), 0);
+    const router = (app as { router?: unknown }).router;
+    if (typeof (router as { listRoutes?: unknown } | undefined)?.listRoutes !== 'function') {
+      diagnoseOnce(
+        'express-list-routes',
+        'http.route: this Express app’s router has no listRoutes() (router older than 2.3.0), so routes in mounted routers are named by their own template, without the mount path; update the router package to 2.3.0 or later',
+      );
+    }
+    for (const prefix of appTemplates(app, 0)) {
+      add(templates, prefix);
+      addMounts(templates, router, prefix, new Set(), 0);
+    }
   } catch {
     // An app we cannot read: no mount is known, and http.route falls back.
   }
   return templates;
 }
 
-/** The template a (sub-)app is mounted at: '' for the top app. */
-function appTemplate(app: object, depth: number): string | undefined {
+/** The templates a (sub-)app is mounted at (several for an array of paths): '' for the top app. */
+function appTemplates(app: object, depth: number): string[] {
   const { parent, mountpath } = app as { parent?: unknown; mountpath?: unknown };
-  if (parent === undefined || parent === null) return '';
-  if (typeof parent !== 'function' || depth > MAX_DEPTH) return undefined;
-  const own = mountPath(mountpath);
-  const above = own === undefined ? undefined : appTemplate(parent, depth + 1);
-  return above === undefined ? undefined : above + own;
+  if (parent === undefined || parent === null) return [''];
+  if (typeof parent !== 'function' || depth > MAX_DEPTH) return [];
+  const own = (Array.isArray(mountpath) ? mountpath : [mountpath])
+    .map(mountPath)
+    .filter((p): p is string => p !== undefined);
+  if (own.length === 0) return [];
+  return appTemplates(parent, depth + 1).flatMap((above) => own.map((p) => above + p));
 }
 
 function addMounts(
@@ -118,6 +152,8 @@ function mountPath(path: unknown): string | undefined {
 function add(templates: MountTemplates, template: string): void {
   if (template === '') return;
   if (!PATTERN_CHARACTERS.test(template)) {
+    // The path as registered first (case-sensitive routing), then lower-cased.
+    templates.fixed.set(template, template);
     const key = template.toLowerCase();
     if (!templates.fixed.has(key)) templates.fixed.set(key, template);
     return;
