@@ -60,7 +60,7 @@ function exceptionType(info: Record<string | symbol, unknown>, stack: string): s
 const LINE_CONTEXT = Symbol('threadline.lineContext');
 
 /**
- * The captured context, in a holder that prints as one short word: winston
+ * The captured context, in a holder that prints short: winston
  * puts `defaultMeta` on the caller's own object for `logger.error(err)` and
  * `logger.log({ … })`, and a later `console.log(err)` shows it.
  */

@@ -40,9 +40,9 @@ const byApp = new WeakMap<object, MountTemplates>();
 
 /**
  * The template of the mount path `base` (a `req.baseUrl`) in `app`, or
- * `undefined` when it cannot be told: a RegExp or wildcard mount path, a
- * router older than 2.3.0, or a router mounted after the app's first request
- * through a mounted router.
+ * `undefined` when it cannot be told: a RegExp, wildcard or optional mount
+ * path, a sub-app mounted at several places at once or inside a router, or a
+ * router older than 2.3.0.
  */
 export function mountTemplate(app: unknown, base: string): string | undefined {
   if (base.length > MAX_BASE_LENGTH || typeof app !== 'function') return undefined;
