@@ -32,6 +32,12 @@ export interface HttpAdapterSuiteOptions {
   apps: Array<[string, CreateApp]>;
   /** Flushes Threadline and returns what reached the receiver since the test began. */
   exported: () => Promise<ReceivedRecord[]>;
+  /**
+   * An app with the adapter's middleware (given `options`) answering `GET /who`,
+   * believing `X-Forwarded-For` when `trustProxy` (Express's `trust proxy`,
+   * Koa's `app.proxy`): checks that `client.address` comes from the framework.
+   */
+  proxiedApp: (trustProxy: boolean, options: Record<string, unknown>) => http.RequestListener;
 }
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -41,7 +47,28 @@ const completedLines = (records: ReceivedRecord[]) =>
   records.filter((r) => r.body === 'request completed');
 
 /** Registers the shared HTTP adapter suite; call it at the top level of a test file. */
-export function describeHttpAdapter({ apps, exported }: HttpAdapterSuiteOptions): void {
+export function describeHttpAdapter({ apps, exported, proxiedApp }: HttpAdapterSuiteOptions): void {
+  it("records the client address through the framework's proxy setting, and the user agent, when enabled", async () => {
+    const enabled = { clientAddress: true, userAgent: true };
+    const get = (app: http.RequestListener) =>
+      request(app)
+        .get('/who')
+        .set('X-Forwarded-For', '203.0.113.9')
+        .set('User-Agent', 'probe/1.0 (threadline)')
+        .expect(200);
+    await get(proxiedApp(true, enabled));
+    await get(proxiedApp(false, enabled));
+    await get(proxiedApp(true, {}));
+    const [proxied, direct, off] = completedLines(await exported()).map((r) => r.attributes);
+    expect(proxied?.['client.address']).toBe('203.0.113.9');
+    expect(proxied?.['user_agent.original']).toBe('probe/1.0 (threadline)');
+    // Without the proxy setting, X-Forwarded-For is not believed: the socket's address.
+    expect(direct?.['client.address']).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+    expect(direct?.['user_agent.original']).toBe('probe/1.0 (threadline)');
+    expect(off).not.toHaveProperty('client.address');
+    expect(off).not.toHaveProperty('user_agent.original');
+  });
+
   describe.each(apps)('consumed from %s', (_kind, createApp) => {
     it("keeps each request's trace id and attributes on its own lines under 200 concurrent requests", async () => {
       const server = http.createServer(createApp()).listen(0);

@@ -18,14 +18,20 @@ const { exported } = useReceiverPipeline((endpoint) =>
   }),
 );
 
-function bridged(profile?: Parameters<typeof threadlineFormat>[0]) {
-  const lines: Array<Record<string, unknown>> = [];
+/** A stream that keeps what is written to it: each chunk as text, and parsed as JSON when asked. */
+function collect<T = Record<string, unknown>>(parse: (text: string) => T = JSON.parse) {
+  const lines: T[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
-      lines.push(JSON.parse(String(chunk)));
+      lines.push(parse(String(chunk)));
       done();
     },
   });
+  return { stream, lines };
+}
+
+function bridged(profile?: Parameters<typeof threadlineFormat>[0]) {
+  const { stream, lines } = collect();
   const logger = winston.createLogger({
     level: 'debug',
     format: winston.format.combine(
@@ -137,13 +143,7 @@ describe('@threadline/winston', () => {
     const BURST = 60;
 
     function slowBridged(defaultMeta?: object, transportFormat?: winston.Logform.Format) {
-      const lines: Array<Record<string, unknown>> = [];
-      const stream = new Writable({
-        write(chunk, _enc, done) {
-          lines.push(JSON.parse(String(chunk)));
-          done();
-        },
-      });
+      const { stream, lines } = collect();
       const logger = winston.createLogger({
         defaultMeta,
         format: winston.format.combine(
@@ -249,20 +249,11 @@ describe('@threadline/winston', () => {
     });
 
     it('with threadlineMeta(), prints no captured context with prettyPrint', () => {
-      const out: string[] = [];
+      const { stream, lines: out } = collect((text) => text);
       const logger = winston.createLogger({
         defaultMeta: threadlineMeta({ service: 'orders' }),
         format: winston.format.combine(threadlineFormat(), winston.format.prettyPrint()),
-        transports: [
-          new winston.transports.Stream({
-            stream: new Writable({
-              write(chunk, _enc, done) {
-                out.push(String(chunk));
-                done();
-              },
-            }),
-          }),
-        ],
+        transports: [new winston.transports.Stream({ stream })],
       });
       withHopScope({}, () => logger.info('pretty'));
       expect(out.join('')).toContain("service: 'orders'");
@@ -283,7 +274,7 @@ describe('@threadline/winston', () => {
 
     it('threadlineMeta() keeps getters of the meta given to it, and the captured context prints short on the caller’s own error', () => {
       let n = 0;
-      const out: Array<Record<string, unknown>> = [];
+      const { stream, lines: out } = collect();
       const logger = winston.createLogger({
         defaultMeta: threadlineMeta({
           get requestNo() {
@@ -292,16 +283,7 @@ describe('@threadline/winston', () => {
           },
         }),
         format: winston.format.combine(threadlineFormat(), winston.format.json()),
-        transports: [
-          new winston.transports.Stream({
-            stream: new Writable({
-              write(chunk, _enc, done) {
-                out.push(JSON.parse(String(chunk)));
-                done();
-              },
-            }),
-          }),
-        ],
+        transports: [new winston.transports.Stream({ stream })],
       });
       const error = new Error('kept by the caller');
       withHopScope({}, () => {
