@@ -220,14 +220,13 @@ export class ThreadlineTransport extends TransportStream {
     }
     const level = String(info[Symbol.for('level')] ?? info.level ?? 'info');
     const timestamp = info.timestamp;
-    inLineContext(info, () =>
-      emitBridgedRecord('winston', {
-        severityNumber: SEVERITY[level] ?? 9,
-        body: info.message ?? '',
-        attributes,
-        timeMillis: typeof timestamp === 'string' ? Date.parse(timestamp) : undefined,
-      }),
-    );
+    // In the line's context already: _write and _writev run log in it.
+    emitBridgedRecord('winston', {
+      severityNumber: SEVERITY[level] ?? 9,
+      body: info.message ?? '',
+      attributes,
+      timeMillis: typeof timestamp === 'string' ? Date.parse(timestamp) : undefined,
+    });
     callback();
   }
 }
