@@ -7,10 +7,15 @@
 import {
   diagnoseOnce,
   emitBridgedRecord,
+  type LogAttributes,
   type TraceFieldProfile,
   type TraceFields,
   traceFields,
 } from '@threadline/core';
+import { metadataReader } from './metadata.js';
+
+/** Streams that set it get what each line is made of from pino, just before its write. */
+const METADATA = Symbol.for('pino.metadata');
 
 export interface PinoBridgeOptions {
   /**
@@ -47,9 +52,23 @@ export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
 // pino's own fields, not attributes of the record.
 const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'v']);
 
-/** pino levels (10 trace … 60 fatal, custom ones in between) → OpenTelemetry severity numbers. */
+// pino's default level labels, for lines whose `formatters.level` writes the label.
+const LEVELS = new Map([
+  ['trace', 10],
+  ['debug', 20],
+  ['info', 30],
+  ['warn', 40],
+  ['error', 50],
+  ['fatal', 60],
+]);
+
+/**
+ * pino levels (10 trace … 60 fatal, custom ones in between; a default
+ * label written by `formatters.level` too) → OpenTelemetry severity numbers.
+ * Anything else is INFO.
+ */
 function severity(level: unknown): number {
-  const n = typeof level === 'number' ? level : 30;
+  const n = typeof level === 'number' ? level : (LEVELS.get(level as string) ?? 30);
   if (n < 20) return 1;
   if (n < 30) return 5;
   if (n < 40) return 9;
@@ -78,23 +97,55 @@ export function threadlineDestination(options: PinoBridgeOptions = {}): {
   write(line: string): boolean;
 } {
   const forward = lineForwarder(options, false);
-  return {
+  const fields = traceFields(options.profile ?? 'otel');
+  const read = metadataReader(PINO_FIELDS, fields.names, options.messageKey ?? 'msg');
+  // pino writes what the line is made of onto the stream just before each
+  // write (see metadata.ts): the record is built from that when it can be,
+  // from the line otherwise. Cleared once read, so a write that did not come
+  // with it (a stream in between that does not pass it on) is never given
+  // the previous line's.
+  const destination = {
+    [METADATA]: true,
+    lastObj: undefined as unknown,
+    lastMsg: undefined as unknown,
+    lastLevel: undefined as unknown,
+    lastTime: undefined as unknown,
+    lastLogger: undefined as unknown,
     write(line: string): boolean {
-      forward(line);
+      if (destination.lastObj === undefined) {
+        forward(line);
+        return true;
+      }
+      const m = read(destination);
+      const level = destination.lastLevel;
+      destination.lastObj = undefined;
+      destination.lastLogger = undefined;
+      if (m === undefined) forward(line, level);
+      else {
+        emitBridgedRecord('pino', {
+          severityNumber: severity(m.level),
+          body: m.message,
+          attributes: m.attributes as LogAttributes,
+          timeMillis: m.timeMillis,
+        });
+      }
       return true;
     },
   };
+  return destination;
 }
 
 /**
  * Forwards one line of pino's output (JSON) into the pipeline; anything else
  * is skipped, with one warning. `fromLine`: the trace context is read from the
  * line's fields (in a worker thread), not taken from the active context.
+ * `level`: pino's numeric level when it is known (the line may hold a label,
+ * or another field of that name).
  */
 export function lineForwarder(
   options: PinoBridgeOptions,
   fromLine: boolean,
-): (line: string) => void {
+): (line: string, level?: unknown) => void {
   const fields = traceFields(options.profile ?? 'otel');
   const messageKey = options.messageKey ?? 'msg';
   // Not attributes: pino's own fields, the message and the trace fields (one lookup a key).
@@ -103,7 +154,7 @@ export function lineForwarder(
   // back (the datadog profile's 64-bit decimal ids cannot give the 128-bit
   // trace id) keeps them as attributes: the record's only correlation.
   const skipKeepingIds = new Set([...PINO_FIELDS, messageKey]);
-  return (line) => {
+  return (line, level) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -132,7 +183,7 @@ export function lineForwarder(
     }
     const time = record.time;
     emitBridgedRecord('pino', {
-      severityNumber: severity(record.level),
+      severityNumber: severity(typeof level === 'number' ? level : record.level),
       body: record[messageKey] ?? '',
       attributes,
       timeMillis:

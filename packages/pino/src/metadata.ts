@@ -1,0 +1,244 @@
+/**
+ * The destination's fast path: the record built from what pino hands a
+ * destination before each write (`stream.lastObj`, `lastMsg`, `lastLevel`,
+ * `lastTime`, `lastLogger`, given to streams that set `pino.metadata`),
+ * instead of parsing the line it has just serialized.
+ *
+ * It is taken only when the record is certain to be the one parsing the line
+ * would give: every field of the call is a string, a number, a boolean or
+ * null (or is left out of the line: undefined, a function), and no serializer, `redact` path, `formatters.log` or `nestedKey`
+ * of the logger applies to the line. Bindings of child loggers come from the
+ * text pino serialized them into (after its serializers and `redact`), parsed
+ * once per text. Anything else (an `err`, a nested object, a redacted key, a
+ * `hooks.streamWrite`, a pino whose internals are not the ones read here)
+ * goes through the line.
+ */
+
+/** What pino writes onto a destination that sets `Symbol.for('pino.metadata')`, just before each write. */
+export interface PinoMetadata {
+  lastObj?: unknown;
+  lastMsg?: unknown;
+  lastLevel?: unknown;
+  lastTime?: unknown;
+  lastLogger?: unknown;
+}
+
+/** A line read from the metadata: what the record is made of. */
+export interface MetadataLine {
+  level: number;
+  message: string;
+  attributes: Record<string, unknown>;
+  /** Epoch ms when pino's time is a number (the default). */
+  timeMillis: number | undefined;
+}
+
+// pino's own symbols: the public ones are global (`Symbol.for`), the others
+// are found on the logger by their descriptions, so that a logger made by
+// another copy of pino than the one this package would import is read right.
+const SERIALIZERS = Symbol.for('pino.serializers');
+const FORMATTERS = Symbol.for('pino.formatters');
+const HOOKS = Symbol.for('pino.hooks');
+const PRIVATE = {
+  'pino.chindings': 'chindings',
+  'pino.stringifiers': 'stringifiers',
+  'pino.messageKey': 'messageKey',
+  'pino.errorKey': 'errorKey',
+  'pino.nestedKey': 'nestedKey',
+} as const;
+type Internals = Record<(typeof PRIVATE)[keyof typeof PRIVATE], symbol>;
+
+function findInternals(logger: object): Internals | undefined {
+  const found: Partial<Internals> = {};
+  let n = 0;
+  for (let o: object | null = logger; o !== null; o = Object.getPrototypeOf(o)) {
+    for (const s of Object.getOwnPropertySymbols(o)) {
+      const name = PRIVATE[s.description as keyof typeof PRIVATE];
+      if (name !== undefined && found[name] === undefined) {
+        found[name] = s;
+        n++;
+      }
+    }
+  }
+  return n === Object.keys(PRIVATE).length ? (found as Internals) : undefined;
+}
+
+/** pino's time as it wrote it (epoch ms by default, a quoted date with `isoTime`), or undefined. */
+function millis(time: unknown): number | undefined {
+  if (typeof time !== 'string' || time === '') return undefined;
+  const ms = time.charCodeAt(0) === 34 ? Date.parse(time.slice(1, -1)) : Number(time);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+const BINDINGS_CACHE_SIZE = 256;
+const KINDS_CACHE_SIZE = 4096;
+
+// What a key of the call's fields is: an attribute, one of the mixin's trace
+// fields, the message, or one that only the line gets right (a serializer or
+// a redact path applies to it, or it is one of pino's own fields).
+const ATTRIBUTE = 0;
+const SKIP = 1;
+const MESSAGE = 2;
+const LINE = 3;
+type Kind = typeof ATTRIBUTE | typeof SKIP | typeof MESSAGE | typeof LINE;
+/** The bindings of a logger that has none but pid and hostname. */
+const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/**
+ * Makes the reader of one destination. `pinoFields`: pino's own fields
+ * (`level`, `time`, `pid`, …), which are not attributes; `traceFields`: the
+ * mixin's, which are not either; `messageKey`: the one the destination was
+ * configured with (a logger with another one goes through the line).
+ */
+export function metadataReader(
+  pinoFields: ReadonlySet<string>,
+  traceFields: ReadonlySet<string>,
+  messageKey: string,
+): (m: PinoMetadata) => MetadataLine | undefined {
+  let internals: Internals | undefined;
+  // redact's wildcard (`*.password`) applies to every key: looked up once per stringifiers object.
+  let lastStringifiers: object | undefined;
+  let lastHasWildcard = false;
+  // What each key of a call's fields is, for the current serializers, redact paths and errorKey.
+  const kinds = new Map<string, Kind>();
+  let lastSerializers: object | undefined;
+  let lastKeyStringifiers: object | undefined;
+  let lastErrorKey: unknown;
+  // Child loggers' bindings, parsed once per text (bounded: a logger per request makes new texts).
+  const bindings = new Map<string, Record<string, unknown> | null>();
+
+  const bindingsOf = (chindings: string): Record<string, unknown> | null => {
+    let b = bindings.get(chindings);
+    if (b !== undefined) return b;
+    b = null;
+    try {
+      const parsed = JSON.parse(`{${chindings.slice(1)}}`) as Record<string, unknown>;
+      b = {};
+      let n = 0;
+      for (const key of Object.keys(parsed)) {
+        const v = parsed[key];
+        if (key === 'pid' || key === 'hostname' || traceFields.has(key)) continue;
+        // pino's other fields, the message and an error (exception.* on the line's path)
+        // among the bindings: rare, left to the line.
+        if (
+          pinoFields.has(key) ||
+          key === messageKey ||
+          ((key === 'err' || key === 'error') && v !== null && typeof v === 'object')
+        ) {
+          b = null;
+          break;
+        }
+        b[key] = v;
+        n++;
+      }
+      if (b !== null && n === 0) b = NO_BINDINGS;
+    } catch {
+      b = null;
+    }
+    if (bindings.size >= BINDINGS_CACHE_SIZE) bindings.clear();
+    bindings.set(chindings, b);
+    return b;
+  };
+
+  return (m) => {
+    const obj = m.lastObj;
+    const logger = m.lastLogger;
+    const level = m.lastLevel;
+    if (obj === null || typeof obj !== 'object' || logger === null || typeof logger !== 'object')
+      return undefined;
+    if (typeof level !== 'number') return undefined;
+    const l = logger as Record<symbol, unknown>;
+    if (internals === undefined || l[internals.chindings] === undefined) {
+      internals = findInternals(logger);
+      if (internals === undefined) return undefined;
+    }
+    const chindings = l[internals.chindings];
+    const stringifiers = l[internals.stringifiers] as Record<string, unknown> | undefined;
+    const serializers = l[SERIALIZERS] as Record<string, unknown> | undefined;
+    const formatters = l[FORMATTERS] as { log?: unknown } | undefined;
+    const hooks = l[HOOKS] as { streamWrite?: unknown } | undefined;
+    if (
+      typeof chindings !== 'string' ||
+      stringifiers === null ||
+      typeof stringifiers !== 'object' ||
+      serializers === null ||
+      typeof serializers !== 'object' ||
+      formatters === undefined ||
+      formatters.log !== undefined ||
+      hooks?.streamWrite !== undefined ||
+      l[internals.nestedKey] ||
+      l[internals.messageKey] !== messageKey
+    )
+      return undefined;
+    if (stringifiers !== lastStringifiers) {
+      lastStringifiers = stringifiers;
+      lastHasWildcard = Object.getOwnPropertySymbols(stringifiers).some(
+        (s) => s.description === 'pino.wildcardFirst' && Boolean(stringifiers[s as never]),
+      );
+    }
+    if (lastHasWildcard) return undefined;
+
+    // The message: pino writes the call's message last, so it wins over a field of that name.
+    let message = m.lastMsg;
+    if (message !== undefined) {
+      if (typeof message !== 'string' || serializers[messageKey] || stringifiers[messageKey])
+        return undefined;
+    }
+
+    const base = bindingsOf(chindings);
+    if (base === null) return undefined;
+    const errorKey = l[internals.errorKey];
+    if (
+      serializers !== lastSerializers ||
+      stringifiers !== lastKeyStringifiers ||
+      errorKey !== lastErrorKey
+    ) {
+      lastSerializers = serializers;
+      lastKeyStringifiers = stringifiers;
+      lastErrorKey = errorKey;
+      kinds.clear();
+    }
+    const attributes: Record<string, unknown> = base === NO_BINDINGS ? {} : { ...base };
+    const fields = obj as Record<string, unknown>;
+    for (const key in fields) {
+      let kind = kinds.get(key);
+      if (kind === undefined) {
+        kind = traceFields.has(key)
+          ? SKIP
+          : serializers[key] ||
+              stringifiers[key] ||
+              (key === errorKey && serializers.err) ||
+              pinoFields.has(key)
+            ? LINE
+            : key === messageKey
+              ? MESSAGE
+              : ATTRIBUTE;
+        if (kinds.size >= KINDS_CACHE_SIZE) kinds.clear();
+        kinds.set(key, kind);
+      }
+      if (kind === SKIP) continue;
+      let v = fields[key];
+      if (v === undefined || !Object.hasOwn(fields, key)) continue; // as pino
+      if (kind === LINE) return undefined;
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) v = null; // pino writes null
+      } else if (typeof v !== 'string' && typeof v !== 'boolean' && v !== null) {
+        if (typeof v === 'function') continue; // pino leaves it out
+        return undefined;
+      }
+      if (kind === MESSAGE) {
+        if (message === undefined) {
+          if (typeof v !== 'string') return undefined;
+          message = v;
+        }
+        continue;
+      }
+      attributes[key] = v;
+    }
+    return {
+      level,
+      message: (message as string | undefined) ?? '',
+      attributes,
+      timeMillis: millis(m.lastTime),
+    };
+  };
+}

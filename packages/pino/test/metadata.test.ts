@@ -1,0 +1,218 @@
+import { startThreadline, withHopScope } from '@threadline/core';
+import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { lineForwarder, threadlineDestination, threadlineMixin } from '../src/bridge.js';
+import { type MetadataLine, metadataReader, type PinoMetadata } from '../src/metadata.js';
+
+const { exported } = useReceiverPipeline((endpoint) =>
+  startThreadline({
+    serviceName: 'pino-metadata-test',
+    endpoint,
+    handleSignals: false,
+    logStartup: false,
+    diagnostics: 'silent',
+    env: {},
+  }),
+);
+
+const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'v']);
+const TRACE_FIELDS = new Set(['trace_id', 'span_id', 'trace_flags']);
+
+/** What the reader makes of each line a logger writes (undefined: left to the line), and the lines. */
+function reading(
+  pinoOptions: pino.LoggerOptions,
+  log: (logger: pino.Logger) => void,
+  messageKey = 'msg',
+) {
+  const read = metadataReader(PINO_FIELDS, TRACE_FIELDS, messageKey);
+  const out: Array<{ read: MetadataLine | undefined; line: Record<string, unknown> }> = [];
+  const destination: PinoMetadata & { write(line: string): void } = {
+    [Symbol.for('pino.metadata')]: true,
+    write(line: string) {
+      out.push({ read: read(destination), line: JSON.parse(line) });
+    },
+  };
+  log(pino({ mixin: threadlineMixin(), ...pinoOptions }, destination));
+  return out;
+}
+
+describe('the destination’s fast path (pino’s metadata instead of parsing the line)', () => {
+  it('reads the call’s fields, the message, the level and pino’s time, without the trace fields', () => {
+    const [one] = reading({}, (logger) =>
+      withHopScope({}, () => logger.warn({ i: 1, user: 'u-1', paid: true }, 'request %s', 'x')),
+    );
+    expect(one?.line.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(one?.read).toEqual({
+      level: 40,
+      message: 'request x',
+      attributes: { i: 1, user: 'u-1', paid: true },
+      timeMillis: one?.line.time,
+    });
+  });
+
+  it('reads pino’s time in each of its forms', () => {
+    const iso = reading({ timestamp: pino.stdTimeFunctions.isoTime }, (l) => l.info('m'));
+    expect(iso[0]?.read?.timeMillis).toBe(Date.parse(String(iso[0]?.line.time)));
+    const none = reading({ timestamp: false }, (l) => l.info('m'));
+    expect(none[0]?.read?.timeMillis).toBeUndefined();
+    expect(none[0]?.line).not.toHaveProperty('time');
+  });
+
+  it('puts bindings first and lets the call’s fields win, in the order parsing the line gives', () => {
+    const [one] = reading({}, (logger) =>
+      logger.child({ a: 1, shared: 'binding' }).child({ b: 2 }).info({ shared: 'call', c: 3 }),
+    );
+    const { level, time, pid, hostname, ...parsed } = one?.line ?? {};
+    expect(Object.entries(one?.read?.attributes ?? {})).toEqual(Object.entries(parsed));
+    expect(one?.read?.attributes).toEqual({ a: 1, shared: 'call', b: 2, c: 3 });
+    expect(one?.read?.message).toBe('');
+  });
+
+  it('writes what pino writes for values JSON has no place for', () => {
+    const [one] = reading({}, (logger) =>
+      logger.info({ nan: Number.NaN, inf: -Infinity, gone: undefined, fn: () => 1, n: null }, 'm'),
+    );
+    expect(one?.read?.attributes).toEqual({ nan: null, inf: null, n: null });
+    expect(one?.read?.attributes).toEqual(
+      Object.fromEntries(
+        Object.entries(one?.line ?? {}).filter(([k]) => ['nan', 'inf', 'n'].includes(k)),
+      ),
+    );
+  });
+
+  it('takes the message from the call’s fields when the call has none, and the call’s message over them', () => {
+    const out = reading({}, (logger) => {
+      logger.info({ msg: 'from fields', k: 1 });
+      logger.info({ msg: 'from fields' }, 'from the call');
+    });
+    expect(out.map((o) => [o.read?.message, o.line.msg])).toEqual([
+      ['from fields', 'from fields'],
+      ['from the call', 'from the call'],
+    ]);
+    expect(out[0]?.read?.attributes).toEqual({ k: 1 });
+  });
+
+  it('keeps a redact path that does not touch the call’s fields on the fast path', () => {
+    const [one] = reading({ redact: ['card.number'] }, (logger) => logger.info({ user: 'u' }, 'm'));
+    expect(one?.read?.attributes).toEqual({ user: 'u' });
+  });
+
+  it.each<[string, pino.LoggerOptions, (logger: pino.Logger) => void, string?]>([
+    ['an error', {}, (l) => l.error(new Error('boom'))],
+    ['an err field', {}, (l) => l.info({ err: new Error('boom') }, 'm')],
+    ['a nested object', {}, (l) => l.info({ user: { id: 1 } }, 'm')],
+    ['a Date', {}, (l) => l.info({ at: new Date(0) }, 'm')],
+    ['a bigint', {}, (l) => l.info({ n: 1n }, 'm')],
+    ['a redact path on a field', { redact: ['password'] }, (l) => l.info({ password: 'x' }, 'm')],
+    ['a wildcard redact path', { redact: ['*.password'] }, (l) => l.info({ user: 'u' }, 'm')],
+    ['a serializer on a field', { serializers: { user: (u) => u } }, (l) => l.info({ user: 'u' })],
+    ['a serializer on the message', { serializers: { msg: (m) => m } }, (l) => l.info('m')],
+    ['formatters.log', { formatters: { log: (o) => o } }, (l) => l.info({ user: 'u' }, 'm')],
+    ['nestedKey', { nestedKey: 'payload' }, (l) => l.info({ user: 'u' }, 'm')],
+    ['hooks.streamWrite', { hooks: { streamWrite: (s) => s } }, (l) => l.info('m')],
+    ['another messageKey', { messageKey: 'message' }, (l) => l.info('m')],
+    ['a field named like pino’s own', {}, (l) => l.info({ level: 'custom' }, 'm')],
+    ['an error among the bindings', {}, (l) => l.child({ err: new Error('b') }).info('m')],
+    ['a binding named like the message', {}, (l) => l.child({ msg: 'b' }).info({ k: 1 })],
+    ['a message that is not a string', {}, (l) => l.info({ msg: 42 })],
+  ])('leaves the line to parsing with %s', (_name, options, log) => {
+    const out = reading(options, log);
+    expect(out).toHaveLength(1);
+    expect(out[0]?.read).toBeUndefined();
+  });
+
+  it('exports the same records as parsing each line would', async () => {
+    // The same calls through the destination (fast path when it can) and
+    // through a stream in between that does not pass pino's metadata on.
+    const fast = threadlineDestination();
+    const parsing = threadlineDestination();
+    const viaWrapper = { write: (line: string) => parsing.write(line) };
+    const declined = new TypeError('declined'); // one stack for both
+    const calls = (logger: pino.Logger) => {
+      const child = logger.child({ component: 'billing', shared: 'b' });
+      child.info({ i: 1, user: 'u-1', paid: true, shared: 'c' }, 'charged %d', 12);
+      child.warn({ nan: Number.NaN, gone: undefined, n: null, url: 'https://u:p@x.io/?token=t' });
+      child.error({ err: declined, amount: 3 }, 'failed');
+      logger.info({ nested: { password: 'hunter2', ok: 1 } }, 'nested');
+      logger.info({ msg: 'only in the fields', apiKey: 'k-1' });
+    };
+    withHopScope({ 'order.id': 'o-1' }, () => {
+      calls(pino({ mixin: threadlineMixin() }, pino.multistream([{ stream: fast }])));
+      calls(pino({ mixin: threadlineMixin() }, viaWrapper));
+    });
+    const records = (await exported()).filter((r) => r.scope.name === 'pino');
+    expect(records).toHaveLength(10);
+    const shape = (r: (typeof records)[number]) => ({
+      body: r.body,
+      severityNumber: r.severityNumber,
+      severityText: r.severityText,
+      traceId: r.traceId,
+      spanId: r.spanId,
+      attributes: Object.entries(r.attributes),
+      timeMs: Number(BigInt(r.timeUnixNano) / 1_000_000n),
+    });
+    const viaFast = records.slice(0, 5).map(shape);
+    const viaParsing = records.slice(5).map(shape);
+    for (let i = 0; i < 5; i++) {
+      const { timeMs: a, ...f } = viaFast[i] ?? { timeMs: 0 };
+      const { timeMs: b, ...p } = viaParsing[i] ?? { timeMs: 0 };
+      expect(f).toEqual(p);
+      expect(Math.abs(a - b)).toBeLessThan(1000);
+    }
+    expect(viaFast[0]?.attributes).toContainEqual(['shared', 'c']);
+    expect(JSON.stringify(records)).not.toMatch(/hunter2|k-1|u:p@|token=t/);
+  });
+
+  it('never gives a write the previous line’s metadata', async () => {
+    const destination = threadlineDestination();
+    pino({}, destination).info({ from: 'pino' }, 'through pino');
+    destination.write(`${JSON.stringify({ level: 50, time: Date.now(), msg: 'direct', x: 1 })}\n`);
+    const records = (await exported()).filter((r) => r.scope.name === 'pino');
+    expect(records.map((r) => [r.body, r.severityText, r.attributes])).toEqual([
+      ['through pino', 'INFO', { from: 'pino' }],
+      ['direct', 'ERROR', { x: 1 }],
+    ]);
+  });
+});
+
+describe('levels written as labels (formatters.level)', () => {
+  const labels = { formatters: { level: (label: string) => ({ level: label }) } };
+
+  it('keep their severity through the destination, on either path', async () => {
+    const logger = pino(labels, pino.multistream([{ stream: threadlineDestination() }]));
+    logger.error('fast path');
+    logger.error({ err: new Error('x') }, 'parsed');
+    logger.warn({ level: 'shadowed' }, 'a field named level');
+    const records = (await exported()).filter((r) => r.scope.name === 'pino');
+    expect(records.map((r) => [r.body, r.severityText])).toEqual([
+      ['fast path', 'ERROR'],
+      ['parsed', 'ERROR'],
+      ['a field named level', 'WARN'],
+    ]);
+  });
+
+  it('keep their severity in a worker-thread transport, which only has the line', async () => {
+    const forward = lineForwarder({}, true);
+    for (const level of [
+      'trace',
+      'debug',
+      'info',
+      'warn',
+      'error',
+      'fatal',
+      'custom',
+      'constructor',
+    ])
+      forward(JSON.stringify({ level, msg: level }));
+    const records = (await exported()).filter((r) => r.scope.name === 'pino');
+    expect(records.map((r) => [r.body, r.severityText])).toEqual([
+      ['info', 'INFO'],
+      ['warn', 'WARN'],
+      ['error', 'ERROR'],
+      ['fatal', 'FATAL'],
+      ['custom', 'INFO'],
+      ['constructor', 'INFO'],
+    ]);
+  });
+});
