@@ -388,7 +388,7 @@ export interface BridgedRecord {
   body: unknown;
   /** The rest of the line; an Error (or `{ type, message, stack }` under `err`, as pino writes it) becomes `exception.*` when the bridge maps it. */
   attributes?: LogAttributes;
-  /** When the line was written, epoch ms. @default now */
+  /** When the line was written, epoch ms (records of the same millisecond keep the order they were emitted in). @default now */
   timeMillis?: number;
   /** The trace context taken when the line was written, when it is read elsewhere (a worker thread). @default the active context's */
   spanContext?: SpanContext;

@@ -136,3 +136,24 @@ describe('captureConsole', () => {
     }
   });
 });
+
+describe('emitBridgedRecord', () => {
+  it('keeps the order of lines written in the same millisecond, and an older line’s time as it is', async () => {
+    const { emitBridgedRecord } = await import('../src/index.js');
+    const { startInMemory } = await import('./helpers.js');
+    const t = startInMemory();
+    try {
+      const ms = Date.now() + 60_000; // later than any record written so far
+      for (const body of ['first', 'second', 'third'])
+        emitBridgedRecord('bridge', { severityNumber: 9, body, timeMillis: ms });
+      emitBridgedRecord('bridge', { severityNumber: 9, body: 'older', timeMillis: ms - 5000.5 });
+      const recs = (await t.records()).filter((r) => r.instrumentationScope.name === 'bridge');
+      const nanos = recs.map((r) => BigInt(r.hrTime[0]) * 1_000_000_000n + BigInt(r.hrTime[1]));
+      const base = BigInt(ms) * 1_000_000n;
+      expect(recs.map((r) => r.body)).toEqual(['first', 'second', 'third', 'older']);
+      expect(nanos).toEqual([base, base + 1n, base + 2n, base - 5_000_500_000n]);
+    } finally {
+      await t.handle.shutdown();
+    }
+  });
+});

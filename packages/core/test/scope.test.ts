@@ -33,8 +33,13 @@ describe('scopes', () => {
             await sleep(Math.random() * 10);
             log.info('step 2');
           });
-          setTimeout(() => log.info('from a timer'), Math.random() * 10);
-          await sleep(15);
+          // Awaited, not slept past: under a loaded CI machine a timer can fire late.
+          await new Promise<void>((resolve) =>
+            setTimeout(() => {
+              log.info('from a timer');
+              resolve();
+            }, Math.random() * 10),
+          );
         }),
       ),
     );

@@ -103,13 +103,23 @@ export class ThreadlineLogRecord implements ReadableLogRecord {
 let lastMs = 0;
 let sameMsCount = 0;
 function now(): HrTime {
-  const ms = Date.now();
+  return at(Date.now());
+}
+
+/**
+ * The time of a record written at epoch `ms`. A whole millisecond not older
+ * than the last record's joins the same count (a bridged line's time is
+ * pino's or winston's `Date.now()`): lines of one millisecond keep their
+ * order. Others (fractions, an older line read back in a worker) are taken
+ * as they are.
+ */
+function at(ms: number): HrTime {
+  const secs = Math.floor(ms / 1000);
   if (ms === lastMs) sameMsCount++;
-  else {
+  else if (ms > lastMs && Number.isInteger(ms)) {
     lastMs = ms;
     sameMsCount = 0;
-  }
-  const secs = Math.floor(ms / 1000);
+  } else return [secs, Math.round((ms - secs * 1000) * 1_000_000)];
   return [secs, (ms - secs * 1000) * 1_000_000 + Math.min(sameMsCount, 999_999)];
 }
 
@@ -201,16 +211,18 @@ export class ThreadlineLogger implements Logger {
   }
 
   /**
-   * Builds one record and queues it. `explicit` carries what a bridged line
-   * already knows: the time it was written and, from another thread, its
-   * trace context (then the active scope is not this record's).
+   * Builds one record and queues it. `hrTime` and `explicitContext` carry
+   * what a bridged line already knows: the time it was written and, from
+   * another thread, its trace context (then the active scope is not this
+   * record's).
    */
   emit(
     severityNumber: number,
     severityText: string,
     message: unknown,
     attributes: LogAttributes | Error | undefined,
-    explicit?: { hrTime?: HrTime; spanContext?: SpanContext },
+    hrTime?: HrTime,
+    explicitContext?: SpanContext,
   ): void {
     const s = state;
     if (s.stopped) return;
@@ -218,14 +230,14 @@ export class ThreadlineLogger implements Logger {
       const pipeline = s.pipeline;
       const serializer = pipeline?.serializer ?? currentSerializer();
       const ctx = context.active();
-      let scope = explicit?.spanContext ? undefined : getScope(ctx);
+      let scope = explicitContext ? undefined : getScope(ctx);
       if (scope !== undefined && scope.serializer !== serializer)
         scope = current(scope, serializer);
       let bindings = this.bindings;
       if (bindings !== undefined && bindings.serializer !== serializer) {
         bindings = this.bindings = current(bindings, serializer);
       }
-      let spanContext = explicit?.spanContext ?? trace.getSpanContext(ctx);
+      let spanContext = explicitContext ?? trace.getSpanContext(ctx);
       if (spanContext !== undefined && !isSpanContextValid(spanContext)) spanContext = undefined;
 
       const n = serializer.attributes(attributes);
@@ -259,7 +271,7 @@ export class ThreadlineLogger implements Logger {
       }
 
       const record = new ThreadlineLogRecord(
-        explicit?.hrTime ?? now(),
+        hrTime ?? now(),
         spanContext,
         severityNumber,
         severityText,
@@ -299,18 +311,14 @@ export function emitBridged(scopeName: string, r: BridgedRecord): void {
       logger = new ThreadlineLogger(scopeName);
       if (bridgeLoggers.size < 100) bridgeLoggers.set(scopeName, logger);
     }
-    const explicit: { hrTime?: HrTime; spanContext?: SpanContext } = {};
-    if (typeof r.timeMillis === 'number' && Number.isFinite(r.timeMillis)) {
-      const secs = Math.floor(r.timeMillis / 1000);
-      explicit.hrTime = [secs, Math.round((r.timeMillis - secs * 1000) * 1e6)];
-    }
-    if (r.spanContext) explicit.spanContext = r.spanContext;
+    const ms = r.timeMillis;
     logger.emit(
       severityNumber,
       r.severityText ?? severityTextOf(severityNumber),
       r.body,
       r.attributes,
-      explicit,
+      typeof ms === 'number' && Number.isFinite(ms) ? at(ms) : undefined,
+      r.spanContext,
     );
   } catch (error) {
     warnOnce('bridge-failed', `a bridged log line was dropped: ${String(error)}`);
