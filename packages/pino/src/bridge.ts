@@ -12,7 +12,7 @@ import {
   type TraceFields,
   traceFields,
 } from '@threadline/core';
-import { metadataReader } from './metadata.js';
+import { type MetadataLine, metadataReader, OWN } from './metadata.js';
 
 /** Streams that set it get what each line is made of from pino, just before its write. */
 const METADATA = Symbol.for('pino.metadata');
@@ -44,10 +44,26 @@ export interface PinoBridgeOptions {
  * const logger = pino({ mixin: threadlineMixin({ profile: 'ecs' }) });
  */
 export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
-  return traceFields(options.profile ?? 'otel', {
+  const fields = traceFields(options.profile ?? 'otel', {
     scopeAttributes: options.scopeAttributes ?? false,
   });
+  const mixin = (() => {
+    lastMixinObject = fields();
+    return lastMixinObject;
+  }) as TraceFields;
+  Object.defineProperty(mixin, 'names', { value: fields.names });
+  Object.defineProperty(mixin, 'read', { value: fields.read });
+  return mixin;
 }
+
+/**
+ * The object the mixin returned last. pino merges the call's fields into it
+ * (copying them: getters are read once, by pino) and hands it to the
+ * destination as `lastObj`: the destination's fast path is taken only for
+ * that object, once, so metadata a stream in between copied from an earlier
+ * call is never read again.
+ */
+let lastMixinObject: object | undefined;
 
 // pino's own fields, not attributes of the record.
 const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'v']);
@@ -101,9 +117,8 @@ export function threadlineDestination(options: PinoBridgeOptions = {}): {
   const read = metadataReader(PINO_FIELDS, fields.names, options.messageKey ?? 'msg');
   // pino writes what the line is made of onto the stream just before each
   // write (see metadata.ts): the record is built from that when it can be,
-  // from the line otherwise. Cleared once read, so a write that did not come
-  // with it (a stream in between that does not pass it on) is never given
-  // the previous line's.
+  // from the line otherwise. Only what came with the mixin's object of this
+  // call is read (see lastMixinObject), and it is let go after the write.
   const destination = {
     [METADATA]: true,
     lastObj: undefined as unknown,
@@ -112,14 +127,19 @@ export function threadlineDestination(options: PinoBridgeOptions = {}): {
     lastTime: undefined as unknown,
     lastLogger: undefined as unknown,
     write(line: string): boolean {
-      if (destination.lastObj === undefined) {
-        forward(line);
-        return true;
+      const d = destination;
+      const fresh = d.lastObj !== undefined && d.lastObj === lastMixinObject;
+      lastMixinObject = undefined;
+      let m: MetadataLine | undefined;
+      if (fresh) {
+        try {
+          m = read(d, line);
+        } catch {
+          m = undefined;
+        }
       }
-      const m = read(destination);
-      const level = destination.lastLevel;
-      destination.lastObj = undefined;
-      destination.lastLogger = undefined;
+      const level = fresh ? d.lastLevel : undefined;
+      d.lastObj = d.lastLogger = undefined;
       if (m === undefined) forward(line, level);
       else {
         emitBridgedRecord('pino', {
@@ -179,7 +199,8 @@ export function lineForwarder(
           continue;
         }
       }
-      attributes[key] = record[key];
+      if (key === '__proto__') Object.defineProperty(attributes, key, OWN(record[key]));
+      else attributes[key] = record[key];
     }
     const time = record.time;
     emitBridgedRecord('pino', {

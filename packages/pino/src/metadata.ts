@@ -5,13 +5,16 @@
  * instead of parsing the line it has just serialized.
  *
  * It is taken only when the record is certain to be the one parsing the line
- * would give: every field of the call is a string, a number, a boolean or
- * null (or is left out of the line: undefined, a function), and no serializer, `redact` path, `formatters.log` or `nestedKey`
- * of the logger applies to the line. Bindings of child loggers come from the
- * text pino serialized them into (after its serializers and `redact`), parsed
- * once per text. Anything else (an `err`, a nested object, a redacted key, a
- * `hooks.streamWrite`, a pino whose internals are not the ones read here)
- * goes through the line.
+ * would give: the call went through `threadlineMixin()` (so its fields were
+ * copied by pino, and the metadata is this call's: see bridge.ts), every
+ * field is a string, a number, a boolean or null (or is left out of the line:
+ * undefined, a function), no serializer, `redact` path, `formatters.log`,
+ * `nestedKey` or `hooks.streamWrite` of the logger applies to the line, and
+ * the line starts as pino's default level and time make it start, followed by
+ * the logger's bindings. Bindings come from the text pino serialized them into
+ * (after its serializers and `redact`), parsed once per text. Anything else
+ * (an `err`, a nested object, a redacted key, another level or time format, a
+ * pino whose internals are not the ones read here) goes through the line.
  */
 
 /** What pino writes onto a destination that sets `Symbol.for('pino.metadata')`, just before each write. */
@@ -62,6 +65,50 @@ function findInternals(logger: object): Internals | undefined {
   return n === Object.keys(PRIVATE).length ? (found as Internals) : undefined;
 }
 
+/** A property of its own (a `__proto__` key is a key, as JSON.parse makes it). */
+export const OWN = (value: unknown): PropertyDescriptor => ({
+  value,
+  writable: true,
+  enumerable: true,
+  configurable: true,
+});
+
+/**
+ * Whether `line` starts as pino writes it with its default level and time
+ * formats: `{"level":` and a number or a plain string, `,"time":` and the
+ * time pino handed over (a number or a plain string; nothing when
+ * `timestamp: false`), then the logger's bindings.
+ */
+function startsAsExpected(line: string, time: string, chindings: string): boolean {
+  if (!line.startsWith('{"level":')) return false;
+  let p = 9;
+  if (line.charCodeAt(p) === 34) {
+    const q = line.indexOf('"', p + 1);
+    if (q === -1 || line.lastIndexOf('\\', q) > p) return false;
+    p = q + 1;
+  } else {
+    while (isDigit(line.charCodeAt(p))) p++;
+    if (p === 9) return false;
+  }
+  if (time !== '') {
+    if (!plainJson(time) || !line.startsWith(',"time":', p) || !line.startsWith(time, p + 8))
+      return false;
+    p += 8 + time.length;
+  }
+  return line.startsWith(chindings, p);
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** Digits, or a quoted string without escapes. */
+function plainJson(text: string): boolean {
+  if (text.charCodeAt(0) === 34) {
+    return text.length > 1 && text.indexOf('"', 1) === text.length - 1 && !text.includes('\\');
+  }
+  for (let i = 0; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return text.length > 0;
+}
+
 /** pino's time as it wrote it (epoch ms by default, a quoted date with `isoTime`), or undefined. */
 function millis(time: unknown): number | undefined {
   if (typeof time !== 'string' || time === '') return undefined;
@@ -93,7 +140,9 @@ export function metadataReader(
   pinoFields: ReadonlySet<string>,
   traceFields: ReadonlySet<string>,
   messageKey: string,
-): (m: PinoMetadata) => MetadataLine | undefined {
+): (m: PinoMetadata, line: string) => MetadataLine | undefined {
+  // A message key JSON would escape makes pino write a line that is not JSON: left to the line.
+  if (JSON.stringify(messageKey) !== `"${messageKey}"`) return () => undefined;
   let internals: Internals | undefined;
   // redact's wildcard (`*.password`) applies to every key: looked up once per stringifiers object.
   let lastStringifiers: object | undefined;
@@ -127,7 +176,8 @@ export function metadataReader(
           b = null;
           break;
         }
-        b[key] = v;
+        if (key === '__proto__') Object.defineProperty(b, key, OWN(v));
+        else b[key] = v;
         n++;
       }
       if (b !== null && n === 0) b = NO_BINDINGS;
@@ -139,7 +189,7 @@ export function metadataReader(
     return b;
   };
 
-  return (m) => {
+  return (m, line) => {
     const obj = m.lastObj;
     const logger = m.lastLogger;
     const level = m.lastLevel;
@@ -184,6 +234,10 @@ export function metadataReader(
         return undefined;
     }
 
+    // The line must start as pino's default level and time make it start, then the bindings
+    // (a formatters.level or timestamp writing other fields is left to the line).
+    const time = m.lastTime;
+    if (typeof time !== 'string' || !startsAsExpected(line, time, chindings)) return undefined;
     const base = bindingsOf(chindings);
     if (base === null) return undefined;
     const errorKey = l[internals.errorKey];
@@ -220,7 +274,9 @@ export function metadataReader(
       if (v === undefined || !Object.hasOwn(fields, key)) continue; // as pino
       if (kind === LINE) return undefined;
       if (typeof v === 'number') {
-        if (!Number.isFinite(v)) v = null; // pino writes null
+        if (!Number.isFinite(v))
+          v = null; // pino writes null
+        else if (v === 0) v = 0; // and -0 as 0
       } else if (typeof v !== 'string' && typeof v !== 'boolean' && v !== null) {
         if (typeof v === 'function') continue; // pino leaves it out
         return undefined;
@@ -232,13 +288,14 @@ export function metadataReader(
         }
         continue;
       }
-      attributes[key] = v;
+      if (key === '__proto__') Object.defineProperty(attributes, key, OWN(v));
+      else attributes[key] = v;
     }
     return {
       level,
       message: (message as string | undefined) ?? '',
       attributes,
-      timeMillis: millis(m.lastTime),
+      timeMillis: millis(time),
     };
   };
 }

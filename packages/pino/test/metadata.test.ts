@@ -30,7 +30,7 @@ function reading(
   const destination: PinoMetadata & { write(line: string): void } = {
     [Symbol.for('pino.metadata')]: true,
     write(line: string) {
-      out.push({ read: read(destination), line: JSON.parse(line) });
+      out.push({ read: read(destination, line), line: JSON.parse(line) });
     },
   };
   log(pino({ mixin: threadlineMixin(), ...pinoOptions }, destination));
@@ -116,6 +116,21 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
     ['an error among the bindings', {}, (l) => l.child({ err: new Error('b') }).info('m')],
     ['a binding named like the message', {}, (l) => l.child({ msg: 'b' }).info({ k: 1 })],
     ['a message that is not a string', {}, (l) => l.info({ msg: 42 })],
+    [
+      'a level formatter writing another field',
+      { formatters: { level: (label) => ({ severity: label.toUpperCase() }) } },
+      (l) => l.warn({ orderId: 7 }, 'low stock'),
+    ],
+    [
+      'a timestamp under another name',
+      { timestamp: () => `,"@timestamp":"${new Date(0).toISOString()}"` },
+      (l) => l.info('m'),
+    ],
+    [
+      'a timestamp writing more fields',
+      { timestamp: () => ',"time":5,"seq":1' },
+      (l) => l.info('m'),
+    ],
   ])('leaves the line to parsing with %s', (_name, options, log) => {
     const out = reading(options, log);
     expect(out).toHaveLength(1);
@@ -164,6 +179,57 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
     expect(JSON.stringify(records)).not.toMatch(/hunter2|k-1|u:p@|token=t/);
   });
 
+  it('leaves everything to the line under a message key JSON would escape', () => {
+    const read = metadataReader(PINO_FIELDS, TRACE_FIELDS, 'm"k');
+    expect(
+      read({ lastObj: {}, lastLevel: 30, lastTime: '1', lastLogger: {} }, '{}'),
+    ).toBeUndefined();
+  });
+
+  it('reads a field defined by a getter once, as pino does', async () => {
+    const { logger, lines } = (() => {
+      const got: Array<Record<string, unknown>> = [];
+      const l = pino(
+        { mixin: threadlineMixin() },
+        pino.multistream([
+          { stream: { write: (line: string) => got.push(JSON.parse(line)) } },
+          { stream: threadlineDestination() },
+        ]),
+      );
+      return { logger: l, lines: got };
+    })();
+    let reads = 0;
+    logger.info(
+      {
+        get seq() {
+          reads++;
+          return reads;
+        },
+      },
+      'counted',
+    );
+    const [rec] = (await exported()).filter((r) => r.scope.name === 'pino');
+    expect(lines[0]?.seq).toBe(1);
+    expect(rec?.attributes.seq).toBe(1);
+    expect(reads).toBe(1);
+  });
+
+  it('does not read metadata a multistream copied from an earlier call onto a later write', async () => {
+    const shared = pino.multistream([{ stream: threadlineDestination() }]);
+    const a = pino({ mixin: threadlineMixin() }, shared);
+    // b reaches the multistream through a stream that does not pass pino's metadata on.
+    const b = pino({ mixin: threadlineMixin() }, { write: (line: string) => shared.write(line) });
+    a.info({ who: 'a' }, 'from a');
+    b.error({ who: 'b' }, 'from b');
+    shared.write(`${JSON.stringify({ level: 40, time: Date.now(), msg: 'direct', who: 'c' })}\n`);
+    const records = (await exported()).filter((r) => r.scope.name === 'pino');
+    expect(records.map((r) => [r.body, r.severityText, r.attributes.who])).toEqual([
+      ['from a', 'INFO', 'a'],
+      ['from b', 'ERROR', 'b'],
+      ['direct', 'WARN', 'c'],
+    ]);
+  });
+
   it('never gives a write the previous line’s metadata', async () => {
     const destination = threadlineDestination();
     pino({}, destination).info({ from: 'pino' }, 'through pino');
@@ -180,7 +246,10 @@ describe('levels written as labels (formatters.level)', () => {
   const labels = { formatters: { level: (label: string) => ({ level: label }) } };
 
   it('keep their severity through the destination, on either path', async () => {
-    const logger = pino(labels, pino.multistream([{ stream: threadlineDestination() }]));
+    const logger = pino(
+      { ...labels, mixin: threadlineMixin() },
+      pino.multistream([{ stream: threadlineDestination() }]),
+    );
     logger.error('fast path');
     logger.error({ err: new Error('x') }, 'parsed');
     logger.warn({ level: 'shadowed' }, 'a field named level');
