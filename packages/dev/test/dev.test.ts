@@ -239,7 +239,8 @@ describe('the threadline command', () => {
     tail.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await expect.poll(() => out).toMatch(/request completed/);
+    // The CLI's own start-up comes first: past poll's default second on a loaded CI machine.
+    await expect.poll(() => out, { timeout: 15_000 }).toMatch(/request completed/);
     store.add([
       rec(5, '4'.repeat(32), 21, 'disk full'),
       rec(6, '4'.repeat(32), 9, 'ignored: info'),
