@@ -32,4 +32,5 @@ it('runs the quick start and its records reach an OTLP receiver on one trace', a
   } finally {
     await receiver.close();
   }
-});
+  // A whole Node process starts and exports: past vitest's default 5 s on a loaded CI machine.
+}, 30_000);
