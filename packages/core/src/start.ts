@@ -18,7 +18,7 @@ import {
 } from '@opentelemetry/sdk-logs';
 import { detectDeployment } from './deployment.js';
 import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
-import { ThreadlineLogRecord } from './internal/logger.js';
+import { makeRecord, type ThreadlineLogRecord } from './internal/logger.js';
 import { type ExportResponseHooks, ThreadlineOtlpExporter } from './internal/otlp-exporter.js';
 import { ThreadlineExportProcessor } from './internal/processor.js';
 import { createRedaction } from './internal/redaction.js';
@@ -134,7 +134,13 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     }
   }
 
-  s.pipeline = { processor, resource, serializer };
+  s.pipeline = {
+    processor,
+    resource,
+    serializer,
+    keepAttributesApart:
+      !config.disabled && exporter instanceof ThreadlineOtlpExporter && exporter.protobuf,
+  };
   // Replay what was written before start, now that the resource, the level
   // and the redaction rules are known.
   for (const record of s.pending) {
@@ -220,7 +226,7 @@ function replayed(
   const n = serializer.attributes(record.attributes);
   const b = serializer.body(record.body);
   return {
-    record: new ThreadlineLogRecord(
+    record: makeRecord(
       record.hrTime,
       record.spanContext,
       record.severityNumber ?? 0,
@@ -231,6 +237,7 @@ function replayed(
       record.droppedAttributesCount + n.dropped,
       record.instrumentationScope,
       resource,
+      false,
     ),
     bytes: RECORD_OVERHEAD_BYTES + n.bytes + b.bytes,
   };

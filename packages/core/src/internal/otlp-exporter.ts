@@ -251,6 +251,9 @@ export class ThreadlineOtlpExporter
   extends OTLPExporterBase<ReadableLogRecord[]>
   implements LogRecordExporter
 {
+  /** Encodes with Threadline's OTLP/protobuf encoder (which reads records' attributes in two parts). */
+  readonly protobuf: boolean;
+
   constructor(
     config: OTLPExporterNodeConfigBase = {},
     protocol: 'http/protobuf' | 'http/json' = 'http/protobuf',
@@ -280,5 +283,6 @@ export class ThreadlineOtlpExporter
         new SingleAttemptHttpTransport(options as unknown as TransportParameters),
       ),
     );
+    this.protobuf = !json;
   }
 }

@@ -13,6 +13,8 @@ export interface Pipeline {
   processor: ThreadlineExportProcessor;
   resource: Resource;
   serializer: Serializer;
+  /** The exporter reads records' `base` and `own` attributes apart (Threadline's OTLP/protobuf encoder). */
+  keepAttributesApart: boolean;
 }
 
 export interface ThreadlineGlobalState {
