@@ -29,9 +29,12 @@ const P99_RATIO = 1.2;
  * runs anywhere from 4.5 to 20 ms and no pattern by fault, all for a ~1 ms
  * median. What a fault must never do, hold a request for a retry pause
  * (≥ 750 ms) or the export timeout (1.5 s), is far beyond this bound. The
- * figures of every run are printed, 1.2× is reported there.
+ * figures of every run are printed, 1.2× is reported there. 50 ms, not 25:
+ * on one machine a single fault's p99 reached 37–38 ms, once with this
+ * session's code and once with the commit before it (413 and 429-for-a-day,
+ * every other fault 6–19 ms), which failed the run.
  */
-const P99_SLACK_MS = 25;
+const P99_SLACK_MS = 50;
 
 function p99Limit(): number {
   const h = healthy?.p99 ?? 0;
