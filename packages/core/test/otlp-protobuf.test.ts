@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/sdk-logs';
 import { decodeExportLogsRequest } from '@threadline/testing';
 import { describe, expect, it } from 'vitest';
-import { encodeLogsRequest } from '../src/internal/otlp-protobuf.js';
+import { encodeLogsRequest, releaseRequestBody } from '../src/internal/otlp-protobuf.js';
 
 /** Records made by the SDK itself, of every value shape OTLP has. */
 function sdkRecords(): ReadableLogRecord[] {
@@ -218,5 +218,29 @@ describe('the OTLP/protobuf encoder', () => {
     );
     expect(ours).toHaveLength(300);
     expect(ours).toEqual(theirs);
+  });
+});
+
+describe('request bodies', () => {
+  it('are encoded into a buffer used again only once its request gave it back', () => {
+    const records = sdkRecords();
+    const first = encodeLogsRequest(records);
+    const copy = Buffer.from(first);
+    // Not given back: the next body gets other memory, and the first is left as it was.
+    const second = encodeLogsRequest(records.slice(0, 1));
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(Buffer.from(first).equals(copy)).toBe(true);
+    // Given back: the next body is written into the same memory.
+    releaseRequestBody(first);
+    const third = encodeLogsRequest(records);
+    expect(third.buffer).toBe(first.buffer);
+    expect(Buffer.from(third).equals(copy)).toBe(true);
+    // A body given back twice, or one this encoder did not make, changes nothing.
+    releaseRequestBody(first);
+    releaseRequestBody(new Uint8Array(8));
+    expect(encodeLogsRequest(records).buffer).not.toBe(third.buffer);
+    expect(decodeExportLogsRequest(Buffer.from(third), 'protobuf')).toEqual(
+      decodeExportLogsRequest(copy, 'protobuf'),
+    );
   });
 });

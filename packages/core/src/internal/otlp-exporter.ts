@@ -31,7 +31,7 @@ import {
   ProtobufLogsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { encodeLogsRequest } from './otlp-protobuf.js';
+import { encodeLogsRequest, releaseRequestBody } from './otlp-protobuf.js';
 
 /** The collector's answers the processor acts on. */
 export interface ExportResponseHooks {
@@ -126,6 +126,9 @@ class SingleAttemptHttpTransport implements IExporterTransport {
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
     const [{ agent, request }, headers] = await Promise.all([this.load(), this.p.headers()]);
     const { zlibBody, encoding } = await compress(data, this.p.compression);
+    // The encoder's buffer can serve the next batch once the request is over
+    // (at once when the body sent is the compressed copy).
+    if (zlibBody !== data) releaseRequestBody(data);
     headers['User-Agent'] = this.p.userAgent
       ? `${this.p.userAgent} ${DEFAULT_USER_AGENT}`
       : DEFAULT_USER_AGENT;
@@ -199,6 +202,9 @@ class SingleAttemptHttpTransport implements IExporterTransport {
             : { status: 'failure', error },
         );
       });
+      // Closed, the request writes nothing more (an early answer can come
+      // while its body is still being written): its buffer can be used again.
+      if (zlibBody === data) req.once('close', () => releaseRequestBody(data));
       req.end(zlibBody);
     });
   }

@@ -437,8 +437,20 @@ function writeRaw(w: Writer, t: number, bytes: Buffer): void {
   w.end(s);
 }
 
-// Allocated on the first export, not at import: a process that never exports pays nothing.
-let scratch: Writer | undefined;
+/**
+ * Writers whose buffer is out with a request (by the body handed out), and
+ * the ones back from theirs. A request body is encoded straight into a
+ * writer's buffer and sent from there, and the buffer is used again once the
+ * request is over (`releaseRequestBody`): no copy, and no new memory a batch
+ * for the system to map in. A body never given back (an export that did not
+ * send) is collected with its writer.
+ */
+const lent = new WeakMap<Uint8Array, Writer>();
+const idle: Writer[] = [];
+/** Writers kept between exports: as many as exports run at once by default. */
+const MAX_IDLE_WRITERS = 2;
+/** A writer whose buffer grew past this for one large batch is not kept. */
+const MAX_KEPT_BYTES = 8 << 20;
 
 /** Encodes records as one `ExportLogsServiceRequest`, grouped by resource, then by scope. */
 export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8Array {
@@ -453,8 +465,7 @@ export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8A
     if (list) list.push(r);
     else byScope.set(r.instrumentationScope, [r]);
   }
-  scratch ??= new Writer(1 << 20);
-  const w = scratch;
+  const w = idle.pop() ?? new Writer(64 * 1024);
   w.pos = 0;
   for (const [resource, byScope] of groups) {
     const rl = w.begin(T_RESOURCE_LOGS);
@@ -469,8 +480,15 @@ export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8A
     if (res.schemaUrl) w.string(T_RL_SCHEMA_URL, res.schemaUrl);
     w.end(rl);
   }
-  const out = Buffer.from(w.buf.subarray(0, w.pos));
-  // Don't keep a huge buffer alive after one unusually large batch.
-  if (w.buf.length > 16 << 20) scratch = undefined;
-  return out;
+  const body = w.buf.subarray(0, w.pos);
+  lent.set(body, w);
+  return body;
+}
+
+/** Gives a request body made by `encodeLogsRequest` back once its request is over (others are ignored). */
+export function releaseRequestBody(body: Uint8Array): void {
+  const w = lent.get(body);
+  if (w === undefined) return;
+  lent.delete(body);
+  if (idle.length < MAX_IDLE_WRITERS && w.buf.length <= MAX_KEPT_BYTES) idle.push(w);
 }
