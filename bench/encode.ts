@@ -1,11 +1,19 @@
 // OTLP/protobuf encoding of one export batch: the SDK's serializer
 // (@opentelemetry/otlp-transformer) and Threadline's encoder, on the same
-// records written by Threadline's logger, side by side in one run.
+// records written by Threadline's logger, side by side in one run. Each gets
+// them as its exporter would: the SDK's with their attributes merged,
+// Threadline's with the scope's kept apart from the call's (as the pipeline
+// makes them for its OTLP/protobuf exporter), each body given back for the
+// next batch as the exporter gives it back once its request is over.
 // Usage: node --import tsx encode.ts
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { log, startThreadline, withHopScope } from '@threadline/core';
-import { encodeLogsRequest } from '../packages/core/src/internal/otlp-protobuf.ts';
+import { makeRecord } from '../packages/core/src/internal/logger.ts';
+import {
+  encodeLogsRequest,
+  releaseRequestBody,
+} from '../packages/core/src/internal/otlp-protobuf.ts';
 import { arg, median } from './lib.js';
 
 const BATCH = 2048;
@@ -33,9 +41,33 @@ withHopScope({ 'http.route': '/orders/:id' }, () => {
 });
 await handle.forceFlush(5000);
 records = records.slice(0, BATCH);
+// The same records as the pipeline makes them for its OTLP/protobuf exporter.
+const CALL_KEYS = new Set(['i', 'user.id', 'http.response.status_code']);
+const part = (a: ReadableLogRecord['attributes'], call: boolean) =>
+  Object.fromEntries(Object.entries(a).filter(([k]) => CALL_KEYS.has(k) === call));
+const scopePart = part(records[0]?.attributes ?? {}, false);
+const apart = records.map((r) =>
+  makeRecord(
+    r.hrTime,
+    r.spanContext,
+    r.severityNumber ?? 0,
+    r.severityText ?? '',
+    r.body ?? '',
+    scopePart,
+    part(r.attributes, true),
+    r.droppedAttributesCount,
+    r.instrumentationScope,
+    r.resource as never,
+    true,
+  ),
+);
 
 const sdk = (r: ReadableLogRecord[]) => ProtobufLogsSerializer.serializeRequest(r);
-const ours = (r: ReadableLogRecord[]) => encodeLogsRequest(r);
+const ours = (_r: ReadableLogRecord[]) => {
+  const body = encodeLogsRequest(apart);
+  releaseRequestBody(body);
+  return body;
+};
 const ROUNDS = arg('rounds', 7);
 const ITER = 100;
 const times: Record<string, number[]> = { sdk: [], threadline: [] };

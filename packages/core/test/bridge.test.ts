@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { context, trace } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { traceFields, withHopScope } from '../src/index.js';
 
 describe('traceFields', () => {
@@ -137,22 +137,52 @@ describe('captureConsole', () => {
   });
 });
 
-describe('emitBridgedRecord', () => {
-  it('keeps the order of lines written in the same millisecond, and an older line’s time as it is', async () => {
-    const { emitBridgedRecord } = await import('../src/index.js');
+describe('record times', () => {
+  const nanosOf = (r: { hrTime: [number, number] }) =>
+    BigInt(r.hrTime[0]) * 1_000_000_000n + BigInt(r.hrTime[1]);
+
+  it('keep the order of lines written in the same millisecond, bridged or not, also after the clock steps back', async () => {
+    const { emitBridgedRecord, log } = await import('../src/index.js');
     const { startInMemory } = await import('./helpers.js');
     const t = startInMemory();
+    const clock = vi.spyOn(Date, 'now');
     try {
-      const ms = Date.now() + 60_000; // later than any record written so far
-      for (const body of ['first', 'second', 'third'])
+      const ms = Math.floor(Date.now() / 1000) * 1000 + 60_000_123; // a minute ahead: no record has it yet
+      clock.mockReturnValue(ms);
+      for (const body of ['first', 'second']) log.info(body);
+      for (const body of ['third', 'fourth'])
         emitBridgedRecord('bridge', { severityNumber: 9, body, timeMillis: ms });
-      emitBridgedRecord('bridge', { severityNumber: 9, body: 'older', timeMillis: ms - 5000.5 });
-      const recs = (await t.records()).filter((r) => r.instrumentationScope.name === 'bridge');
-      const nanos = recs.map((r) => BigInt(r.hrTime[0]) * 1_000_000_000n + BigInt(r.hrTime[1]));
+      // The clock steps back a minute (an NTP correction): a new count starts there.
+      clock.mockReturnValue(ms - 60_000);
+      for (const body of ['after the step', 'after the step, again']) log.info(body);
+      // A bridged line from the future, or older than the last, is taken as it is and counts nothing.
+      emitBridgedRecord('bridge', { severityNumber: 9, body: 'future', timeMillis: ms + 10_000 });
+      emitBridgedRecord('bridge', { severityNumber: 9, body: 'older', timeMillis: ms - 70_000.5 });
+      log.info('still counted');
+      clock.mockRestore();
+      const recs = await t.records();
+      const at = (b: string) => {
+        const r = recs.find((x) => x.body === b);
+        if (!r) throw new Error(`no record ${b}`);
+        return nanosOf(r as never);
+      };
       const base = BigInt(ms) * 1_000_000n;
-      expect(recs.map((r) => r.body)).toEqual(['first', 'second', 'third', 'older']);
-      expect(nanos).toEqual([base, base + 1n, base + 2n, base - 5_000_500_000n]);
+      const back = BigInt(ms - 60_000) * 1_000_000n;
+      expect(['first', 'second', 'third', 'fourth'].map(at)).toEqual([
+        base,
+        base + 1n,
+        base + 2n,
+        base + 3n,
+      ]);
+      expect(['after the step', 'after the step, again', 'still counted'].map(at)).toEqual([
+        back,
+        back + 1n,
+        back + 2n,
+      ]);
+      expect(at('future')).toBe(BigInt(ms + 10_000) * 1_000_000n);
+      expect(at('older')).toBe(BigInt(ms - 70_000) * 1_000_000n - 500_000n);
     } finally {
+      clock.mockRestore();
       await t.handle.shutdown();
     }
   });

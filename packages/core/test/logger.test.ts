@@ -1,9 +1,9 @@
 import { logs } from '@opentelemetry/api';
 import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { decodeExportLogsRequest } from '@threadline/testing';
+import { decodeExportLogsRequest, startOtlpReceiver } from '@threadline/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addScopeAttributes, getLogger, log, withScope } from '../src/index.js';
+import { addScopeAttributes, getLogger, log, startThreadline, withScope } from '../src/index.js';
 import { encodeLogsRequest } from '../src/internal/otlp-protobuf.js';
 import { getScope } from '../src/internal/scope.js';
 import { globalState } from '../src/internal/state.js';
@@ -207,15 +207,26 @@ describe('logger', () => {
   });
 
   it('exports scope attributes named like Object.prototype members over OTLP/protobuf', async () => {
-    const t = start();
-    withScope({ constructor: 'c', toString: 't' }, () =>
+    // Through the OTLP/protobuf exporter: the only one whose records keep the
+    // scope's attributes apart from the call's (an in-memory exporter gets them merged).
+    const receiver = await startOtlpReceiver();
+    const handle = startThreadline({
+      endpoint: receiver.url,
+      handleSignals: false,
+      logStartup: false,
+      diagnostics: 'silent',
+      env: {},
+    });
+    stop = async () => {
+      await handle.shutdown();
+      await receiver.close();
+    };
+    withScope({ constructor: 'c', toString: 't', own: 'scope' }, () =>
       log.child({ valueOf: 'v' }).info('m', { own: 1 }),
     );
-    const [d] = decodeExportLogsRequest(
-      Buffer.from(encodeLogsRequest(await t.records())),
-      'protobuf',
-    );
-    expect(d?.attributes).toEqual({ constructor: 'c', toString: 't', valueOf: 'v', own: 1 });
+    await handle.forceFlush(5000);
+    const [d] = await receiver.waitForRecords(1);
+    expect(d?.attributes).toEqual({ constructor: 'c', toString: 't', own: 1, valueOf: 'v' });
   });
 
   it('never cuts a value in the middle of a surrogate pair', async () => {

@@ -109,20 +109,22 @@ export function makeRecord(
 let lastMs = 0;
 let sameMsCount = 0;
 function now(): HrTime {
-  return at(Date.now());
+  return at(Date.now(), true);
 }
 
 /**
- * The time of a record written at epoch `ms`. A whole millisecond not older
- * than the last record's joins the same count (a bridged line's time is
+ * The time of a record written at epoch `ms`. A millisecond other than the
+ * last record's starts a new count when it is the clock's (`fromClock`, also
+ * when the clock stepped back), or a bridged line's whole millisecond that is
+ * later than the last record's and not ahead of the clock (a line's time is
  * pino's or winston's `Date.now()`): lines of one millisecond keep their
- * order. Others (fractions, an older line read back in a worker) are taken
- * as they are.
+ * order. Other bridged times (fractions, a line read back in a worker, a
+ * date in the future) are taken as they are, and leave the count alone.
  */
-function at(ms: number): HrTime {
+function at(ms: number, fromClock = false): HrTime {
   const secs = Math.floor(ms / 1000);
   if (ms === lastMs) sameMsCount++;
-  else if (ms > lastMs && Number.isInteger(ms)) {
+  else if (fromClock || (ms > lastMs && Number.isInteger(ms) && ms <= Date.now())) {
     lastMs = ms;
     sameMsCount = 0;
   } else return [secs, Math.round((ms - secs * 1000) * 1_000_000)];
