@@ -12,7 +12,7 @@ import {
   type TraceFields,
   traceFields,
 } from '@threadline/core';
-import { type MetadataLine, metadataReader, OWN } from './metadata.js';
+import { type MetadataLine, metadataReader, setOwn } from './metadata.js';
 
 /** Streams that set it get what each line is made of from pino, just before its write. */
 const METADATA = Symbol.for('pino.metadata');
@@ -199,8 +199,7 @@ export function lineForwarder(
           continue;
         }
       }
-      if (key === '__proto__') Object.defineProperty(attributes, key, OWN(record[key]));
-      else attributes[key] = record[key];
+      setOwn(attributes, key, record[key]);
     }
     const time = record.time;
     emitBridgedRecord('pino', {

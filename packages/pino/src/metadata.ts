@@ -65,13 +65,17 @@ function findInternals(logger: object): Internals | undefined {
   return n === Object.keys(PRIVATE).length ? (found as Internals) : undefined;
 }
 
-/** A property of its own (a `__proto__` key is a key, as JSON.parse makes it). */
-export const OWN = (value: unknown): PropertyDescriptor => ({
-  value,
-  writable: true,
-  enumerable: true,
-  configurable: true,
-});
+/** Sets `key` as a property of its own: a `__proto__` key is a key, as JSON.parse makes it. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else target[key] = value;
+}
 
 /**
  * Whether `line` starts as pino writes it with its default level and time
@@ -144,14 +148,14 @@ export function metadataReader(
   // A message key JSON would escape makes pino write a line that is not JSON: left to the line.
   if (JSON.stringify(messageKey) !== `"${messageKey}"`) return () => undefined;
   let internals: Internals | undefined;
-  // redact's wildcard (`*.password`) applies to every key: looked up once per stringifiers object.
-  let lastStringifiers: object | undefined;
-  let lastHasWildcard = false;
-  // What each key of a call's fields is, for the current serializers, redact paths and errorKey.
-  const kinds = new Map<string, Kind>();
+  // What depends on the logger's serializers, redact paths and errorKey, worked out again
+  // when one of them changes: whether redact has a wildcard (`*.password`, which applies
+  // to every key), and what each key of a call's fields is.
   let lastSerializers: object | undefined;
-  let lastKeyStringifiers: object | undefined;
+  let lastStringifiers: object | undefined;
   let lastErrorKey: unknown;
+  let hasWildcard = false;
+  const kinds = new Map<string, Kind>();
   // Child loggers' bindings, parsed once per text (bounded: a logger per request makes new texts).
   const bindings = new Map<string, Record<string, unknown> | null>();
 
@@ -176,8 +180,7 @@ export function metadataReader(
           b = null;
           break;
         }
-        if (key === '__proto__') Object.defineProperty(b, key, OWN(v));
-        else b[key] = v;
+        setOwn(b, key, v);
         n++;
       }
       if (b !== null && n === 0) b = NO_BINDINGS;
@@ -219,13 +222,21 @@ export function metadataReader(
       l[internals.messageKey] !== messageKey
     )
       return undefined;
-    if (stringifiers !== lastStringifiers) {
+    const errorKey = l[internals.errorKey];
+    if (
+      serializers !== lastSerializers ||
+      stringifiers !== lastStringifiers ||
+      errorKey !== lastErrorKey
+    ) {
+      lastSerializers = serializers;
       lastStringifiers = stringifiers;
-      lastHasWildcard = Object.getOwnPropertySymbols(stringifiers).some(
+      lastErrorKey = errorKey;
+      hasWildcard = Object.getOwnPropertySymbols(stringifiers).some(
         (s) => s.description === 'pino.wildcardFirst' && Boolean(stringifiers[s as never]),
       );
+      kinds.clear();
     }
-    if (lastHasWildcard) return undefined;
+    if (hasWildcard) return undefined;
 
     // The message: pino writes the call's message last, so it wins over a field of that name.
     let message = m.lastMsg;
@@ -240,17 +251,6 @@ export function metadataReader(
     if (typeof time !== 'string' || !startsAsExpected(line, time, chindings)) return undefined;
     const base = bindingsOf(chindings);
     if (base === null) return undefined;
-    const errorKey = l[internals.errorKey];
-    if (
-      serializers !== lastSerializers ||
-      stringifiers !== lastKeyStringifiers ||
-      errorKey !== lastErrorKey
-    ) {
-      lastSerializers = serializers;
-      lastKeyStringifiers = stringifiers;
-      lastErrorKey = errorKey;
-      kinds.clear();
-    }
     const attributes: Record<string, unknown> = base === NO_BINDINGS ? {} : { ...base };
     const fields = obj as Record<string, unknown>;
     for (const key in fields) {
@@ -288,8 +288,7 @@ export function metadataReader(
         }
         continue;
       }
-      if (key === '__proto__') Object.defineProperty(attributes, key, OWN(v));
-      else attributes[key] = v;
+      setOwn(attributes, key, v);
     }
     return {
       level,
