@@ -1,7 +1,13 @@
+import http from 'node:http';
+import https from 'node:https';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseRetryAfter, RetryableExportError } from '../src/internal/otlp-exporter.js';
+import {
+  defaultAgentFactory,
+  parseRetryAfter,
+  RetryableExportError,
+} from '../src/internal/otlp-exporter.js';
 import {
   type ExportProcessorOptions,
   retryDelay,
@@ -285,5 +291,35 @@ describe('Retry-After', () => {
       expect(d).toBeGreaterThanOrEqual(3200);
       expect(d).toBeLessThanOrEqual(4800);
     }
+  });
+});
+
+describe("the exporter's HTTP agent", () => {
+  it('is a keep-alive agent made without import() when nothing asks for another', () => {
+    const factory = defaultAgentFactory({}, {});
+    const agent = factory?.('http:') as http.Agent;
+    expect(agent).toBeInstanceOf(http.Agent);
+    expect(agent).not.toBeInstanceOf(https.Agent);
+    expect((agent as unknown as { keepAlive: boolean }).keepAlive).toBe(true);
+    const secure = factory?.('https:') as https.Agent;
+    expect(secure).toBeInstanceOf(https.Agent);
+    expect((secure as unknown as { keepAlive: boolean }).keepAlive).toBe(true);
+  });
+
+  it.each([
+    'OTEL_EXPORTER_OTLP_CERTIFICATE',
+    'OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE',
+    'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE',
+    'OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE',
+    'OTEL_EXPORTER_OTLP_CLIENT_KEY',
+    'OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY',
+  ])('is left to the OTLP configuration (which reads the file) when %s is set', (name) => {
+    expect(defaultAgentFactory({}, { [name]: '/etc/otel/file.pem' })).toBeUndefined();
+    expect(defaultAgentFactory({}, { [name]: '' })).toBeTypeOf('function');
+  });
+
+  it('is left to the OTLP configuration when agent options are given', () => {
+    expect(defaultAgentFactory({ httpAgentOptions: { maxSockets: 4 } }, {})).toBeUndefined();
+    expect(defaultAgentFactory({ keepAlive: false }, {})).toBeUndefined();
   });
 });
