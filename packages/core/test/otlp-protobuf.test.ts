@@ -123,6 +123,56 @@ describe('the OTLP/protobuf encoder', () => {
     expect(decoded[0]?.scope.version).toBe('1.2.3');
   });
 
+  it("writes a span's ids and a record's time again where they repeat", () => {
+    // The encoder copies ids it wrote for an earlier record of the same span; ending a
+    // scope's or a resource's field moves what was written in it.
+    const sc: SpanContext = {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+    };
+    const at: [number, number] = [1_764_000_123, 456_789_012];
+    const make = (scope: string, service: string, body: string): ReadableLogRecord => ({
+      // One array for both times, as Threadline's records have it (written once, copied).
+      hrTime: at,
+      hrTimeObserved: at,
+      severityNumber: 9,
+      body,
+      attributes: {},
+      droppedAttributesCount: 0,
+      spanContext: sc,
+      instrumentationScope: { name: scope },
+      resource: resources[service] as ReadableLogRecord['resource'],
+    });
+    const resources: Record<string, unknown> = {
+      a: resourceFromAttributes({ 'service.name': 'a' }),
+      b: resourceFromAttributes({ 'service.name': 'b' }),
+    };
+    const records = [
+      make('x', 'a', 'short'),
+      make('y', 'a', 'z'.repeat(300)),
+      make('x', 'b', 'short'),
+      make('x', 'a', 'z'.repeat(200)),
+      make('y', 'b', 'z'.repeat(20_000)),
+      make('y', 'a', 'short'),
+    ];
+    const ours = decodeExportLogsRequest(Buffer.from(encodeLogsRequest(records)), 'protobuf');
+    expect(ours).toHaveLength(6);
+    for (const r of ours) {
+      expect([r.traceId, r.spanId, r.flags]).toEqual([sc.traceId, sc.spanId, 1]);
+      expect([r.timeUnixNano, r.observedTimeUnixNano]).toEqual([
+        '1764000123456789012',
+        '1764000123456789012',
+      ]);
+    }
+    expect(ours).toEqual(
+      decodeExportLogsRequest(
+        Buffer.from(ProtobufLogsSerializer.serializeRequest(records) as Uint8Array),
+        'protobuf',
+      ),
+    );
+  });
+
   it('encodes a batch larger than its starting buffer', () => {
     const records = sdkRecords();
     const many = Array.from({ length: 200 }, () => records[3] as ReadableLogRecord);
@@ -131,7 +181,7 @@ describe('the OTLP/protobuf encoder', () => {
     expect(String(decoded[199]?.body)).toHaveLength(70_000);
   });
 
-  it('matches the OpenTelemetry serializer on 300 random records (seeded)', () => {
+  it('matches the OpenTelemetry serializer on 300 random records of two scopes (seeded)', () => {
     let seed = 20261128;
     const rand = () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -184,23 +234,38 @@ describe('the OTLP/protobuf encoder', () => {
       resource: resourceFromAttributes({ 'service.name': 'fuzz' }),
       processors: [new SimpleLogRecordProcessor({ exporter })],
     });
-    const logger = provider.getLogger('fuzz');
+    const loggers = [provider.getLogger('fuzz'), provider.getLogger('fuzz', '2')] as const;
+    const randomSpanContext = (): SpanContext => ({
+      traceId: Math.floor(rand() * 1e15)
+        .toString(16)
+        .padStart(32, '0'),
+      spanId: Math.floor(rand() * 1e15)
+        .toString(16)
+        .padStart(16, '1'),
+      traceFlags: Math.floor(rand() * 4),
+    });
+    const spanContexts = [randomSpanContext()];
     for (let n = 0; n < 300; n++) {
       const attributes: Record<string, unknown> = {};
       for (let i = Math.floor(rand() * 6); i > 0; i--)
         attributes[`a${i}.${pick(strings)}`] = value(0);
-      const traced = rand() > 0.3;
+      // Runs of records share a span context (so the encoder copies ids it wrote before), as a
+      // request's or a job's lines do; some are new, some come back, some differ in one part.
+      const r = rand();
+      if (r < 0.15) spanContexts.push(randomSpanContext());
+      else if (r < 0.2) {
+        const sc = pick(spanContexts);
+        spanContexts.push({ ...sc, traceFlags: (sc.traceFlags + 1) % 4 });
+      } else if (r < 0.25)
+        spanContexts.push({ ...pick(spanContexts), spanId: randomSpanContext().spanId });
+      const traced = rand() > 0.2;
       const context = traced
-        ? trace.setSpanContext(ROOT_CONTEXT, {
-            traceId: Math.floor(rand() * 1e15)
-              .toString(16)
-              .padStart(32, '0'),
-            spanId: Math.floor(rand() * 1e15)
-              .toString(16)
-              .padStart(16, '1'),
-            traceFlags: Math.floor(rand() * 4),
-          })
+        ? trace.setSpanContext(
+            ROOT_CONTEXT,
+            rand() > 0.3 ? (spanContexts.at(-1) as SpanContext) : pick(spanContexts),
+          )
         : ROOT_CONTEXT;
+      const logger = rand() > 0.3 ? loggers[0] : loggers[1];
       logger.emit({
         context,
         severityNumber: Math.floor(rand() * 25),
