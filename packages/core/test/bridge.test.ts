@@ -137,6 +137,28 @@ describe('captureConsole', () => {
   });
 });
 
+describe('bridged records', () => {
+  it('get the instrumentation scope they were emitted with, also when scopes alternate', async () => {
+    const { emitBridgedRecord } = await import('../src/index.js');
+    const { startInMemory } = await import('./helpers.js');
+    const t = startInMemory();
+    try {
+      for (const scope of ['pino', 'pino', 'winston', 'pino', 'winston'])
+        emitBridgedRecord(scope, { severityNumber: 9, body: scope });
+      const recs = await t.records();
+      expect(recs.map((r) => [r.body, r.instrumentationScope.name])).toEqual([
+        ['pino', 'pino'],
+        ['pino', 'pino'],
+        ['winston', 'winston'],
+        ['pino', 'pino'],
+        ['winston', 'winston'],
+      ]);
+    } finally {
+      await t.handle.shutdown();
+    }
+  });
+});
+
 describe('record times', () => {
   const nanosOf = (r: { hrTime: [number, number] }) =>
     BigInt(r.hrTime[0]) * 1_000_000_000n + BigInt(r.hrTime[1]);

@@ -1,8 +1,8 @@
-import { logs } from '@opentelemetry/api';
+import { context, logs, type SpanContext, trace } from '@opentelemetry/api';
 import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { decodeExportLogsRequest, startOtlpReceiver } from '@threadline/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addScopeAttributes, getLogger, log, startThreadline, withScope } from '../src/index.js';
 import { encodeLogsRequest } from '../src/internal/otlp-protobuf.js';
 import { getScope } from '../src/internal/scope.js';
@@ -31,6 +31,40 @@ describe('logger', () => {
     expect(r?.severityText).toBe('INFO');
     expect(r?.attributes).toEqual({ orderId: 'o-1', items: 3, paid: true });
     expect(r?.resource.attributes['service.name']).toBeTypeOf('string');
+  });
+
+  it('writes the ids of valid span contexts only, also when ids repeat', async () => {
+    const t = start();
+    // A fresh module: the first record's span context is checked against nothing before it.
+    vi.resetModules();
+    const { ThreadlineLogger } = await import('../src/internal/logger.js');
+    const logger = new ThreadlineLogger('ids');
+    const valid = {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+    };
+    const changing: SpanContext = { ...valid };
+    const under = (sc: SpanContext, body: string) =>
+      context.with(trace.setSpanContext(context.active(), sc), () => logger.info(body));
+    under({ traceId: '', spanId: '', traceFlags: 1 }, 'empty ids first');
+    under(valid, 'valid');
+    under({ ...valid }, 'the same ids');
+    under({ ...valid, spanId: '0000000000000000' }, 'zero span id');
+    under(changing, 'valid again');
+    changing.traceId = 'z'.repeat(32);
+    under(changing, 'the same object, changed');
+    under({ ...valid, traceId: '', spanId: '' }, 'empty ids after');
+    const recs = await t.records();
+    expect(recs.map((r) => [r.body, r.spanContext?.spanId])).toEqual([
+      ['empty ids first', undefined],
+      ['valid', valid.spanId],
+      ['the same ids', valid.spanId],
+      ['zero span id', undefined],
+      ['valid again', valid.spanId],
+      ['the same object, changed', undefined],
+      ['empty ids after', undefined],
+    ]);
   });
 
   it('maps every level to its OpenTelemetry severity number', async () => {

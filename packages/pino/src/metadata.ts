@@ -113,11 +113,18 @@ function plainJson(text: string): boolean {
   return text.length > 0;
 }
 
+// The last time read: lines of one millisecond repeat it.
+let lastTimeText = '';
+let lastTimeMillis: number | undefined;
+
 /** pino's time as it wrote it (epoch ms by default, a quoted date with `isoTime`), or undefined. */
-function millis(time: unknown): number | undefined {
-  if (typeof time !== 'string' || time === '') return undefined;
+function millis(time: string): number | undefined {
+  if (time === lastTimeText) return lastTimeMillis;
+  if (time === '') return undefined;
   const ms = time.charCodeAt(0) === 34 ? Date.parse(time.slice(1, -1)) : Number(time);
-  return Number.isFinite(ms) ? ms : undefined;
+  lastTimeText = time;
+  lastTimeMillis = Number.isFinite(ms) ? ms : undefined;
+  return lastTimeMillis;
 }
 
 const BINDINGS_CACHE_SIZE = 256;

@@ -246,7 +246,7 @@ export class ThreadlineLogger implements Logger {
         bindings = this.bindings = current(bindings, serializer);
       }
       let spanContext = explicitContext ?? trace.getSpanContext(ctx);
-      if (spanContext !== undefined && !isSpanContextValid(spanContext)) spanContext = undefined;
+      if (spanContext !== undefined && !validSpanContext(spanContext)) spanContext = undefined;
 
       const n = serializer.attributes(attributes);
       let own = n.attributes;
@@ -303,23 +303,41 @@ export class ThreadlineLogger implements Logger {
   }
 }
 
+// The ids of the last valid span context: the records of one span repeat them.
+// Nothing at first, not even '' (a span context of empty or missing ids is not valid).
+const NONE = Symbol('none');
+let lastTraceId: unknown = NONE;
+let lastSpanId: unknown = NONE;
+
+/** isSpanContextValid, checking the hex of ids only when they are not the last valid ones. */
+function validSpanContext(sc: SpanContext): boolean {
+  const { traceId, spanId } = sc;
+  if (traceId === lastTraceId && spanId === lastSpanId) return true;
+  if (!isSpanContextValid(sc)) return false;
+  lastTraceId = traceId;
+  lastSpanId = spanId;
+  return true;
+}
+
 function mayHoldUrl(s: string): boolean {
   return s.includes('://') || s.includes('=');
 }
 
 // One logger per bridged instrumentation scope ('pino', 'winston'), kept.
 const bridgeLoggers = new Map<string, ThreadlineLogger>();
+let lastBridge: ThreadlineLogger | undefined;
 
 /** A line from another logger, as one record (see emitBridgedRecord). */
 export function emitBridged(scopeName: string, r: BridgedRecord): void {
   try {
     const severityNumber = r.severityNumber;
     if (!(severityNumber >= state.minSeverity)) return;
-    let logger = bridgeLoggers.get(scopeName);
+    let logger = scopeName === lastBridge?.name ? lastBridge : bridgeLoggers.get(scopeName);
     if (!logger) {
       logger = new ThreadlineLogger(scopeName);
       if (bridgeLoggers.size < 100) bridgeLoggers.set(scopeName, logger);
     }
+    lastBridge = logger;
     const ms = r.timeMillis;
     logger.emit(
       severityNumber,
