@@ -10,11 +10,19 @@
  * field is a string, a number, a boolean or null (or is left out of the line:
  * undefined, a function), no serializer, `redact` path, `formatters.log`,
  * `nestedKey` or `hooks.streamWrite` of the logger applies to the line, and
- * the line starts as pino's default level and time make it start, followed by
- * the logger's bindings. Bindings come from the text pino serialized them into
- * (after its serializers and `redact`), parsed once per text. Anything else
+ * the level and time are written in pino's default form. Bindings come from
+ * the text pino serialized them into (after its serializers and `redact`),
+ * parsed once per text. Anything else
  * (an `err`, a nested object, a redacted key, another level or time format, a
  * pino whose internals are not the ones read here) goes through the line.
+ *
+ * The line itself is read for the name of the time field only: pino builds
+ * it as the level's prefix from its level cache (what `formatters.level`
+ * made of the level, checked once per cache and level), the time function's
+ * text, the bindings and the fields, and hands it over with this call's
+ * metadata. Reading the level, the time and the bindings back from the line
+ * as well cost 0.3 µs a line more (pino burst, pinned, 7 processes each:
+ * 7.38 → 7.07 µs a line until exported).
  */
 
 /** What pino writes onto a destination that sets `Symbol.for('pino.metadata')`, just before each write. */
@@ -47,6 +55,7 @@ const PRIVATE = {
   'pino.messageKey': 'messageKey',
   'pino.errorKey': 'errorKey',
   'pino.nestedKey': 'nestedKey',
+  'pino.lsCache': 'levelPrefixes',
 } as const;
 type Internals = Record<(typeof PRIVATE)[keyof typeof PRIVATE], symbol>;
 
@@ -78,28 +87,14 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 }
 
 /**
- * Whether `line` starts as pino writes it with its default level and time
- * formats: `{"level":` and a number or a plain string, `,"time":` and the
- * time pino handed over (a number or a plain string; nothing when
- * `timestamp: false`), then the logger's bindings.
+ * The length of pino's prefix of a line at a level (`{"level":30`, from the
+ * logger's level cache: what `formatters.level` made of the level) when it is
+ * `{"level":` and a number or a plain string, with nothing else; else -1.
  */
-function startsAsExpected(line: string, time: string, chindings: string): boolean {
-  if (!line.startsWith('{"level":')) return false;
-  let p = 9;
-  if (line.charCodeAt(p) === 34) {
-    const q = line.indexOf('"', p + 1);
-    if (q === -1 || line.lastIndexOf('\\', q) > p) return false;
-    p = q + 1;
-  } else {
-    while (isDigit(line.charCodeAt(p))) p++;
-    if (p === 9) return false;
-  }
-  if (time !== '') {
-    if (!plainJson(time) || !line.startsWith(',"time":', p) || !line.startsWith(time, p + 8))
-      return false;
-    p += 8 + time.length;
-  }
-  return line.startsWith(chindings, p);
+function levelPrefixLength(prefix: unknown): number {
+  return typeof prefix === 'string' && prefix.startsWith('{"level":') && plainJson(prefix.slice(9))
+    ? prefix.length
+    : -1;
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
@@ -163,6 +158,12 @@ export function metadataReader(
   let lastErrorKey: unknown;
   let hasWildcard = false;
   const kinds = new Map<string, Kind>();
+  // The last level cache and level seen, and the length of their prefix (-1: not pino's default form).
+  let lastPrefixes: unknown;
+  let lastLevel = Number.NaN;
+  let prefixLength = -1;
+  // The last time text found plain (digits, or a quoted string without escapes).
+  let lastPlainTime = '';
   // Child loggers' bindings, parsed once per text (bounded: a logger per request makes new texts).
   const bindings = new Map<string, Record<string, unknown> | null>();
 
@@ -252,10 +253,23 @@ export function metadataReader(
         return undefined;
     }
 
-    // The line must start as pino's default level and time make it start, then the bindings
-    // (a formatters.level or timestamp writing other fields is left to the line).
+    // pino's default level and time fields (a formatters.level or timestamp writing other
+    // fields, or the time under another name, is left to the line).
+    const prefixes = l[internals.levelPrefixes] as Record<number, unknown> | null | undefined;
+    if (prefixes !== lastPrefixes || level !== lastLevel) {
+      lastPrefixes = prefixes;
+      lastLevel = level;
+      prefixLength =
+        typeof prefixes === 'object' && prefixes ? levelPrefixLength(prefixes[level]) : -1;
+    }
+    if (prefixLength < 0) return undefined;
     const time = m.lastTime;
-    if (typeof time !== 'string' || !startsAsExpected(line, time, chindings)) return undefined;
+    if (typeof time !== 'string') return undefined;
+    if (time !== '' && time !== lastPlainTime) {
+      if (!plainJson(time)) return undefined;
+      lastPlainTime = time;
+    }
+    if (time !== '' && !line.startsWith(',"time":', prefixLength)) return undefined;
     const base = bindingsOf(chindings);
     if (base === null) return undefined;
     const attributes: Record<string, unknown> = base === NO_BINDINGS ? {} : { ...base };

@@ -122,6 +122,21 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
       (l) => l.warn({ orderId: 7 }, 'low stock'),
     ],
     [
+      'a level formatter writing the level, then another field',
+      { formatters: { level: (label, n) => ({ level: n, severity: label.toUpperCase() }) } },
+      (l) => l.warn({ orderId: 7 }, 'low stock'),
+    ],
+    [
+      'a level formatter writing the level as an object',
+      { formatters: { level: (_label, n) => ({ level: { n } }) } },
+      (l) => l.warn({ orderId: 7 }, 'low stock'),
+    ],
+    [
+      'a timestamp under another name of the same length',
+      { timestamp: () => `,"tyme":${Date.now()}` },
+      (l) => l.info('m'),
+    ],
+    [
       'a timestamp under another name',
       { timestamp: () => `,"@timestamp":"${new Date(0).toISOString()}"` },
       (l) => l.info('m'),
@@ -136,6 +151,31 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
     expect(out).toHaveLength(1);
     expect(out[0]?.read).toBeUndefined();
   });
+
+  it.each([true, false])(
+    'checks the level formatter’s form at each level (timestamp: %s)',
+    (timestamp) => {
+      const out = reading(
+        {
+          timestamp,
+          formatters: {
+            level: (_label, n) => (n >= 50 ? { level: n, alert: true } : { level: n }),
+          },
+        },
+        (l) => {
+          l.info('fine');
+          l.error('alert');
+          l.info('fine again');
+        },
+      );
+      expect(out.map((o) => [o.line.msg, o.read?.message])).toEqual([
+        ['fine', 'fine'],
+        ['alert', undefined],
+        ['fine again', 'fine again'],
+      ]);
+      expect(out[1]?.line.alert).toBe(true);
+    },
+  );
 
   it('exports the same records as parsing each line would', async () => {
     // The same calls through the destination (fast path when it can) and
