@@ -1,8 +1,8 @@
 // One process of the pino benchmark: `node pino-scenario.cjs <variant> <receiver url> <lines>`.
 // CommonJS and plain node, so that instrumentation-pino's require hook works as in users' apps.
 //   alone        pino to /dev/null
-//   threadline   pino to /dev/null + @threadline/pino (mixin, destination), exported over OTLP/protobuf
-//   transport    @threadline/pino's mixin, and pino.transport with two targets, pino/file to /dev/null
+//   threadline   pino to /dev/null + @threadline/pino (threadlineOptions(), destination), exported over OTLP/protobuf
+//   transport    @threadline/pino's threadlineOptions(), and pino.transport with two targets, pino/file to /dev/null
 //                and @threadline/pino/transport: parsing, export and the write to /dev/null in pino's
 //                worker thread
 //   otel-pino    pino to /dev/null + @opentelemetry/instrumentation-pino log sending through the
@@ -42,7 +42,7 @@ const devNull = pino.destination({ dest: '/dev/null', sync: true });
 let logger;
 if (variant === 'threadline') {
   const core = require('@threadline/core');
-  const { threadlineDestination, threadlineMixin } = require('@threadline/pino');
+  const { threadlineDestination, threadlineOptions } = require('@threadline/pino');
   const handle = core.startThreadline({
     serviceName: 'bench',
     endpoint,
@@ -51,16 +51,16 @@ if (variant === 'threadline') {
     handleSignals: false,
   });
   logger = pino(
-    { mixin: threadlineMixin() },
+    threadlineOptions(),
     pino.multistream([{ stream: devNull }, { stream: threadlineDestination() }]),
   );
   inTrace = (fn) => core.withHopScope({}, fn);
   flush = () => handle.forceFlush(30_000);
 } else if (variant === 'transport') {
-  // The trace ids are taken here by the mixin; parsing, encoding and sending
+  // The trace ids are written onto the lines here; parsing, encoding and sending
   // happen in pino's transport worker thread, as does the write to /dev/null.
   const core = require('@threadline/core');
-  const { threadlineMixin } = require('@threadline/pino');
+  const { threadlineOptions } = require('@threadline/pino');
   const transport = pino.transport({
     targets: [
       { target: 'pino/file', options: { destination: '/dev/null' } },
@@ -72,7 +72,7 @@ if (variant === 'threadline') {
       },
     ],
   });
-  logger = pino({ mixin: threadlineMixin() }, transport);
+  logger = pino(threadlineOptions(), transport);
   inTrace = (fn) => core.withHopScope({}, fn);
   // Ending the transport flushes the worker: its pipeline shuts down, delivering every record.
   flush = () =>

@@ -32,6 +32,14 @@ export interface TraceFields {
   readonly names: ReadonlySet<string>;
   /** Reads the trace context back from a line's fields (e.g. in a worker-thread transport). */
   read(fields: Record<string, unknown>): SpanContext | undefined;
+  /**
+   * The same fields for the active context as JSON members, each led by a
+   * comma (`,"trace_id":"…","span_id":"…","trace_flags":"01"`), or '' when
+   * there are none: to append to a JSON line already serialized (pino's
+   * `hooks.streamWrite`). Built once for all the lines of one span context
+   * and scope.
+   */
+  json(): string;
 }
 
 /**
@@ -99,6 +107,33 @@ export function traceFields(
     ...(names.traceFlags ? [names.traceFlags] : []),
   ]);
   Object.defineProperty(fields, 'names', { value: all });
+  // The members of the last span context and scope attributes, built once for their lines.
+  const keys = {
+    traceId: `,${JSON.stringify(names.traceId)}:"`,
+    spanId: `",${JSON.stringify(names.spanId)}:"`,
+    traceFlags: names.traceFlags ? `",${JSON.stringify(names.traceFlags)}:"` : '',
+  };
+  let jsonContext: SpanContext | undefined;
+  let jsonAttributes: object | undefined;
+  let jsonText = '';
+  Object.defineProperty(fields, 'json', {
+    value: (): string => {
+      const ctx = context.active();
+      const sc = trace.getSpanContext(ctx);
+      const attrs = scoped.length > 0 ? getScope(ctx)?.attributes : undefined;
+      if (sc !== jsonContext || attrs !== jsonAttributes) {
+        jsonContext = sc;
+        jsonAttributes = attrs;
+        const ids = sc && formatIds(sc, datadog);
+        let text = ids
+          ? `${keys.traceId}${ids[0]}${keys.spanId}${ids[1]}${keys.traceFlags ? `${keys.traceFlags}${ids[2]}` : ''}"`
+          : '';
+        if (attrs) text += jsonMembers(attrs, scoped);
+        jsonText = text;
+      }
+      return jsonText;
+    },
+  });
   Object.defineProperty(fields, 'read', {
     value: (line: Record<string, unknown>): SpanContext | undefined => {
       if (datadog) return undefined; // 64-bit decimal ids cannot give the 128-bit trace id back
@@ -118,6 +153,23 @@ export function traceFields(
     },
   });
   return fields;
+}
+
+/** `attributes[name]` for each name, as JSON members each led by a comma; values JSON cannot hold are left out. */
+function jsonMembers(attributes: Record<string, unknown>, names: readonly string[]): string {
+  let text = '';
+  for (const name of names) {
+    const value = attributes[name];
+    if (value === undefined) continue;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      json = undefined;
+    }
+    if (json !== undefined) text += `,${JSON.stringify(name)}:${json}`;
+  }
+  return text;
 }
 
 /** A span context's ids as a profile writes them, or undefined when they are not valid. */

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { context, trace } from '@opentelemetry/api';
 import { describe, expect, it, vi } from 'vitest';
-import { traceFields, withHopScope } from '../src/index.js';
+import { addScopeAttributes, traceFields, withHopScope } from '../src/index.js';
 
 describe('traceFields', () => {
   it('writes Datadog’s ids as the decimal low 64 bits of the trace id and the span id', () => {
@@ -13,6 +13,39 @@ describe('traceFields', () => {
     expect(out.fields['dd.trace_id']).toBe(BigInt(`0x${out.sc.traceId.slice(16)}`).toString());
     expect(out.fields['dd.span_id']).toBe(BigInt(`0x${out.sc.spanId}`).toString());
   });
+
+  it.each([
+    ['otel', {}],
+    ['ecs', {}],
+    ['datadog', {}],
+    [{ traceId: 'the "trace"', spanId: 'span\\id', traceFlags: 'f' }, {}],
+    ['otel', { scopeAttributes: ['tenant', 'n', 'list', 'absent'] }],
+  ] as const)(
+    'gives the same fields as JSON members (%j, %j), also as contexts change',
+    (profile, options) => {
+      const fields = traceFields(profile, options as never);
+      const members = () => {
+        const json = fields.json();
+        return json === '' ? {} : JSON.parse(`{${json.slice(1)}}`);
+      };
+      expect(members()).toEqual({});
+      const scope = { tenant: 'a"b', n: 1.5, list: [1, 'x'] };
+      for (let i = 0; i < 2; i++) {
+        const [object, json, again] = withHopScope(scope, () => [fields(), members(), members()]);
+        expect(json).toEqual(object);
+        expect(again).toEqual(object);
+        expect(Object.keys(json).length).toBeGreaterThan(1);
+      }
+      // The scope's attributes change under the same span context.
+      const [changed, expectedChanged] = withHopScope(scope, () => {
+        members();
+        addScopeAttributes({ tenant: 'changed' });
+        return [members(), fields()];
+      });
+      expect(changed).toEqual(expectedChanged);
+      expect(members()).toEqual({});
+    },
+  );
 
   it('reads the ids back from a line, and nothing from a malformed one', () => {
     const fields = traceFields('otel');

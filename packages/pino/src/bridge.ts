@@ -12,7 +12,7 @@ import {
   type TraceFields,
   traceFields,
 } from '@threadline/core';
-import { type MetadataLine, metadataReader, setOwn } from './metadata.js';
+import { type MetadataLine, metadataReader, setOwn, TRACE_FIELD_HOOKS } from './metadata.js';
 
 /** Streams that set it get what each line is made of from pino, just before its write. */
 const METADATA = Symbol.for('pino.metadata');
@@ -54,6 +54,72 @@ export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
   Object.defineProperty(mixin, 'names', { value: fields.names });
   Object.defineProperty(mixin, 'read', { value: fields.read });
   return mixin;
+}
+
+/** Options of {@link threadlineOptions}. */
+export interface PinoOptionsOptions extends PinoBridgeOptions {
+  /** Your own `hooks.streamWrite`, run first (the destination then reads every line back: it cannot know what your hook changed). */
+  streamWrite?: (line: string) => string;
+}
+
+/**
+ * pino options (spread them into yours) that write the current trace context
+ * (and, when asked, the scope's ids) onto every line, taken in the thread
+ * that logs. The fields are appended to each serialized line as one piece of
+ * text, built once for all the lines of a span (pino's `hooks.streamWrite`),
+ * instead of being serialized by pino field by field as `threadlineMixin()`'s
+ * are (pino to /dev/null, pinned: 0.6 µs a line less). Its `mixin` adds no
+ * field: pino copies each call's fields into the object it returns, which
+ * lets `threadlineDestination()` build the record from them.
+ *
+ * The fields come last on the line; a field of the same name that a call
+ * writes itself is then written twice (JSON readers keep the last: the trace
+ * context's). With `threadlineMixin()` instead, the call's own field wins.
+ *
+ * @example
+ * const logger = pino(
+ *   { ...threadlineOptions(), level: 'debug' },
+ *   pino.multistream([{ stream: process.stdout }, { stream: threadlineDestination() }]),
+ * );
+ */
+export function threadlineOptions(options: PinoOptionsOptions = {}): {
+  mixin: () => object;
+  hooks: { streamWrite: (line: string) => string };
+} {
+  const fields = traceFields(options.profile ?? 'otel', {
+    scopeAttributes: options.scopeAttributes ?? false,
+  });
+  const own = options.streamWrite;
+  if (own !== undefined && typeof own !== 'function') {
+    throw new TypeError(
+      `@threadline/pino: streamWrite must be a function (pino's hooks.streamWrite); got ${typeof own}`,
+    );
+  }
+  const mixin = (): object => {
+    lastMixinObject = {};
+    return lastMixinObject;
+  };
+  const streamWrite = (line: string): string =>
+    appendMembers(own === undefined ? line : own(line), fields.json());
+  if (own === undefined) TRACE_FIELD_HOOKS.add(streamWrite);
+  return { mixin, hooks: { streamWrite } };
+}
+
+/**
+ * `line` (pino's: a JSON object, `}`, then `\n`, or `\r\n` with `crlf`)
+ * with `members` (each led by a comma) added at the end of its object. A
+ * line that does not end so is left as it is.
+ */
+export function appendMembers(line: string, members: string): string {
+  if (members === '' || typeof line !== 'string') return line;
+  const n = line.length;
+  if (line.charCodeAt(n - 1) !== 10) return line;
+  let close = n - 2;
+  if (line.charCodeAt(close) === 13) close--;
+  if (close < 1 || line.charCodeAt(close) !== 125) return line;
+  // `{}`: the object has no member yet, so the first one takes no comma.
+  const text = line.charCodeAt(close - 1) === 123 ? members.slice(1) : members;
+  return line.slice(0, close) + text + line.slice(close);
 }
 
 /**

@@ -5,12 +5,14 @@
  * instead of parsing the line it has just serialized.
  *
  * It is taken only when the record is certain to be the one parsing the line
- * would give: the call went through `threadlineMixin()` (so its fields were
- * copied by pino, and the metadata is this call's: see bridge.ts), every
- * field is a string, a number, a boolean or null (or is left out of the line:
- * undefined, a function), no serializer, `redact` path, `formatters.log`,
- * `nestedKey` or `hooks.streamWrite` of the logger applies to the line, and
- * the level and time are written in pino's default form. Bindings come from
+ * would give: the call went through the `mixin` of `threadlineOptions()` or
+ * `threadlineMixin()` (so its fields were copied by pino, and the metadata is
+ * this call's: see bridge.ts), every field is a string, a number, a boolean
+ * or null (or is left out of the line: undefined, a function), no
+ * serializer, `redact` path, `formatters.log`, `nestedKey` or
+ * `hooks.streamWrite` (but `threadlineOptions()`'s, which appends the trace
+ * fields) of the logger applies to the line, and the level and time are
+ * written in pino's default form. Bindings come from
  * the text pino serialized them into (after its serializers and `redact`),
  * parsed once per text. Anything else
  * (an `err`, a nested object, a redacted key, another level or time format, a
@@ -122,6 +124,19 @@ function millis(time: string): number | undefined {
   return lastTimeMillis;
 }
 
+/**
+ * `threadlineStreamWrite()` hooks: they only append the trace fields to the
+ * end of a line, which the fast path leaves out of the attributes anyway.
+ */
+export const TRACE_FIELD_HOOKS = new WeakSet<object>();
+let lastHook: unknown;
+const appendsTraceFields = (hook: unknown): boolean => {
+  if (hook === lastHook) return true;
+  if (typeof hook !== 'function' || !TRACE_FIELD_HOOKS.has(hook)) return false;
+  lastHook = hook;
+  return true;
+};
+
 const BINDINGS_CACHE_SIZE = 256;
 const KINDS_CACHE_SIZE = 4096;
 
@@ -225,7 +240,7 @@ export function metadataReader(
       typeof serializers !== 'object' ||
       formatters === undefined ||
       formatters.log !== undefined ||
-      hooks?.streamWrite !== undefined ||
+      (hooks?.streamWrite !== undefined && !appendsTraceFields(hooks.streamWrite)) ||
       l[internals.nestedKey] ||
       l[internals.messageKey] !== messageKey
     )

@@ -1,13 +1,13 @@
 /**
  * `@threadline/pino/transport`: a pino transport (it runs in a worker thread)
  * that forwards lines into a Threadline pipeline of its own, started in that
- * thread. The trace context comes from the fields the mixin wrote in the
+ * thread. The trace context comes from the trace fields written onto each line in the
  * thread that logged, so it survives the hop between threads; fields that
  * give no trace context back (the `datadog` profile's 64-bit decimal ids)
  * stay on the record as attributes instead.
  *
  * @example
- * const logger = pino({ mixin: threadlineMixin() }, pino.transport({
+ * const logger = pino(threadlineOptions(), pino.transport({
  *   targets: [
  *     { target: 'pino/file', options: { destination: 1 } },
  *     { target: '@threadline/pino/transport', options: { threadline: { serviceName: 'orders' } } },

@@ -2,7 +2,13 @@ import { startThreadline, withHopScope } from '@threadline/core';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { lineForwarder, threadlineDestination, threadlineMixin } from '../src/bridge.js';
+import {
+  appendMembers,
+  lineForwarder,
+  threadlineDestination,
+  threadlineMixin,
+  threadlineOptions,
+} from '../src/bridge.js';
 import { type MetadataLine, metadataReader, type PinoMetadata } from '../src/metadata.js';
 
 const { exported } = useReceiverPipeline((endpoint) =>
@@ -24,6 +30,7 @@ function reading(
   pinoOptions: pino.LoggerOptions,
   log: (logger: pino.Logger) => void,
   messageKey = 'msg',
+  fieldOptions: pino.LoggerOptions = { mixin: threadlineMixin() },
 ) {
   const read = metadataReader(PINO_FIELDS, TRACE_FIELDS, messageKey);
   const out: Array<{ read: MetadataLine | undefined; line: Record<string, unknown> }> = [];
@@ -33,7 +40,7 @@ function reading(
       out.push({ read: read(destination, line), line: JSON.parse(line) });
     },
   };
-  log(pino({ mixin: threadlineMixin(), ...pinoOptions }, destination));
+  log(pino({ ...fieldOptions, ...pinoOptions }, destination));
   return out;
 }
 
@@ -279,6 +286,95 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
       ['through pino', 'INFO', { from: 'pino' }],
       ['direct', 'ERROR', { x: 1 }],
     ]);
+  });
+});
+
+describe('threadlineOptions(): the fields appended to each line by pino’s hooks.streamWrite', () => {
+  it('writes the fields last on the line, and keeps the destination’s fast path', () => {
+    const [one] = reading(
+      {},
+      (logger) => withHopScope({}, () => logger.warn({ i: 1 }, 'm')),
+      'msg',
+      threadlineOptions(),
+    );
+    expect(Object.keys(one?.line ?? {}).slice(-4)).toEqual([
+      'msg',
+      'trace_id',
+      'span_id',
+      'trace_flags',
+    ]);
+    expect(one?.line.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(one?.line.trace_flags).toBe('01');
+    expect(one?.read).toEqual({
+      level: 40,
+      message: 'm',
+      attributes: { i: 1 },
+      timeMillis: one?.line.time,
+    });
+  });
+
+  it('writes nothing outside a trace, and the scope’s ids when asked, escaped as JSON', () => {
+    const out = reading(
+      {},
+      (logger) => {
+        logger.info('outside');
+        withHopScope({ 'tenant "id"': 't\n9' }, () => logger.info('inside'));
+      },
+      'msg',
+      threadlineOptions({ profile: 'ecs', scopeAttributes: ['tenant "id"'] }),
+    );
+    expect(Object.keys(out[0]?.line ?? {})).not.toContain('trace.id');
+    expect(out[1]?.line).toMatchObject({
+      'trace.id': expect.stringMatching(/^[0-9a-f]{32}$/),
+      'span.id': expect.stringMatching(/^[0-9a-f]{16}$/),
+      'tenant "id"': 't\n9',
+    });
+    expect(out[1]?.line).not.toHaveProperty('trace_flags');
+  });
+
+  it('leaves the line to parsing after a streamWrite hook of yours, run first', () => {
+    const [one] = reading(
+      {},
+      (logger) => withHopScope({}, () => logger.info({ k: 1 }, 'secret')),
+      'msg',
+      threadlineOptions({ streamWrite: (s) => s.replace('secret', 'public') }),
+    );
+    expect(one?.line.msg).toBe('public');
+    expect(one?.line.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(one?.read).toBeUndefined();
+  });
+
+  it('refuses a streamWrite that is not a function', () => {
+    expect(() => threadlineOptions({ streamWrite: 'x' as never })).toThrow(
+      /streamWrite must be a function/,
+    );
+  });
+
+  it('writes a field of the call’s own with a trace field’s name twice, the trace context’s last', () => {
+    const lines: string[] = [];
+    const logger = pino(threadlineOptions(), {
+      write: (l: string) => {
+        lines.push(l);
+      },
+    });
+    withHopScope({}, () => logger.info({ trace_id: 'mine' }, 'm'));
+    const line = lines[0] ?? '';
+    expect(line.match(/"trace_id"/g)).toHaveLength(2);
+    expect(line.indexOf('"trace_id":"mine"')).toBeLessThan(line.lastIndexOf('"trace_id"'));
+    expect(JSON.parse(line).trace_id).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it.each([
+    ['{"a":1}\n', '{"a":1,"t":"x"}\n'],
+    ['{"a":1}\r\n', '{"a":1,"t":"x"}\r\n'],
+    ['{}\n', '{"t":"x"}\n'],
+    ['{"a":1}', '{"a":1}'],
+    ['not json\n', 'not json\n'],
+    ['\n', '\n'],
+    ['', ''],
+  ])('appends members to %j as %j', (line, expected) => {
+    expect(appendMembers(line, ',"t":"x"')).toBe(expected);
+    expect(appendMembers(line, '')).toBe(line);
   });
 });
 

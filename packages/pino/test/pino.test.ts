@@ -15,7 +15,7 @@ import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { threadlineDestination, threadlineMixin } from '../src/index.js';
+import { threadlineDestination, threadlineMixin, threadlineOptions } from '../src/index.js';
 
 const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
@@ -40,19 +40,26 @@ function capture() {
   return { lines, stream };
 }
 
-function bridged(
-  options: Parameters<typeof threadlineMixin>[0] = {},
-  pinoOptions: pino.LoggerOptions = {},
-) {
-  const out = capture();
-  const logger = pino(
-    { mixin: threadlineMixin(options), ...pinoOptions },
-    pino.multistream([{ stream: out.stream }, { stream: threadlineDestination(options) }]),
-  );
-  return { logger, lines: out.lines };
-}
+type FieldOptions = Parameters<typeof threadlineMixin>[0];
 
-describe('@threadline/pino', () => {
+/** The two ways of writing the trace fields onto lines, as pino options. */
+const WAYS: Record<string, (options?: FieldOptions) => pino.LoggerOptions> = {
+  'threadlineOptions()': (options) => threadlineOptions(options),
+  'threadlineMixin()': (options) => ({ mixin: threadlineMixin(options) }),
+};
+
+describe.each(Object.keys(WAYS))('@threadline/pino, fields written by %s', (way) => {
+  const fieldOptions = WAYS[way] as (options?: FieldOptions) => pino.LoggerOptions;
+
+  function bridged(options: FieldOptions = {}, pinoOptions: pino.LoggerOptions = {}) {
+    const out = capture();
+    const logger = pino(
+      { ...fieldOptions(options), ...pinoOptions },
+      pino.multistream([{ stream: out.stream }, { stream: threadlineDestination(options) }]),
+    );
+    return { logger, lines: out.lines };
+  }
+
   it.each([
     ['otel', ['trace_id', 'span_id', 'trace_flags']],
     ['ecs', ['trace.id', 'span.id']],
@@ -165,7 +172,7 @@ describe('@threadline/pino', () => {
     });
   });
 
-  it('keeps the ids when pino runs the transport in a worker thread (the mixin takes them in the logging thread)', async () => {
+  it('keeps the ids when pino runs the transport in a worker thread (they are taken in the logging thread)', async () => {
     const receiver = await startOtlpReceiver();
     try {
       const transport = pino.transport({
@@ -179,7 +186,7 @@ describe('@threadline/pino', () => {
           },
         },
       });
-      const logger = pino({ mixin: threadlineMixin() }, transport);
+      const logger = pino(fieldOptions(), transport);
       let ids = { traceId: '', spanId: '' };
       withHopScope({}, () => {
         ids = getTraceIds();
@@ -219,7 +226,7 @@ describe('@threadline/pino', () => {
       });
       const out = capture();
       const logger = pino(
-        { mixin: threadlineMixin({ profile: 'datadog' }) },
+        fieldOptions({ profile: 'datadog' }),
         pino.multistream([{ stream: out.stream }, { stream: transport }]),
       );
       let ids = { traceId: '', spanId: '' };
@@ -281,7 +288,7 @@ describe('@threadline/pino', () => {
               }
             : ours,
         );
-        const logger = pino({ mixin: threadlineMixin() }, transport);
+        const logger = pino(fieldOptions(), transport);
         const N = 3000;
         const traceIds = new Set<string>();
         // Lines long enough, and multi-byte, that pino's writes cross its buffer in the middle of characters.
