@@ -57,7 +57,7 @@ export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
 }
 
 /** Options of {@link threadlineOptions}. */
-export interface PinoOptionsOptions extends PinoBridgeOptions {
+export interface ThreadlinePinoOptions extends PinoBridgeOptions {
   /** Your own `hooks.streamWrite`, run first (the destination then reads every line back: it cannot know what your hook changed). */
   streamWrite?: (line: string) => string;
 }
@@ -68,9 +68,10 @@ export interface PinoOptionsOptions extends PinoBridgeOptions {
  * that logs. The fields are appended to each serialized line as one piece of
  * text, built once for all the lines of a span (pino's `hooks.streamWrite`),
  * instead of being serialized by pino field by field as `threadlineMixin()`'s
- * are (pino to /dev/null, pinned: 0.6 µs a line less). Its `mixin` adds no
+ * are (pino to /dev/null, pinned: 0.3 µs a line less). Its `mixin` adds no
  * field: pino copies each call's fields into the object it returns, which
- * lets `threadlineDestination()` build the record from them.
+ * lets `threadlineDestination()` build the record from them (with a mixin of
+ * yours in its place, the destination parses each line).
  *
  * The fields come last on the line; a field of the same name that a call
  * writes itself is then written twice (JSON readers keep the last: the trace
@@ -82,7 +83,7 @@ export interface PinoOptionsOptions extends PinoBridgeOptions {
  *   pino.multistream([{ stream: process.stdout }, { stream: threadlineDestination() }]),
  * );
  */
-export function threadlineOptions(options: PinoOptionsOptions = {}): {
+export function threadlineOptions(options: ThreadlinePinoOptions = {}): {
   mixin: () => object;
   hooks: { streamWrite: (line: string) => string };
 } {

@@ -3,5 +3,5 @@
  * and every line forwarded to the Threadline pipeline as an OTLP record.
  */
 
-export type { PinoBridgeOptions, PinoOptionsOptions } from './bridge.js';
+export type { PinoBridgeOptions, ThreadlinePinoOptions } from './bridge.js';
 export { threadlineDestination, threadlineMixin, threadlineOptions } from './bridge.js';
