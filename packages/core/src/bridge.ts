@@ -30,6 +30,8 @@ export interface TraceFields {
   (): Record<string, unknown>;
   /** The names it writes: a bridge leaves them out of the exported attributes (they are on the record already). */
   readonly names: ReadonlySet<string>;
+  /** The scope attributes it also writes when the scope has them (`scopeAttributes`). */
+  readonly scoped: readonly string[];
   /** Reads the trace context back from a line's fields (e.g. in a worker-thread transport). */
   read(fields: Record<string, unknown>): SpanContext | undefined;
   /**
@@ -107,6 +109,7 @@ export function traceFields(
     ...(names.traceFlags ? [names.traceFlags] : []),
   ]);
   Object.defineProperty(fields, 'names', { value: all });
+  Object.defineProperty(fields, 'scoped', { value: Object.freeze([...scoped]) });
   // The members of the last span context and scope attributes, built once for their lines.
   const keys = {
     traceId: `,${JSON.stringify(names.traceId)}:"`,

@@ -12,7 +12,7 @@ import {
   type TraceFields,
   traceFields,
 } from '@threadline/core';
-import { type MetadataLine, metadataReader, setOwn, TRACE_FIELD_HOOKS } from './metadata.js';
+import { APPENDING_HOOKS, type MetadataLine, metadataReader, setOwn } from './metadata.js';
 
 /** Streams that set it get what each line is made of from pino, just before its write. */
 const METADATA = Symbol.for('pino.metadata');
@@ -51,8 +51,8 @@ export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
     lastMixinObject = fields();
     return lastMixinObject;
   }) as TraceFields;
-  Object.defineProperty(mixin, 'names', { value: fields.names });
-  Object.defineProperty(mixin, 'read', { value: fields.read });
+  for (const name of ['names', 'scoped', 'read', 'json'] as const)
+    Object.defineProperty(mixin, name, { value: fields[name] });
   return mixin;
 }
 
@@ -102,7 +102,8 @@ export function threadlineOptions(options: ThreadlinePinoOptions = {}): {
   };
   const streamWrite = (line: string): string =>
     appendMembers(own === undefined ? line : own(line), fields.json());
-  if (own === undefined) TRACE_FIELD_HOOKS.add(streamWrite);
+  if (own === undefined)
+    APPENDING_HOOKS.set(streamWrite, { trace: fields.names, scoped: fields.scoped });
   return { mixin, hooks: { streamWrite } };
 }
 

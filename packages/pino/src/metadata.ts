@@ -27,6 +27,8 @@
  * 7.38 → 7.07 µs a line until exported).
  */
 
+import { tryGetScopeAttributes } from '@threadline/core';
+
 /** What pino writes onto a destination that sets `Symbol.for('pino.metadata')`, just before each write. */
 export interface PinoMetadata {
   lastObj?: unknown;
@@ -125,17 +127,17 @@ function millis(time: string): number | undefined {
 }
 
 /**
- * `threadlineStreamWrite()` hooks: they only append the trace fields to the
- * end of a line, which the fast path leaves out of the attributes anyway.
+ * `threadlineOptions()`'s `hooks.streamWrite`, by hook: the names of the
+ * members it appends to the end of each line (`trace`, the trace fields;
+ * `scoped`, the scope's attributes it was asked to write).
  */
-export const TRACE_FIELD_HOOKS = new WeakSet<object>();
-let lastHook: unknown;
-const appendsTraceFields = (hook: unknown): boolean => {
-  if (hook === lastHook) return true;
-  if (typeof hook !== 'function' || !TRACE_FIELD_HOOKS.has(hook)) return false;
-  lastHook = hook;
-  return true;
-};
+export const APPENDING_HOOKS = new WeakMap<
+  object,
+  { trace: ReadonlySet<string>; scoped: readonly string[] }
+>();
+
+const sameNames = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean =>
+  a.size === b.size && [...a].every((n) => b.has(n));
 
 const BINDINGS_CACHE_SIZE = 256;
 const KINDS_CACHE_SIZE = 4096;
@@ -179,6 +181,12 @@ export function metadataReader(
   let prefixLength = -1;
   // The last time text found plain (digits, or a quoted string without escapes).
   let lastPlainTime = '';
+  // The logger's last hooks.streamWrite: whether it is one of threadlineOptions() that appends this
+  // destination's trace fields (with other names, parsing the line keeps them as attributes), and the
+  // scope attributes it appends (after a call's field or a binding of the same name: the line's wins).
+  let lastHook: unknown;
+  let hookAppends = false;
+  let hookScoped: readonly string[] = [];
   // Child loggers' bindings, parsed once per text (bounded: a logger per request makes new texts).
   const bindings = new Map<string, Record<string, unknown> | null>();
 
@@ -240,11 +248,19 @@ export function metadataReader(
       typeof serializers !== 'object' ||
       formatters === undefined ||
       formatters.log !== undefined ||
-      (hooks?.streamWrite !== undefined && !appendsTraceFields(hooks.streamWrite)) ||
       l[internals.nestedKey] ||
       l[internals.messageKey] !== messageKey
     )
       return undefined;
+    const hook = hooks?.streamWrite;
+    if (hook !== lastHook) {
+      lastHook = hook;
+      const appended = typeof hook === 'function' ? APPENDING_HOOKS.get(hook) : undefined;
+      hookAppends = appended !== undefined && sameNames(appended.trace, traceFields);
+      hookScoped = appended?.scoped ?? [];
+      kinds.clear();
+    }
+    if (hook !== undefined && !hookAppends) return undefined;
     const errorKey = l[internals.errorKey];
     if (
       serializers !== lastSerializers ||
@@ -287,6 +303,7 @@ export function metadataReader(
     if (time !== '' && !line.startsWith(',"time":', prefixLength)) return undefined;
     const base = bindingsOf(chindings);
     if (base === null) return undefined;
+    for (const name of hookScoped) if (Object.hasOwn(base, name)) return undefined;
     const attributes: Record<string, unknown> = base === NO_BINDINGS ? {} : { ...base };
     const fields = obj as Record<string, unknown>;
     for (const key in fields) {
@@ -297,7 +314,8 @@ export function metadataReader(
           : serializers[key] ||
               stringifiers[key] ||
               (key === errorKey && serializers.err) ||
-              pinoFields.has(key)
+              pinoFields.has(key) ||
+              hookScoped.includes(key)
             ? LINE
             : key === messageKey
               ? MESSAGE
@@ -325,6 +343,23 @@ export function metadataReader(
         continue;
       }
       setOwn(attributes, key, v);
+    }
+    // What threadlineOptions()'s hook appended: the scope's attributes it was asked to write,
+    // last on the line (a value JSON would not give back the same is left to the line).
+    if (hookScoped.length > 0) {
+      const scope = tryGetScopeAttributes();
+      if (scope !== undefined) {
+        for (const name of hookScoped) {
+          let v = scope[name];
+          if (v === undefined) continue;
+          if (typeof v === 'number') {
+            if (v === 0) v = 0; // JSON writes -0 as 0
+          } else if (typeof v !== 'string' && typeof v !== 'boolean' && v !== null) {
+            return undefined;
+          }
+          setOwn(attributes, name, v);
+        }
+      }
     }
     return {
       level,

@@ -184,7 +184,10 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
     },
   );
 
-  it('exports the same records as parsing each line would', async () => {
+  it.each([
+    ['threadlineMixin()', () => ({ mixin: threadlineMixin({ scopeAttributes: ['tenant'] }) })],
+    ['threadlineOptions()', () => threadlineOptions({ scopeAttributes: ['tenant'] })],
+  ])('exports the same records as parsing each line would, with %s', async (_way, fieldOptions) => {
     // The same calls through the destination (fast path when it can) and
     // through a stream in between that does not pass pino's metadata on.
     const fast = threadlineDestination();
@@ -198,13 +201,16 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
       child.error({ err: declined, amount: 3 }, 'failed');
       logger.info({ nested: { password: 'hunter2', ok: 1 } }, 'nested');
       logger.info({ msg: 'only in the fields', apiKey: 'k-1' });
+      // A field and a binding named like a scope attribute the line is given.
+      logger.info({ tenant: 'from the call' }, 'tenant field');
+      logger.child({ tenant: 'from a binding' }).info('tenant binding');
     };
-    withHopScope({ 'order.id': 'o-1' }, () => {
-      calls(pino({ mixin: threadlineMixin() }, pino.multistream([{ stream: fast }])));
-      calls(pino({ mixin: threadlineMixin() }, viaWrapper));
+    withHopScope({ 'order.id': 'o-1', tenant: 'from the scope' }, () => {
+      calls(pino(fieldOptions(), pino.multistream([{ stream: fast }])));
+      calls(pino(fieldOptions(), viaWrapper));
     });
     const records = (await exported()).filter((r) => r.scope.name === 'pino');
-    expect(records).toHaveLength(10);
+    expect(records).toHaveLength(14);
     const shape = (r: (typeof records)[number]) => ({
       body: r.body,
       severityNumber: r.severityNumber,
@@ -214,9 +220,9 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
       attributes: Object.entries(r.attributes),
       timeMs: Number(BigInt(r.timeUnixNano) / 1_000_000n),
     });
-    const viaFast = records.slice(0, 5).map(shape);
-    const viaParsing = records.slice(5).map(shape);
-    for (let i = 0; i < 5; i++) {
+    const viaFast = records.slice(0, 7).map(shape);
+    const viaParsing = records.slice(7).map(shape);
+    for (let i = 0; i < 7; i++) {
       const { timeMs: a, ...f } = viaFast[i] ?? { timeMs: 0 };
       const { timeMs: b, ...p } = viaParsing[i] ?? { timeMs: 0 };
       expect(f).toEqual(p);
@@ -342,6 +348,34 @@ describe('threadlineOptions(): the fields appended to each line by pino’s hook
     expect(one?.line.msg).toBe('public');
     expect(one?.line.trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(one?.read).toBeUndefined();
+  });
+
+  it('leaves the line to parsing when its trace fields are not the destination’s', () => {
+    // Another profile than the destination's: parsing keeps its fields as attributes.
+    const [one] = reading(
+      {},
+      (logger) => withHopScope({}, () => logger.info('m')),
+      'msg',
+      threadlineOptions({ profile: 'ecs' }),
+    );
+    expect(one?.line['trace.id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(one?.read).toBeUndefined();
+  });
+
+  it('checks each time text that is not the last plain one', () => {
+    let n = 0;
+    const out = reading(
+      { timestamp: () => (n++ % 2 === 0 ? ',"time":5' : ',"time":5,"seq":1') },
+      (logger) => {
+        for (let i = 0; i < 4; i++) logger.info('m');
+      },
+    );
+    // pino calls the time function once more when it makes the logger: which lines get `seq`
+    // is read from them.
+    expect(out.map((o) => o.line.seq === undefined)).toEqual(
+      out.map((_o, i) => (i % 2 === 0) === (out[0]?.line.seq === undefined)),
+    );
+    expect(out.map((o) => o.read !== undefined)).toEqual(out.map((o) => o.line.seq === undefined));
   });
 
   it('refuses a streamWrite that is not a function', () => {
