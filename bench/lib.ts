@@ -1,5 +1,5 @@
 // Helpers shared by the benchmark drivers.
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const args = process.argv.slice(2);
@@ -81,5 +81,48 @@ export async function forkReceiver(): Promise<Receiver> {
     close: () => {
       child.send({ type: 'close' });
     },
+  };
+}
+
+/** What a pinned pino process reported: µs a line until exported and on the logging thread, minor page faults. */
+export interface PinnedRun {
+  total: number;
+  thread: number;
+  faults: number | undefined;
+}
+
+/**
+ * Runs `node [nodeArgs…]` (a pino scenario that sends `{ writeMs, totalMs }`
+ * for `lines` lines) pinned to core 0 under `/usr/bin/time`, waits for it to
+ * exit and for `receiver` to settle, and returns its figures.
+ */
+export async function runPinned(
+  nodeArgs: string[],
+  lines: number,
+  receiver: Receiver,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PinnedRun> {
+  const child = spawn(
+    'taskset',
+    ['-c', '0', '/usr/bin/time', '-f', 'FAULTS %R', process.execPath, ...nodeArgs],
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = await new Promise<{ writeMs: number; totalMs: number }>((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) =>
+      reject(new Error(`${nodeArgs.join(' ')}: exited (${code}) ${stderr}`)),
+    );
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  await receiver.settled(100);
+  const faults = /FAULTS (\d+)/.exec(stderr);
+  return {
+    total: (done.totalMs * 1000) / lines,
+    thread: (done.writeMs * 1000) / lines,
+    faults: faults ? Number(faults[1]) : undefined,
   };
 }

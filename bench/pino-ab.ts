@@ -11,8 +11,8 @@
 //   cp -r ../packages/core/dist/. /tmp/ab/before/core/; cp -r ../packages/pino/dist/. /tmp/ab/before/pino/
 //   (change, build, copy to /tmp/ab/after likewise)
 //   node --import tsx pino-ab.ts /tmp/ab/before /tmp/ab/after
-import { execFileSync, spawn } from 'node:child_process';
-import { args, forkReceiver, here, median } from './lib.js';
+import { execFileSync } from 'node:child_process';
+import { args, forkReceiver, here, median, runPinned } from './lib.js';
 
 const option = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
@@ -35,15 +35,8 @@ const results = new Map<string, { thread: number[]; total: number[]; faults: num
 for (let round = 0; round < ROUNDS; round++) {
   for (const build of builds) {
     const [folder, ...flags] = build.split('@');
-    const child = spawn(
-      'taskset',
+    const run = await runPinned(
       [
-        '-c',
-        '0',
-        '/usr/bin/time',
-        '-f',
-        'FAULTS %R',
-        process.execPath,
         ...flags,
         '-r',
         here('./pino-ab-resolve.cjs'),
@@ -52,23 +45,14 @@ for (let round = 0; round < ROUNDS; round++) {
         receiver.url,
         String(LINES),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, AB_BUILD: folder } },
+      LINES,
+      receiver,
+      { ...process.env, AB_BUILD: folder },
     );
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const done = await new Promise<{ writeMs: number; totalMs: number }>((resolve, reject) => {
-      child.once('message', resolve);
-      child.once('exit', (code) => reject(new Error(`${build}: exited (${code}) ${stderr}`)));
-    });
-    await new Promise((resolve) => child.once('exit', resolve));
-    await receiver.settled(100);
     const r = results.get(build) ?? { thread: [], total: [], faults: [] };
-    r.thread.push((done.writeMs * 1000) / LINES);
-    r.total.push((done.totalMs * 1000) / LINES);
-    const faults = /FAULTS (\d+)/.exec(stderr);
-    if (faults) r.faults.push(Number(faults[1]));
+    r.thread.push(run.thread);
+    r.total.push(run.total);
+    if (run.faults !== undefined) r.faults.push(run.faults);
     results.set(build, r);
   }
 }
