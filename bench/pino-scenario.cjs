@@ -2,7 +2,7 @@
 // CommonJS and plain node, so that instrumentation-pino's require hook works as in users' apps.
 //   alone        pino to /dev/null
 //   threadline   pino to /dev/null + @threadline/pino (threadlineOptions(), destination), exported over OTLP/protobuf
-//   transport    @threadline/pino's threadlineOptions(), and pino.transport with two targets, pino/file to /dev/null
+//   transport    @threadline/pino's threadlineStreamWrite(), and pino.transport with two targets, pino/file to /dev/null
 //                and @threadline/pino/transport: parsing, export and the write to /dev/null in pino's
 //                worker thread
 //   otel-pino    pino to /dev/null + @opentelemetry/instrumentation-pino log sending through the
@@ -60,7 +60,7 @@ if (variant === 'threadline') {
   // The trace ids are written onto the lines here; parsing, encoding and sending
   // happen in pino's transport worker thread, as does the write to /dev/null.
   const core = require('@threadline/core');
-  const { threadlineOptions } = require('@threadline/pino');
+  const { threadlineStreamWrite } = require('@threadline/pino');
   const transport = pino.transport({
     targets: [
       { target: 'pino/file', options: { destination: '/dev/null' } },
@@ -72,7 +72,7 @@ if (variant === 'threadline') {
       },
     ],
   });
-  logger = pino(threadlineOptions(), transport);
+  logger = pino({ hooks: { streamWrite: threadlineStreamWrite() } }, transport);
   inTrace = (fn) => core.withHopScope({}, fn);
   // Ending the transport flushes the worker: its pipeline shuts down, delivering every record.
   flush = () =>

@@ -56,7 +56,7 @@ export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
   return mixin;
 }
 
-/** Options of {@link threadlineOptions}. */
+/** Options of {@link threadlineOptions} and {@link threadlineStreamWrite}. */
 export interface ThreadlinePinoOptions extends PinoBridgeOptions {
   /** Your own `hooks.streamWrite`, run first (the destination then reads every line back: it cannot know what your hook changed). */
   streamWrite?: (line: string) => string;
@@ -65,17 +65,11 @@ export interface ThreadlinePinoOptions extends PinoBridgeOptions {
 /**
  * pino options (spread them into yours) that write the current trace context
  * (and, when asked, the scope's ids) onto every line, taken in the thread
- * that logs. The fields are appended to each serialized line as one piece of
- * text, built once for all the lines of a span (pino's `hooks.streamWrite`),
- * instead of being serialized by pino field by field as `threadlineMixin()`'s
- * are (pino to /dev/null, pinned: 0.3 µs a line less). Its `mixin` adds no
- * field: pino copies each call's fields into the object it returns, which
- * lets `threadlineDestination()` build the record from them (with a mixin of
- * yours in its place, the destination parses each line).
- *
- * The fields come last on the line; a field of the same name that a call
- * writes itself is then written twice (JSON readers keep the last: the trace
- * context's). With `threadlineMixin()` instead, the call's own field wins.
+ * that logs, for a logger with `threadlineDestination()`: the
+ * `threadlineStreamWrite()` hook, and a `mixin` that adds no field: pino
+ * copies each call's fields into the object it returns, which lets the
+ * destination build the record from them (with a mixin of yours in its
+ * place, the destination parses each line).
  *
  * @example
  * const logger = pino(
@@ -87,6 +81,33 @@ export function threadlineOptions(options: ThreadlinePinoOptions = {}): {
   mixin: () => object;
   hooks: { streamWrite: (line: string) => string };
 } {
+  const mixin = (): object => {
+    lastMixinObject = {};
+    return lastMixinObject;
+  };
+  return { mixin, hooks: { streamWrite: threadlineStreamWrite(options) } };
+}
+
+/**
+ * A pino `hooks.streamWrite` that appends the current trace context (and,
+ * when asked, the scope's ids) to each serialized line, as one piece of text
+ * built once for all the lines of a span, instead of having pino serialize
+ * them field by field as `threadlineMixin()`'s are (pino to /dev/null,
+ * pinned: 0.3 µs a line less). The ids are taken in the thread that logs:
+ * for a worker-thread transport, or lines to stdout only. With
+ * `threadlineDestination()`, use `threadlineOptions()`, which adds the
+ * `mixin` the destination reads the call's fields through.
+ *
+ * The fields come last on the line; a field of the same name that a call
+ * writes itself is then written twice (JSON readers keep the last: the trace
+ * context's). With `threadlineMixin()` instead, the call's own field wins.
+ *
+ * @example
+ * const logger = pino({ hooks: { streamWrite: threadlineStreamWrite() } }, pino.transport({ … }));
+ */
+export function threadlineStreamWrite(
+  options: ThreadlinePinoOptions = {},
+): (line: string) => string {
   const fields = traceFields(options.profile ?? 'otel', {
     scopeAttributes: options.scopeAttributes ?? false,
   });
@@ -96,15 +117,13 @@ export function threadlineOptions(options: ThreadlinePinoOptions = {}): {
       `@threadline/pino: streamWrite must be a function (pino's hooks.streamWrite); got ${typeof own}`,
     );
   }
-  const mixin = (): object => {
-    lastMixinObject = {};
-    return lastMixinObject;
-  };
-  const streamWrite = (line: string): string =>
-    appendMembers(own === undefined ? line : own(line), fields.json());
+  const streamWrite =
+    own === undefined
+      ? (line: string): string => appendMembers(line, fields.json())
+      : (line: string): string => appendMembers(own(line), fields.json());
   if (own === undefined)
     APPENDING_HOOKS.set(streamWrite, { trace: fields.names, scoped: fields.scoped });
-  return { mixin, hooks: { streamWrite } };
+  return streamWrite;
 }
 
 /**
@@ -117,11 +136,15 @@ export function appendMembers(line: string, members: string): string {
   const n = line.length;
   if (line.charCodeAt(n - 1) !== 10) return line;
   let close = n - 2;
-  if (line.charCodeAt(close) === 13) close--;
+  let end = '}\n';
+  if (line.charCodeAt(close) === 13) {
+    close--;
+    end = '}\r\n';
+  }
   if (close < 1 || line.charCodeAt(close) !== 125) return line;
   // `{}`: the object has no member yet, so the first one takes no comma.
   const text = line.charCodeAt(close - 1) === 123 ? members.slice(1) : members;
-  return line.slice(0, close) + text + line.slice(close);
+  return line.slice(0, close) + text + end;
 }
 
 /**

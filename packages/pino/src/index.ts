@@ -4,4 +4,9 @@
  */
 
 export type { PinoBridgeOptions, ThreadlinePinoOptions } from './bridge.js';
-export { threadlineDestination, threadlineMixin, threadlineOptions } from './bridge.js';
+export {
+  threadlineDestination,
+  threadlineMixin,
+  threadlineOptions,
+  threadlineStreamWrite,
+} from './bridge.js';

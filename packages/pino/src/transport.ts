@@ -7,7 +7,7 @@
  * stay on the record as attributes instead.
  *
  * @example
- * const logger = pino(threadlineOptions(), pino.transport({
+ * const logger = pino({ hooks: { streamWrite: threadlineStreamWrite() } }, pino.transport({
  *   targets: [
  *     { target: 'pino/file', options: { destination: 1 } },
  *     { target: '@threadline/pino/transport', options: { threadline: { serviceName: 'orders' } } },

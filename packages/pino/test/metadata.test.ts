@@ -8,6 +8,7 @@ import {
   threadlineDestination,
   threadlineMixin,
   threadlineOptions,
+  threadlineStreamWrite,
 } from '../src/bridge.js';
 import { type MetadataLine, metadataReader, type PinoMetadata } from '../src/metadata.js';
 
@@ -376,6 +377,16 @@ describe('threadlineOptions(): the fields appended to each line by pino’s hook
       out.map((_o, i) => (i % 2 === 0) === (out[0]?.line.seq === undefined)),
     );
     expect(out.map((o) => o.read !== undefined)).toEqual(out.map((o) => o.line.seq === undefined));
+  });
+
+  it('threadlineStreamWrite() alone appends the same fields', () => {
+    const [one] = reading(
+      {},
+      (logger) => withHopScope({}, () => logger.info({ i: 1 }, 'm')),
+      'msg',
+      { hooks: { streamWrite: threadlineStreamWrite() } },
+    );
+    expect(Object.keys(one?.line ?? {}).slice(-3)).toEqual(['trace_id', 'span_id', 'trace_flags']);
   });
 
   it('refuses a streamWrite that is not a function', () => {

@@ -15,7 +15,12 @@ import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { threadlineDestination, threadlineMixin, threadlineOptions } from '../src/index.js';
+import {
+  threadlineDestination,
+  threadlineMixin,
+  threadlineOptions,
+  threadlineStreamWrite,
+} from '../src/index.js';
 
 const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
@@ -46,6 +51,10 @@ type FieldOptions = Parameters<typeof threadlineMixin>[0];
 const WAYS: Record<string, (options?: FieldOptions) => pino.LoggerOptions> = {
   'threadlineOptions()': (options) => threadlineOptions(options),
   'threadlineMixin()': (options) => ({ mixin: threadlineMixin(options) }),
+  // Without the mixin, the destination parses every line.
+  'threadlineStreamWrite()': (options) => ({
+    hooks: { streamWrite: threadlineStreamWrite(options) },
+  }),
 };
 
 describe.each(Object.keys(WAYS))('@threadline/pino, fields written by %s', (way) => {
