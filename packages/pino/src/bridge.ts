@@ -98,9 +98,10 @@ export function threadlineOptions(options: ThreadlinePinoOptions = {}): {
  * `threadlineDestination()`, use `threadlineOptions()`, which adds the
  * `mixin` the destination reads the call's fields through.
  *
- * The fields come last on the line; a field of the same name that a call
- * writes itself is then written twice (JSON readers keep the last: the trace
- * context's). With `threadlineMixin()` instead, the call's own field wins.
+ * The fields come last on the line; a field of the same name (a trace field,
+ * or a scope attribute it appends) that a call or a binding writes itself is
+ * then written twice (JSON readers keep the last: the trace context's or the
+ * scope's). With `threadlineMixin()` instead, the call's own field wins.
  *
  * @example
  * const logger = pino({ hooks: { streamWrite: threadlineStreamWrite() } }, pino.transport({ … }));

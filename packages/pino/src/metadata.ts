@@ -10,13 +10,14 @@
  * this call's: see bridge.ts), every field is a string, a number, a boolean
  * or null (or is left out of the line: undefined, a function), no
  * serializer, `redact` path, `formatters.log`, `nestedKey` or
- * `hooks.streamWrite` (but `threadlineOptions()`'s, which appends the trace
- * fields) of the logger applies to the line, and the level and time are
- * written in pino's default form. Bindings come from
- * the text pino serialized them into (after its serializers and `redact`),
- * parsed once per text. Anything else
- * (an `err`, a nested object, a redacted key, another level or time format, a
- * pino whose internals are not the ones read here) goes through the line.
+ * `hooks.streamWrite` of the logger applies to the line (but a
+ * `threadlineStreamWrite()` hook appending this destination's trace fields,
+ * whose scope attributes are added as it appends them), and the level and
+ * time are written in pino's default form. Bindings come from the text pino
+ * serialized them into (after its serializers and `redact`), parsed once per
+ * text. Anything else (an `err`, a nested object, a redacted key, another
+ * level or time format, a pino whose internals are not the ones read here)
+ * goes through the line.
  *
  * The line itself is read for the name of the time field only: pino builds
  * it as the level's prefix from its level cache (what `formatters.level`
@@ -127,9 +128,9 @@ function millis(time: string): number | undefined {
 }
 
 /**
- * `threadlineOptions()`'s `hooks.streamWrite`, by hook: the names of the
- * members it appends to the end of each line (`trace`, the trace fields;
- * `scoped`, the scope's attributes it was asked to write).
+ * `threadlineStreamWrite()` hooks: the names of the members each appends to
+ * the end of a line (`trace`, the trace fields; `scoped`, the scope's
+ * attributes it was asked to write).
  */
 export const APPENDING_HOOKS = new WeakMap<
   object,
@@ -181,7 +182,7 @@ export function metadataReader(
   let prefixLength = -1;
   // The last time text found plain (digits, or a quoted string without escapes).
   let lastPlainTime = '';
-  // The logger's last hooks.streamWrite: whether it is one of threadlineOptions() that appends this
+  // The logger's last hooks.streamWrite: whether it is a threadlineStreamWrite() hook that appends this
   // destination's trace fields (with other names, parsing the line keeps them as attributes), and the
   // scope attributes it appends (after a call's field or a binding of the same name: the line's wins).
   let lastHook: unknown;
@@ -344,7 +345,7 @@ export function metadataReader(
       }
       setOwn(attributes, key, v);
     }
-    // What threadlineOptions()'s hook appended: the scope's attributes it was asked to write,
+    // What a threadlineStreamWrite() hook appended: the scope's attributes it was asked to write,
     // last on the line (a value JSON would not give back the same is left to the line).
     if (hookScoped.length > 0) {
       const scope = tryGetScopeAttributes();
