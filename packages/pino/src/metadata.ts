@@ -113,18 +113,10 @@ function plainJson(text: string): boolean {
   return text.length > 0;
 }
 
-// The last time read: lines of one millisecond repeat it.
-let lastTimeText = '';
-let lastTimeMillis: number | undefined;
-
 /** pino's time as it wrote it (epoch ms by default, a quoted date with `isoTime`), or undefined. */
 function millis(time: string): number | undefined {
-  if (time === lastTimeText) return lastTimeMillis;
-  if (time === '') return undefined;
   const ms = time.charCodeAt(0) === 34 ? Date.parse(time.slice(1, -1)) : Number(time);
-  lastTimeText = time;
-  lastTimeMillis = Number.isFinite(ms) ? ms : undefined;
-  return lastTimeMillis;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /**
@@ -180,8 +172,10 @@ export function metadataReader(
   let lastPrefixes: unknown;
   let lastLevel = Number.NaN;
   let prefixLength = -1;
-  // The last time text found plain (digits, or a quoted string without escapes).
+  // The last time text found plain (digits, or a quoted string without escapes), and its epoch ms:
+  // lines of one millisecond repeat it.
   let lastPlainTime = '';
+  let lastPlainMillis: number | undefined;
   // The logger's last hooks.streamWrite: whether it is a threadlineStreamWrite() hook that appends this
   // destination's trace fields (with other names, parsing the line keeps them as attributes), and the
   // scope attributes it appends (after a call's field or a binding of the same name: the line's wins).
@@ -297,11 +291,16 @@ export function metadataReader(
     if (prefixLength < 0) return undefined;
     const time = m.lastTime;
     if (typeof time !== 'string') return undefined;
-    if (time !== '' && time !== lastPlainTime) {
-      if (!plainJson(time)) return undefined;
-      lastPlainTime = time;
+    let timeMillis: number | undefined;
+    if (time !== '') {
+      if (time !== lastPlainTime) {
+        if (!plainJson(time)) return undefined;
+        lastPlainTime = time;
+        lastPlainMillis = millis(time);
+      }
+      if (!line.startsWith(',"time":', prefixLength)) return undefined;
+      timeMillis = lastPlainMillis;
     }
-    if (time !== '' && !line.startsWith(',"time":', prefixLength)) return undefined;
     const base = bindingsOf(chindings);
     if (base === null) return undefined;
     for (const name of hookScoped) if (Object.hasOwn(base, name)) return undefined;
@@ -366,7 +365,7 @@ export function metadataReader(
       level,
       message: (message as string | undefined) ?? '',
       attributes,
-      timeMillis: millis(time),
+      timeMillis,
     };
   };
 }
