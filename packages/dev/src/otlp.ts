@@ -12,6 +12,14 @@ import { gunzip as gunzipCallback } from 'node:zlib';
 import type { IConversionOptions, Root, Type } from 'protobufjs';
 import protobuf from 'protobufjs';
 import protojson from 'protobufjs/ext/protojson.js';
+import {
+  BoundsError,
+  checkJsonBounds,
+  checkProtobufBounds,
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  FramingError,
+} from './bounds.js';
 
 const gunzip = promisify(gunzipCallback);
 
@@ -53,6 +61,25 @@ export interface ReceivedRequest {
   /** The body after gunzip (the same bytes as rawBody when not compressed). */
   body: Buffer;
   records: ReceivedRecord[];
+  /**
+   * Why each record that was decoded but refused was refused (a trace id not
+   * of 16 bytes, a span id not of 8): the receiver reports them as OTLP
+   * partial success and keeps the others.
+   */
+  rejected: string[];
+}
+
+/** Options of {@link readExportLogsRequest}. */
+export interface ReadExportOptions {
+  /** Largest accepted body, as received and after gunzip. @default 64 MiB */
+  maxBodyBytes?: number;
+  /** Bounds on what one request may decode to. @default {@link DEFAULT_DECODE_LIMITS} */
+  limits?: Partial<DecodeLimits>;
+  /**
+   * Counts the bytes of the body as they arrive: returns false when that many
+   * more cannot be held now, and the request is refused with 503 (retryable).
+   */
+  reserve?: (bytes: number) => boolean;
 }
 
 /** The OTLP/HTTP logs path. */
@@ -171,12 +198,25 @@ function keyValuesToJs(keyValues: unknown): Record<string, unknown> {
   return out;
 }
 
-function bytesToHex(value: unknown): string {
-  return value instanceof Uint8Array ? Buffer.from(value).toString('hex') : '';
+/**
+ * An id as lowercase hex: '' when absent or all zeros (the W3C invalid id),
+ * undefined when it has another length than `bytes` (the record is refused).
+ */
+function idToHex(value: unknown, bytes: number): string | undefined {
+  if (!(value instanceof Uint8Array) || value.length === 0) return '';
+  if (value.length !== bytes) return undefined;
+  return value.every((b) => b === 0) ? '' : Buffer.from(value).toString('hex');
 }
 
-function flattenRequest(request: Obj): ReceivedRecord[] {
+/** Records decoded from one request, and why each one left out was refused. */
+export interface Decoded {
+  records: ReceivedRecord[];
+  rejected: string[];
+}
+
+function flattenRequest(request: Obj): Decoded {
   const out: ReceivedRecord[] = [];
+  const rejected: string[] = [];
   for (const resourceLogs of asArray(request.resourceLogs)) {
     const rl = asObj(resourceLogs);
     const resource = keyValuesToJs(asObj(rl.resource).attributes);
@@ -189,6 +229,14 @@ function flattenRequest(request: Obj): ReceivedRecord[] {
         : { name: asString(scopeMsg.name) };
       for (const logRecord of asArray(sl.logRecords)) {
         const lr = asObj(logRecord);
+        const traceId = idToHex(lr.traceId, 16);
+        const spanId = idToHex(lr.spanId, 8);
+        if (traceId === undefined || spanId === undefined) {
+          rejected.push(
+            traceId === undefined ? 'a trace id is not 16 bytes' : 'a span id is not 8 bytes',
+          );
+          continue;
+        }
         out.push({
           resource,
           scope,
@@ -200,8 +248,8 @@ function flattenRequest(request: Obj): ReceivedRecord[] {
           // from a present-but-empty AnyValue (which anyValueToJs maps to null).
           body: lr.body == null ? undefined : anyValueToJs(lr.body),
           attributes: keyValuesToJs(lr.attributes),
-          traceId: bytesToHex(lr.traceId),
-          spanId: bytesToHex(lr.spanId),
+          traceId,
+          spanId,
           flags: asNumber(lr.flags),
           eventName: asString(lr.eventName),
           droppedAttributesCount: asNumber(lr.droppedAttributesCount),
@@ -209,7 +257,7 @@ function flattenRequest(request: Obj): ReceivedRecord[] {
       }
     }
   }
-  return out;
+  return { records: out, rejected };
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
@@ -237,24 +285,37 @@ function hexIdsToBase64(document: unknown): void {
   }
 }
 
-function decodeProtobuf(body: Uint8Array): ReceivedRecord[] {
+function decodeProtobuf(body: Uint8Array, limits: DecodeLimits): Decoded {
+  checkProtobufBounds(body, limits);
   const type = loadRequestType();
   return flattenRequest(type.toObject(type.decode(body), TO_OBJECT));
 }
 
+// A lone surrogate can only reach JSON.parse as a `\uD800`–`\uDFFF` escape (raw bytes of one are
+// not UTF-8 and read as U+FFFD), and JSON.stringify writes one for each (ES2019), as the SDKs'
+// JSON serializers do; the ProtoJSON reader refuses them, protobuf writes U+FFFD.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && !value.isWellFormed() ? value.toWellFormed() : value;
+}
+
 /**
- * Decodes an `ExportLogsServiceRequest` body (already gunzipped) into flattened records, with the
- * same normalisation the receiver applies. Throws when the body is not a valid request.
- *
- * @param body - the request body
- * @param encoding - 'protobuf' for `application/x-protobuf`, 'json' for OTLP/JSON
+ * Decodes a request body (gunzipped) within `limits`: throws a BoundsError past them, a
+ * FramingError for broken protobuf framing, another error for anything else it cannot decode.
+ * @internal
  */
-export function decodeExportLogsRequest(
-  body: Buffer,
+export function decodeRecords(
+  body: Uint8Array,
   encoding: 'json' | 'protobuf',
-): ReceivedRecord[] {
-  if (encoding === 'protobuf') return decodeProtobuf(body);
-  const document: unknown = JSON.parse(body.toString('utf8'));
+  limits: DecodeLimits,
+): Decoded {
+  if (encoding === 'protobuf') return decodeProtobuf(body, limits);
+  checkJsonBounds(body, limits);
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const document: unknown = SURROGATE_ESCAPE.test(text)
+    ? JSON.parse(text, wellFormed)
+    : JSON.parse(text);
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new Error('OTLP/JSON body must be a JSON object');
   }
@@ -263,7 +324,30 @@ export function decodeExportLogsRequest(
   // The OTLP spec requires JSON receivers to ignore unknown fields. Round-tripping through the
   // binary encoding lets both encodings share one normalisation path.
   const message = protojson.fromJson(type, document, { ignoreUnknownFields: true });
-  return decodeProtobuf(type.encode(message).finish());
+  return decodeProtobuf(type.encode(message).finish(), limits);
+}
+
+/** The limits with the defaults filled in. @internal */
+export function resolveLimits(limits: Partial<DecodeLimits> = {}): DecodeLimits {
+  return { ...DEFAULT_DECODE_LIMITS, ...limits };
+}
+
+/**
+ * Decodes an `ExportLogsServiceRequest` body (already gunzipped) into flattened records, with the
+ * same normalisation the receiver applies. Throws when the body is not a valid request, or when it
+ * would decode to more than `limits` allow. Records whose trace or span id has the wrong length
+ * are left out.
+ *
+ * @param body - the request body
+ * @param encoding - 'protobuf' for `application/x-protobuf`, 'json' for OTLP/JSON
+ * @param limits - bounds on what it may decode to; {@link DEFAULT_DECODE_LIMITS} by default
+ */
+export function decodeExportLogsRequest(
+  body: Buffer,
+  encoding: 'json' | 'protobuf',
+  limits?: Partial<DecodeLimits>,
+): ReceivedRecord[] {
+  return decodeRecords(body, encoding, resolveLimits(limits)).records;
 }
 
 /** A request the receiver refuses, with the HTTP status to answer. */
@@ -271,6 +355,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Headers to answer with, such as `retry-after`. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -280,32 +366,52 @@ function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  reserve: (bytes: number) => boolean,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
+    let refused: HttpError | undefined;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      // Keep draining an oversized body rather than cutting the connection, so the client reads a
-      // clean 413 instead of a reset.
-      if (size > maxBytes) {
-        tooLarge = true;
-        chunks.length = 0;
-      }
-      if (!tooLarge) chunks.push(chunk);
+      if (refused) return;
+      // Keep draining a refused body rather than cutting the connection, so the client reads a
+      // clean answer instead of a reset.
+      if (size > maxBytes) refused = new HttpError(413, `body exceeds ${maxBytes} bytes`);
+      else if (!reserve(chunk.length)) refused = busy();
+      if (refused) chunks.length = 0;
+      else chunks.push(chunk);
     });
     req.on('end', () => {
-      if (tooLarge) reject(new HttpError(413, `body exceeds ${maxBytes} bytes`));
-      else resolve(Buffer.concat(chunks));
+      if (refused) reject(refused);
+      else resolve(Buffer.concat(chunks, size));
     });
     req.on('error', reject);
+    // A client gone before the end of its body: settle, so what it held is given back.
+    req.on('close', () => {
+      if (!req.complete) reject(new HttpError(400, 'the body ended before its end'));
+    });
   });
 }
+
+/**
+ * Bodies gunzipped at once in this process. Each output may reach the body
+ * limit, so this bounds the memory gunzipping can hold; the others wait their
+ * turn (their compressed bodies are already counted by `reserve`).
+ */
+export const MAX_CONCURRENT_GUNZIPS = 2;
+let gunzipsRunning = 0;
+const gunzipsWaiting: Array<() => void> = [];
 
 async function decompress(raw: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
   if (encoding === '' || encoding === 'identity') return raw;
   if (encoding !== 'gzip') throw new HttpError(415, `unsupported Content-Encoding: ${encoding}`);
+  // A slot is handed straight from the gunzip that ends to the first waiting.
+  if (gunzipsRunning < MAX_CONCURRENT_GUNZIPS) gunzipsRunning++;
+  else await new Promise<void>((resolve) => gunzipsWaiting.push(resolve));
   try {
     return await gunzip(raw, { maxOutputLength: maxBytes });
   } catch (error) {
@@ -313,19 +419,33 @@ async function decompress(raw: Buffer, encoding: string, maxBytes: number): Prom
       throw new HttpError(413, `body exceeds ${maxBytes} bytes after gunzip`);
     }
     throw new HttpError(400, `invalid gzip body: ${(error as Error).message}`);
+  } finally {
+    const next = gunzipsWaiting.shift();
+    if (next) next();
+    else gunzipsRunning--;
   }
 }
 
+/** 503 with a Retry-After: the exporter keeps the records and sends them again. */
+export function busy(): HttpError {
+  return new HttpError(503, 'the receiver is busy with other requests; retry', {
+    'retry-after': '1',
+  });
+}
+
+/** An export request's body, read and gunzipped, not decoded yet. */
+export type ReadBody = Omit<ReceivedRequest, 'records' | 'rejected'>;
+
 /**
- * Reads, decompresses and decodes one OTLP/HTTP logs export. Throws an
- * `HttpError` with the status the OTLP spec asks for: 415 for an unknown
- * content type or encoding, 413 past `maxBodyBytes` (as received or after
- * gunzip), 400 for a body that cannot be decoded.
+ * Reads and decompresses one OTLP/HTTP logs export, refusing what
+ * {@link readExportLogsRequest} refuses before decoding.
+ * @internal
  */
-export async function readExportLogsRequest(
+export async function readExportLogsBody(
   req: IncomingMessage,
-  maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
-): Promise<ReceivedRequest> {
+  options: ReadExportOptions = {},
+): Promise<ReadBody> {
+  const { maxBodyBytes = DEFAULT_MAX_BODY_BYTES, reserve = () => true } = options;
   const contentType = mediaType(req.headers['content-type']);
   const encoding =
     contentType === CONTENT_TYPES.protobuf
@@ -333,24 +453,55 @@ export async function readExportLogsRequest(
       : contentType === CONTENT_TYPES.json
         ? 'json'
         : undefined;
-  const rawBody = await readBody(req, maxBodyBytes);
+  const rawBody = await readBody(req, maxBodyBytes, reserve);
   if (encoding === undefined) {
     throw new HttpError(415, `unsupported Content-Type: ${req.headers['content-type'] ?? ''}`);
   }
   const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   const body = await decompress(rawBody, contentEncoding, maxBodyBytes);
-  let records: ReceivedRecord[];
+  return { encoding, gzip: contentEncoding === 'gzip', headers: req.headers, rawBody, body };
+}
+
+/** The HTTP answer to a decoding error: 413 past the bounds, 400 otherwise. @internal */
+export function decodeError(
+  encoding: 'json' | 'protobuf',
+  kind: 'bounds' | 'framing' | 'other',
+  message: string,
+): HttpError {
+  if (kind === 'bounds') return new HttpError(413, message);
+  const what = kind === 'framing' ? `broken ${encoding} framing` : `undecodable ${encoding} body`;
+  return new HttpError(400, `${what}: ${message}`);
+}
+
+/** The kind of a decoding error, for {@link decodeError}. @internal */
+export function decodeErrorKind(error: unknown): 'bounds' | 'framing' | 'other' {
+  return error instanceof BoundsError
+    ? 'bounds'
+    : error instanceof FramingError
+      ? 'framing'
+      : 'other';
+}
+
+/**
+ * Reads, decompresses and decodes one OTLP/HTTP logs export. Throws an
+ * `HttpError` with the status the OTLP spec asks for: 415 for an unknown
+ * content type or encoding, 413 past `maxBodyBytes` (as received or after
+ * gunzip) or past `limits`, 400 for a body that cannot be decoded, 503 when
+ * `reserve` refuses to hold the body.
+ *
+ * @param options - the options, or just `maxBodyBytes`
+ */
+export async function readExportLogsRequest(
+  req: IncomingMessage,
+  options: ReadExportOptions | number = {},
+): Promise<ReceivedRequest> {
+  const resolved = typeof options === 'number' ? { maxBodyBytes: options } : options;
+  const read = await readExportLogsBody(req, resolved);
+  let decoded: Decoded;
   try {
-    records = decodeExportLogsRequest(body, encoding);
+    decoded = decodeRecords(read.body, read.encoding, resolveLimits(resolved.limits));
   } catch (error) {
-    throw new HttpError(400, `undecodable ${encoding} body: ${(error as Error).message}`);
+    throw decodeError(read.encoding, decodeErrorKind(error), (error as Error).message);
   }
-  return {
-    encoding,
-    gzip: contentEncoding === 'gzip',
-    headers: req.headers,
-    rawBody,
-    body,
-    records,
-  };
+  return { ...read, records: decoded.records, rejected: decoded.rejected };
 }

@@ -49,6 +49,10 @@ const SHOWN = [['http.request.method','method'],['http.route','route'],['http.re
 const form = document.getElementById('filters');
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
 const level = (n) => (n >= 17 ? 'error' : n >= 13 ? 'warn' : '');
+// Values from logs are shown as text: strings as they are, anything else as JSON (a map may hold
+// keys such as toString, so nothing of it is called).
+const text = (v) => { if (typeof v === 'string') return v; try { return JSON.stringify(v) ?? String(v); } catch { return '?'; } };
+const MAX_INDENT_DEPTH = 16;
 const time = (nanos) => new Date(Number(BigInt(nanos) / 1000000n)).toISOString().slice(11, 23);
 let selected = new URLSearchParams(location.hash.slice(1)).get('trace') || '';
 let facetsLoaded = false;
@@ -86,11 +90,11 @@ async function show(traceId) {
   for (const r of data.records) {
     const row = el('div', 'row ' + level(r.severityNumber));
     row.dataset.service = r.service;
-    const who = r.service + (r.serviceVersion ? '@' + r.serviceVersion : '');
-    const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
-    const attrs = SHOWN.filter(([k]) => r.attributes[k] !== undefined).map(([k, s]) => s + '=' + String(r.attributes[k]).slice(0, 120)).join(' ');
+    const who = text(r.service) + (r.serviceVersion ? '@' + text(r.serviceVersion) : '');
+    const body = text(r.body ?? '');
+    const attrs = SHOWN.filter(([k]) => r.attributes[k] !== undefined).map(([k, s]) => s + '=' + text(r.attributes[k]).slice(0, 120)).join(' ');
     row.append(
-      document.createTextNode(time(r.timeUnixNano) + ' ' + '  '.repeat(r.depth) + who + ' '),
+      document.createTextNode(time(r.timeUnixNano) + ' ' + '  '.repeat(Math.min(r.depth, MAX_INDENT_DEPTH)) + who + ' '),
       el('span', 'span', '[' + r.spanId.slice(0, 8) + ']'),
       document.createTextNode(' ' + (r.severityText || r.severityNumber).toString().padEnd(5) + ' ' + body + '  '),
       el('span', 'attrs', attrs),

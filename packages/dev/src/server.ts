@@ -5,14 +5,18 @@
  * size limit, 415 for other content types, 503 (retryable: the exporter keeps
  * the records) when the store cannot be written.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DecodeLimits } from './bounds.js';
+import { DecodeThread } from './decode-thread.js';
 import {
   CONTENT_TYPES,
   DEFAULT_MAX_BODY_BYTES,
+  decodeError,
   HttpError,
   LOGS_PATH,
-  readExportLogsRequest,
+  readExportLogsBody,
+  resolveLimits,
 } from './otlp.js';
 import { PAGE } from './page.js';
 import type { RecordStore } from './store.js';
@@ -21,12 +25,30 @@ import { hopDepths } from './timeline.js';
 export interface DevReceiverOptions {
   /** @default 4318 (the OTLP/HTTP port) */
   port?: number;
-  /** @default '127.0.0.1' */
+  /**
+   * The address to listen on. Requests are answered only when their `Host`
+   * names a loopback address, `localhost`, or this host.
+   * @default '127.0.0.1'
+   */
   host?: string;
   /** The SQLite file. @default '.threadline/dev.sqlite' (by the CLI) */
   store: RecordStore;
-  /** @default 64 MiB */
+  /** Largest body, as received and after gunzip. @default 64 MiB */
   maxBodyBytes?: number;
+  /** Bounds on what one export may decode to. @default DEFAULT_DECODE_LIMITS */
+  limits?: Partial<DecodeLimits>;
+  /**
+   * Bytes of request bodies held at once, across all requests; a request that
+   * would pass it is answered 503 with `Retry-After` (the exporter retries).
+   * @default 128 MiB
+   */
+  maxBufferedBytes?: number;
+  /**
+   * The heap of the thread that decodes bodies, in MiB: a request that needs
+   * more is refused with 413, and the receiver goes on.
+   * @default 512
+   */
+  decodeHeapMiB?: number;
   /** Where problems are reported. @default stderr */
   report?: (line: string) => void;
 }
@@ -38,15 +60,127 @@ export interface DevReceiver {
   close(): Promise<void>;
 }
 
+/** Bytes of request bodies held at once by default. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 128 * 1024 * 1024;
+/** Open connections at once; more are closed as they come. */
+export const MAX_CONNECTIONS = 1024;
+/** Time a request has to arrive whole. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** The same problem is reported at most once in this long. */
+const REPORT_INTERVAL_MS = 10_000;
+
+const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
+
+/** The host name of a `Host` header or an origin's authority, lower-cased, without the port. */
+function hostName(authority: string): string {
+  const lower = authority.toLowerCase();
+  if (lower.startsWith('[')) return lower.slice(0, lower.indexOf(']') + 1);
+  const colon = lower.indexOf(':');
+  return colon === -1 ? lower : lower.slice(0, colon);
+}
+
+/**
+ * The host names a request may name: loopback ones, and the configured host.
+ * Any other name is how a DNS-rebinding page reaches a loopback server, so it
+ * is refused.
+ */
+function allowedHosts(configured: string): (name: string) => boolean {
+  const own = WILDCARD_HOSTS.has(configured)
+    ? ''
+    : hostName(
+        configured.includes(':') && !configured.startsWith('[') ? `[${configured}]` : configured,
+      );
+  return (name) =>
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    name === '[::1]' ||
+    IPV4_LOOPBACK.test(name) ||
+    (own !== '' && name === own);
+}
+
+/** An origin (`Origin` header) whose host is allowed, or undefined when it is not one. */
+function originHost(origin: string): string | undefined {
+  const match = /^https?:\/\/([^/?#@]+)$/i.exec(origin);
+  return match ? hostName(match[1] as string) : undefined;
+}
+
+/** Why a request is refused before it is read, or undefined when it may go on. */
+function refusal(
+  req: IncomingMessage,
+  isAllowed: (name: string) => boolean,
+): HttpError | undefined {
+  const target = req.url ?? '';
+  // Origin-form only: the receiver is no proxy, and an absolute-form target is not a path.
+  if (!target.startsWith('/')) return new HttpError(400, 'the request target must be a path');
+  const host = req.headers.host;
+  if (host !== undefined && !isAllowed(hostName(host))) {
+    return new HttpError(403, 'this Host is not served: use 127.0.0.1, localhost or [::1]');
+  }
+  const origin = req.headers.origin;
+  if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined) {
+    const name = originHost(origin);
+    if (name === undefined || !isAllowed(name)) {
+      return new HttpError(403, 'this Origin may not send to the receiver');
+    }
+  }
+  return undefined;
+}
+
+function answerError(res: ServerResponse, error: HttpError): void {
+  if (res.headersSent) return;
+  res
+    .writeHead(error.status, { 'content-type': 'text/plain', ...error.headers })
+    .end(error.message);
+}
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    out.push((rest & 0x7f) | 0x80);
+    rest = Math.floor(rest / 128);
+  }
+  out.push(rest);
+  return out;
+}
+
+/** The ExportLogsServiceResponse: empty, or with `partial_success` when records were refused. */
+function exportResponse(encoding: 'json' | 'protobuf', rejected: string[]): string | Buffer {
+  if (rejected.length === 0) return encoding === 'json' ? '{}' : Buffer.alloc(0);
+  const kinds = [...new Set(rejected)];
+  const message = `${rejected.length} records refused: ${kinds.slice(0, 5).join('; ')}`.slice(
+    0,
+    1024,
+  );
+  if (encoding === 'json') {
+    return JSON.stringify({
+      partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage: message },
+    });
+  }
+  // partial_success (1) { rejected_log_records (1, varint), error_message (2, string) }
+  const text = Buffer.from(message);
+  const inner = Buffer.concat([
+    Buffer.from([0x08, ...varint(rejected.length), 0x12, ...varint(text.length)]),
+    text,
+  ]);
+  return Buffer.concat([Buffer.from([0x0a, ...varint(inner.length)]), inner]);
+}
+
 const TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
 
 /** The page and its JSON API (read only). Returns false for an unknown path. */
-function serveRead(store: RecordStore, url: URL, res: ServerResponse): boolean {
+function serveRead(
+  store: RecordStore,
+  path: string,
+  params: URLSearchParams,
+  res: ServerResponse,
+): boolean {
   const json = (value: unknown) => {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify(value));
   };
-  if (url.pathname === '/') {
+  if (path === '/') {
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       // The page's own script only; nothing from a log can run.
@@ -56,20 +190,19 @@ function serveRead(store: RecordStore, url: URL, res: ServerResponse): boolean {
     res.end(PAGE);
     return true;
   }
-  if (url.pathname === '/api/traces') {
-    const p = url.searchParams;
+  if (path === '/api/traces') {
     json({
       traces: store.traces({
-        service: p.get('service') ?? '',
-        minSeverity: Number(p.get('severity') ?? 0) || 0,
-        version: p.get('version') ?? '',
-        text: (p.get('q') ?? '').slice(0, 200),
+        service: params.get('service') ?? '',
+        minSeverity: Number(params.get('severity') ?? 0) || 0,
+        version: params.get('version') ?? '',
+        text: (params.get('q') ?? '').slice(0, 200),
       }),
       facets: store.facets(),
     });
     return true;
   }
-  const match = TRACE_PATH.exec(url.pathname);
+  const match = TRACE_PATH.exec(path);
   if (match) {
     const records = store.trace(match[1] as string);
     const depth = hopDepths(records);
@@ -81,20 +214,51 @@ function serveRead(store: RecordStore, url: URL, res: ServerResponse): boolean {
 
 /** Starts the receiver; resolves once it listens. */
 export async function startDevReceiver(options: DevReceiverOptions): Promise<DevReceiver> {
-  const { store } = options;
+  const { store, limits } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const report = options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const server: Server = createServer((req, res) => {
+  const lastReported = new Map<string, number>();
+  const reportNow = (kind: string, line: string) => {
+    const now = Date.now();
+    if (now - (lastReported.get(kind) ?? -Infinity) < REPORT_INTERVAL_MS) return;
+    lastReported.set(kind, now);
+    report(line);
+  };
+  const isAllowed = allowedHosts(options.host ?? '127.0.0.1');
+  let buffered = 0;
+  const decoder = new DecodeThread(options.decodeHeapMiB);
+  const decodeLimits = resolveLimits(limits);
+
+  /** Reads, gunzips and decodes one export into the store's rows; throws an HttpError. */
+  const receive = async (req: IncomingMessage, reserve: (bytes: number) => boolean) => {
+    const { encoding, body } = await readExportLogsBody(req, { maxBodyBytes, reserve });
+    const answer = await decoder.decode({ body, encoding, limits: decodeLimits });
+    if (!answer.ok) throw decodeError(encoding, answer.kind, answer.message);
+    return { encoding, ...answer };
+  };
+
+  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     req.on('error', () => {});
-    const url = new URL(req.url ?? '/', 'http://receiver');
-    const path = url.pathname;
+    const refused = refusal(req, isAllowed);
+    if (refused) {
+      req.resume();
+      answerError(res, refused);
+      return;
+    }
+    const target = req.url as string;
+    const query = target.indexOf('?');
+    const path = query === -1 ? target : target.slice(0, query);
     if (path !== LOGS_PATH) {
       req.resume();
       if (req.method === 'GET') {
         try {
-          if (serveRead(store, url, res)) return;
+          const params = new URLSearchParams(query === -1 ? '' : target.slice(query + 1));
+          if (serveRead(store, path, params, res)) return;
         } catch (error) {
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+          if (!res.headersSent) {
+            res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+          }
           return;
         }
       }
@@ -106,37 +270,58 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
       res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('use POST');
       return;
     }
-    readExportLogsRequest(req, maxBodyBytes).then(
-      (received) => {
-        try {
-          store.add(received.records);
-        } catch (error) {
-          report(
-            `[threadline dev] could not store ${received.records.length} records: ${String(error)}`,
+    let held = 0;
+    const reserve = (bytes: number) => {
+      if (buffered + bytes > maxBufferedBytes) return false;
+      buffered += bytes;
+      held += bytes;
+      return true;
+    };
+    receive(req, reserve)
+      .then(
+        ({ encoding, rows, rejected, decoded }) => {
+          let refused = rejected;
+          try {
+            refused = [...refused, ...store.addRows(rows).rejected];
+          } catch (error) {
+            report(`[threadline dev] could not store ${rows.length} records: ${String(error)}`);
+            res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' });
+            res.end(`the store cannot be written: ${String(error)}`);
+            return;
+          }
+          if (refused.length > 0) {
+            reportNow(
+              'refused',
+              `[threadline dev] refused ${refused.length} of ${decoded} records: ${refused[0]}`,
+            );
+          }
+          res.writeHead(200, { 'content-type': CONTENT_TYPES[encoding] });
+          res.end(exportResponse(encoding, refused));
+        },
+        (error: unknown) => {
+          answerError(
+            res,
+            error instanceof HttpError
+              ? error
+              : new HttpError(400, String((error as Error)?.message)),
           );
-          res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' });
-          res.end(`the store cannot be written: ${String(error)}`);
-          return;
-        }
-        res.writeHead(200, { 'content-type': CONTENT_TYPES[received.encoding] });
-        res.end(received.encoding === 'json' ? '{}' : Buffer.alloc(0));
-      },
-      (error: unknown) => {
-        const status = error instanceof HttpError ? error.status : 400;
-        if (!res.headersSent) {
-          res
-            .writeHead(status, { 'content-type': 'text/plain' })
-            .end(String((error as Error).message));
-        }
-      },
-    );
+        },
+      )
+      .finally(() => {
+        buffered -= held;
+        held = 0;
+      });
   });
+  server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4318, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await decoder.close();
+    throw error;
   });
   const { address, port } = server.address() as AddressInfo;
   return {
@@ -146,6 +331,6 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => decoder.close()),
   };
 }

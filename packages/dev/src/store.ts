@@ -5,6 +5,7 @@
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ReceivedRecord } from './otlp.js';
+import { type RecordRow, toRows } from './rows.js';
 
 /** A stored record, as read back. */
 export interface StoredRecord {
@@ -79,13 +80,20 @@ export interface TraceSummary {
   services: string[];
 }
 
-/** Bodies and attributes are JSON; Buffers (OTLP bytes values) are kept as base64 strings. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer'
-      ? Buffer.from((v as { data: number[] }).data).toString('base64')
-      : v,
-  );
+// SQLITE_TOOBIG: a string or blob past SQLite's length limit, a fault of the record alone.
+const SQLITE_TOOBIG = 18;
+
+/** Whether an error storing one record is that record's fault (then it is refused alone). */
+function isRecordFault(error: unknown): boolean {
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  return code !== 'ERR_SQLITE_ERROR' || errcode === SQLITE_TOOBIG;
+}
+
+/** What {@link RecordStore.add} did. */
+export interface AddResult {
+  stored: number;
+  /** Why each record that could not be stored was refused (the others were stored). */
+  rejected: string[];
 }
 
 export class RecordStore {
@@ -111,37 +119,41 @@ export class RecordStore {
     );
   }
 
-  /** Stores one export's records in one transaction: all of them or, on an error, none. */
-  add(records: readonly ReceivedRecord[]): void {
+  /**
+   * Stores one export's records in one transaction. A record that cannot be
+   * stored (a value JSON cannot hold, a row past SQLite's limits) is refused
+   * alone and named in the result; when the store itself cannot be written,
+   * nothing is stored and the error is thrown.
+   */
+  add(records: readonly ReceivedRecord[]): AddResult {
+    const { rows, rejected } = toRows(records);
+    const result = this.addRows(rows);
+    return { stored: result.stored, rejected: [...rejected, ...result.rejected] };
+  }
+
+  /**
+   * Stores rows made by {@link toRows} (in the receiver, by its decoding
+   * worker), as {@link RecordStore.add} does.
+   * @internal
+   */
+  addRows(rows: readonly RecordRow[]): AddResult {
+    const rejected: string[] = [];
     this.db.exec('BEGIN');
     try {
-      for (const r of records) {
-        const a = r.attributes;
-        const time = r.timeUnixNano !== '0' ? r.timeUnixNano : r.observedTimeUnixNano;
-        this.insert.run(
-          time,
-          Math.floor(Number(time) / 1e6),
-          r.severityNumber,
-          r.severityText,
-          r.body === undefined ? null : toJson(r.body),
-          toJson(a),
-          toJson(r.resource),
-          r.scope.name,
-          r.traceId,
-          r.spanId,
-          str(a['threadline.parent_span_id']),
-          str(a['threadline.link.trace_id']),
-          str(r.resource['service.name']),
-          str(r.resource['service.version']),
-          str(a['messaging.message.id']),
-          str(a['threadline.cron.run_id']),
-        );
+      for (const row of rows) {
+        try {
+          this.insert.run(...row);
+        } catch (error) {
+          if (!isRecordFault(error)) throw error;
+          rejected.push(`a record could not be stored: ${(error as Error).message}`);
+        }
       }
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
+    return { stored: rows.length - rejected.length, rejected };
   }
 
   /** Every record of a trace, and of the traces started from it (link mode), oldest first. */

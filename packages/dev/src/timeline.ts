@@ -25,7 +25,14 @@ const SHOWN: Array<[string, string]> = [
   ['exception.message', 'message'],
 ];
 
-/** Hop depth of each span id: 0 for a hop with no known parent; a linked trace sits under the hop that started it. */
+/** Indentation stops growing at this many hops, so a deep chain stays readable. */
+export const MAX_INDENT_DEPTH = 16;
+
+/**
+ * Hop depth of each span id: 0 for a hop with no known parent; a linked trace sits under the hop
+ * that started it. Walks each chain of parents in a loop (a chain may be as long as the trace),
+ * and a cycle ends it.
+ */
 export function hopDepths(records: StoredRecord[]): Map<string, number> {
   const parentOf = new Map<string, string>();
   for (const r of records) {
@@ -37,18 +44,47 @@ export function hopDepths(records: StoredRecord[]): Map<string, number> {
   const firstSpanOfTrace = new Map<string, string>();
   for (const r of records)
     if (!firstSpanOfTrace.has(r.traceId)) firstSpanOfTrace.set(r.traceId, r.spanId);
-  const depth = new Map<string, number>();
-  const of = (span: string, seen = new Set<string>()): number => {
-    const known = depth.get(span);
-    if (known !== undefined) return known;
+  const knownParent = (span: string): string => {
     let parent = parentOf.get(span) ?? '';
     if (parent.startsWith('link:')) parent = firstSpanOfTrace.get(parent.slice(5)) ?? '';
-    const d = parent && spans.has(parent) && !seen.has(parent) ? of(parent, seen.add(span)) + 1 : 0;
-    depth.set(span, d);
-    return d;
+    return parent && spans.has(parent) ? parent : '';
   };
-  for (const r of records) of(r.spanId);
+  const depth = new Map<string, number>();
+  for (const r of records) {
+    if (depth.has(r.spanId)) continue;
+    // Up the chain to a hop whose depth is known, to the root, or to a hop already on the chain.
+    const chain: string[] = [];
+    const onChain = new Set<string>();
+    let above = -1;
+    for (let span = r.spanId; ; ) {
+      const known = depth.get(span);
+      if (known !== undefined) {
+        above = known;
+        break;
+      }
+      chain.push(span);
+      onChain.add(span);
+      const parent = knownParent(span);
+      if (!parent || onChain.has(parent)) break;
+      span = parent;
+    }
+    for (let i = chain.length - 1, d = above + 1; i >= 0; i--, d++)
+      depth.set(chain[i] as string, d);
+  }
   return depth;
+}
+
+/**
+ * Any stored value as text: strings as they are, anything else as JSON. A map
+ * from a log may hold keys such as `toString`, so nothing of it is called.
+ */
+export function valueText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function time(nanos: string): string {
@@ -71,12 +107,12 @@ export function formatTimeline(records: StoredRecord[], color = false): string[]
 
 /** One record on one line: time, service@version, span, severity, message, key attributes. */
 export function formatLine(r: StoredRecord, depth = 0, color = false): string {
-  const indent = '  '.repeat(depth);
+  const indent = '  '.repeat(Math.min(depth, MAX_INDENT_DEPTH));
   const who = `${r.service}${r.serviceVersion ? `@${r.serviceVersion}` : ''}`;
   const attrs = SHOWN.filter(([k]) => r.attributes[k] !== undefined)
-    .map(([k, short]) => `${short}=${String(r.attributes[k]).slice(0, 80)}`)
+    .map(([k, short]) => `${short}=${valueText(r.attributes[k]).slice(0, 80)}`)
     .join(' ');
-  const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+  const body = valueText(r.body ?? '');
   const sev = (r.severityText || String(r.severityNumber)).padEnd(5);
   const span = `[${r.spanId.slice(0, 8)}]`;
   const line = `${time(r.timeUnixNano)} ${indent}${who} ${span} ${sev} ${body}${attrs ? `  ${attrs}` : ''}`;

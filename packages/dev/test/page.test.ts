@@ -13,6 +13,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const OK = '1'.repeat(32);
 const FAILED = '2'.repeat(32);
 const WORKER = '3'.repeat(32);
+const ODD = '4'.repeat(32);
+// A name a DNS-rebinding page would use: Chromium resolves it to 127.0.0.1.
+const REBOUND = 'rebind.test';
 
 let n = 0;
 function rec(
@@ -67,11 +70,18 @@ beforeAll(async () => {
       '<img src=x onerror="window.pwned=1"> shipped',
     ),
   ]);
+  store.add([
+    rec(ODD, 'd'.repeat(16), 'odd', '1.0.0', 9, 'a map from a log', {
+      'http.route': JSON.parse('{"toString":"x"}'),
+      'threadline.parent_span_id': 'd'.repeat(16),
+    }),
+  ]);
   receiver = await startDevReceiver({ store, port: 0 });
   base = receiver.url.replace('/v1/logs', '/');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
+      `--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
@@ -99,7 +109,7 @@ describe('the page of threadline dev, in headless Chromium', { timeout: 30_000 }
         els.map((e) => (e as unknown as { dataset: { trace?: string } }).dataset.trace),
       );
     expect(ids[0]).toBe(FAILED);
-    expect(new Set(ids)).toEqual(new Set([OK, FAILED, WORKER]));
+    expect(new Set(ids)).toEqual(new Set([OK, FAILED, WORKER, ODD]));
     await page.locator(`.trace[data-trace="${FAILED}"]`).click();
     await page.waitForSelector('.row');
     const rows = await page.locator('.row').allTextContents();
@@ -143,6 +153,41 @@ describe('the page of threadline dev, in headless Chromium', { timeout: 30_000 }
     expect(await page.locator('.row').first().textContent()).toContain('<img src=x onerror=');
     expect(await page.locator('#detail img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    await page.close();
+  });
+
+  it('shows a stored map with keys such as toString as JSON text', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}#trace=${ODD}`);
+    await page.waitForSelector('.row');
+    expect(await page.locator('.row').first().textContent()).toMatch(
+      /a map from a log {2}route=\{"toString":"x"\}/,
+    );
+    await page.close();
+  });
+
+  it('refuses a page and API calls under a name that is not loopback (DNS rebinding)', async () => {
+    const page = await browser.newPage();
+    const port = new URL(base).port;
+    // The page a rebinding attacker serves would run as http://rebind.test:<port>/.
+    const answer = await page.goto(`http://${REBOUND}:${port}/`);
+    expect(answer?.status()).toBe(403);
+    const fromRebound = await page.evaluate(async () => {
+      const list = await fetch('/api/traces');
+      const post = await fetch('/v1/logs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return { list: list.status, listBody: await list.text(), post: post.status };
+    });
+    expect(fromRebound).toEqual({
+      list: 403,
+      listBody: expect.not.stringContaining('traceId'),
+      post: 403,
+    });
+    // The same page under 127.0.0.1 works.
+    expect((await page.goto(base))?.status()).toBe(200);
     await page.close();
   });
 });

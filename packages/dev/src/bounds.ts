@@ -1,0 +1,229 @@
+/**
+ * The work one export request may cause, checked before it is decoded.
+ *
+ * A body small on the wire can describe millions of empty values (two bytes
+ * each in protobuf, three in JSON), and a decoder allocates an object for
+ * each. These scans walk the bytes once without allocating, count what a
+ * decoder would build, and stop at the first bound passed, so a hostile body
+ * costs a bounded scan and never the allocation.
+ */
+
+/** Bounds on one export request. */
+export interface DecodeLimits {
+  /** Log records, scopes and resources (each counts one). @default 65536 */
+  maxRecords: number;
+  /**
+   * Decoded values: every field of a resource, scope, record, attribute or
+   * nested value counts one, and every message one more (a string attribute
+   * counts six; an empty one two). @default 2097152
+   */
+  maxValues: number;
+  /** Nesting of arrays and maps inside one attribute or body. @default 32 */
+  maxDepth: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
+  maxRecords: 65_536,
+  maxValues: 2_097_152,
+  maxDepth: 32,
+});
+
+/** Thrown when a body passes a bound: the receiver answers 413. */
+export class BoundsError extends Error {}
+
+/** Thrown when a body's framing is broken: the receiver answers 400. */
+export class FramingError extends Error {}
+
+// The messages of ExportLogsServiceRequest whose fields are counted, and for
+// each the fields that hold a counted message (opentelemetry/proto logs/v1,
+// common/v1, resource/v1). Fields not listed are skipped as a decoder would.
+const Kind = {
+  Request: 0,
+  ResourceLogs: 1,
+  Resource: 2,
+  ScopeLogs: 3,
+  Scope: 4,
+  LogRecord: 5,
+  KeyValue: 6,
+  AnyValue: 7,
+  ArrayValue: 8,
+  KeyValueList: 9,
+} as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+
+const CHILDREN: ReadonlyArray<Readonly<Record<number, Kind>>> = [
+  /* Request */ { 1: Kind.ResourceLogs },
+  /* ResourceLogs */ { 1: Kind.Resource, 2: Kind.ScopeLogs },
+  /* Resource */ { 1: Kind.KeyValue },
+  /* ScopeLogs */ { 1: Kind.Scope, 2: Kind.LogRecord },
+  /* Scope */ { 3: Kind.KeyValue },
+  /* LogRecord */ { 5: Kind.AnyValue, 6: Kind.KeyValue },
+  /* KeyValue */ { 2: Kind.AnyValue },
+  /* AnyValue */ { 5: Kind.ArrayValue, 6: Kind.KeyValueList },
+  /* ArrayValue */ { 1: Kind.AnyValue },
+  /* KeyValueList */ { 1: Kind.KeyValue },
+];
+
+const COUNTS_AS_RECORD: ReadonlySet<Kind> = new Set<Kind>([
+  Kind.ResourceLogs,
+  Kind.ScopeLogs,
+  Kind.LogRecord,
+]);
+// Each nesting level of a value is an AnyValue and an ArrayValue or KeyValueList (and a
+// KeyValue for maps): the message depth a value may reach is about three times its depth.
+const MESSAGE_DEPTH_PER_VALUE_DEPTH = 3;
+// Request, ResourceLogs, ScopeLogs, LogRecord, KeyValue above the first AnyValue.
+const MESSAGE_DEPTH_ABOVE_VALUES = 5;
+
+interface Tally {
+  records: number;
+  values: number;
+}
+
+/**
+ * Walks an `ExportLogsServiceRequest` in the protobuf wire format and throws a
+ * {@link BoundsError} when it would decode to more than `limits` allow, or a
+ * {@link FramingError} when a length or tag runs past its message.
+ */
+export function checkProtobufBounds(body: Uint8Array, limits: DecodeLimits): void {
+  const maxMessageDepth =
+    MESSAGE_DEPTH_ABOVE_VALUES + MESSAGE_DEPTH_PER_VALUE_DEPTH * (limits.maxDepth + 1);
+  const tally: Tally = { records: 0, values: 0 };
+  walkMessage(body, 0, body.length, Kind.Request, 0, maxMessageDepth, limits, tally);
+}
+
+function walkMessage(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  kind: Kind,
+  depth: number,
+  maxDepth: number,
+  limits: DecodeLimits,
+  tally: Tally,
+): void {
+  if (depth > maxDepth) {
+    throw new BoundsError(`values nested deeper than ${limits.maxDepth} levels`);
+  }
+  const children = CHILDREN[kind] as Readonly<Record<number, Kind>>;
+  let pos = start;
+  while (pos < end) {
+    // Tag: a varint of at most 5 bytes (field numbers are 29 bits).
+    let tag = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= end) throw new FramingError('a tag runs past its message');
+      const byte = bytes[pos++] as number;
+      tag += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+      shift += 7;
+      if (shift > 28) throw new FramingError('a tag longer than 5 bytes');
+    }
+    if (++tally.values > limits.maxValues) {
+      throw new BoundsError(`more than ${limits.maxValues} values in one request`);
+    }
+    const field = Math.floor(tag / 8);
+    const wireType = tag & 7;
+    if (wireType === 0) {
+      // A varint: at most 10 bytes.
+      let n = 0;
+      while (pos < end && (bytes[pos] as number) >= 0x80) {
+        pos++;
+        if (++n >= 10) throw new FramingError('a varint longer than 10 bytes');
+      }
+      if (pos >= end) throw new FramingError('a varint runs past its message');
+      pos++;
+    } else if (wireType === 1 || wireType === 5) {
+      pos += wireType === 1 ? 8 : 4;
+      if (pos > end) throw new FramingError('a fixed-size field runs past its message');
+    } else if (wireType === 2) {
+      let length = 0;
+      let lengthShift = 0;
+      for (;;) {
+        if (pos >= end) throw new FramingError('a length runs past its message');
+        const byte = bytes[pos++] as number;
+        length += (byte & 0x7f) * 2 ** lengthShift;
+        if (byte < 0x80) break;
+        lengthShift += 7;
+        if (lengthShift > 35) throw new FramingError('a length longer than 5 bytes');
+      }
+      const next = pos + length;
+      if (next > end) throw new FramingError('a length runs past its message');
+      const child = children[field];
+      if (child !== undefined) {
+        if (COUNTS_AS_RECORD.has(child) && ++tally.records > limits.maxRecords) {
+          throw new BoundsError(`more than ${limits.maxRecords} records in one request`);
+        }
+        // A message is an object of its own besides the field holding it: an empty one counts two.
+        if (++tally.values > limits.maxValues) {
+          throw new BoundsError(`more than ${limits.maxValues} values in one request`);
+        }
+        walkMessage(bytes, pos, next, child, depth + 1, maxDepth, limits, tally);
+      }
+      pos = next;
+    } else {
+      // Groups (3, 4) are not used by OTLP; 6 and 7 do not exist.
+      throw new FramingError(`wire type ${wireType} is not used by OTLP`);
+    }
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * Scans an OTLP/JSON body without parsing it and throws a {@link BoundsError}
+ * when parsing it would build more than `limits.maxValues` values or nest
+ * deeper than the messages of a value at `limits.maxDepth` can. Counts each
+ * object member's value and each array element once, and each object and
+ * array once more. Broken JSON is left to the parser.
+ */
+export function checkJsonBounds(body: Uint8Array, limits: DecodeLimits): void {
+  const maxNesting =
+    MESSAGE_DEPTH_ABOVE_VALUES * 2 + MESSAGE_DEPTH_PER_VALUE_DEPTH * 2 * (limits.maxDepth + 1);
+  // One bit a level: 1 for an array, 0 for an object.
+  const isArray = new Uint8Array(maxNesting + 2);
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  // After `[` (or `,` in an array) the next token starts an element.
+  let elementPending = false;
+  const length = body.length;
+  for (let i = 0; i < length; i++) {
+    const c = body[i] as number;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+      continue;
+    }
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    if (elementPending) {
+      elementPending = false;
+      if (c !== CLOSE_BRACKET) values++;
+    }
+    if (c === QUOTE) inString = true;
+    else if (c === COLON) values++;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      // As in protobuf, an object or array counts two, so an empty one costs what its message does.
+      values++;
+      if (++depth > maxNesting) {
+        throw new BoundsError(`values nested deeper than ${limits.maxDepth} levels`);
+      }
+      isArray[depth] = c === OPEN_BRACKET ? 1 : 0;
+      elementPending = c === OPEN_BRACKET;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (depth > 0) depth--;
+    } else if (c === COMMA) {
+      elementPending = isArray[depth] === 1;
+    }
+    if (values > limits.maxValues) {
+      throw new BoundsError(`more than ${limits.maxValues} values in one request`);
+    }
+  }
+}
