@@ -12,7 +12,7 @@ import { RecordStore } from './store.js';
 import { formatLine, formatTimeline } from './timeline.js';
 
 const USAGE = `usage:
-  threadline dev [--port 4318] [--host 127.0.0.1] [--db .threadline/dev.sqlite]
+  threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]… [--db .threadline/dev.sqlite]
   threadline trace <trace-id> [--db …]
   threadline tail [--service NAME] [--level warn] [--grep TEXT] [--db …]
   threadline errors [--limit 20] [--db …]`;
@@ -34,6 +34,17 @@ function option(args: string[], name: string, fallback: string): string {
   const value = args[i + 1];
   if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
   return value;
+}
+
+/** Every value of a repeatable option. */
+function options(args: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = args.indexOf(`--${name}`); i !== -1; i = args.indexOf(`--${name}`, i + 2)) {
+    const value = args[i + 1];
+    if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
+    values.push(value);
+  }
+  return values;
 }
 
 function fail(message: string): never {
@@ -60,6 +71,7 @@ async function main(args: string[]): Promise<void> {
       store,
       port,
       host: option(rest, 'host', '127.0.0.1'),
+      allowedHosts: options(rest, 'allow-host'),
     }).catch((error: Error) => fail(`cannot listen: ${error.message}`));
     process.stdout.write(
       `threadline dev: receiving OTLP/HTTP logs at ${receiver.url}, storing in ${store.path}\n`,

@@ -291,13 +291,21 @@ function decodeProtobuf(body: Uint8Array, limits: DecodeLimits): Decoded {
   return flattenRequest(type.toObject(type.decode(body), TO_OBJECT));
 }
 
-// A lone surrogate can only reach JSON.parse as a `\uD800`–`\uDFFF` escape (raw bytes of one are
-// not UTF-8 and read as U+FFFD), and JSON.stringify writes one for each (ES2019), as the SDKs'
-// JSON serializers do; the ProtoJSON reader refuses them, protobuf writes U+FFFD.
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+// What the SDKs' JSON serializers send that ProtoJSON refuses, mended while parsing:
+// - a lone surrogate, which can only reach JSON.parse as a `\\uD800`–`\\uDFFF` escape (raw bytes of
+//   one are not UTF-8 and read as U+FFFD) and which JSON.stringify writes for each (ES2019); the
+//   ProtoJSON reader refuses it where protobuf carries U+FFFD, so it becomes U+FFFD;
+// - an `intValue` that is a JSON number past 2^53 (a JS number that is a whole number, such as
+//   2^63, which the SDK sends as an int), which becomes the `doubleValue` it is in JS.
+const NEEDS_MENDING = /\\u[dD][89a-fA-F]|"intValue"\s*:\s*-?(?:\d{16}|\d[.\d]*[eE])/;
 
-function wellFormed(_key: string, value: unknown): unknown {
-  return typeof value === 'string' && !value.isWellFormed() ? value.toWellFormed() : value;
+function mend(this: unknown, key: string, value: unknown): unknown {
+  if (typeof value === 'string') return value.isWellFormed() ? value : value.toWellFormed();
+  if (key === 'intValue' && typeof value === 'number' && !Number.isSafeInteger(value)) {
+    (this as Record<string, unknown>).doubleValue = value;
+    return undefined;
+  }
+  return value;
 }
 
 /**
@@ -313,9 +321,7 @@ export function decodeRecords(
   if (encoding === 'protobuf') return decodeProtobuf(body, limits);
   checkJsonBounds(body, limits);
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  const document: unknown = SURROGATE_ESCAPE.test(text)
-    ? JSON.parse(text, wellFormed)
-    : JSON.parse(text);
+  const document: unknown = NEEDS_MENDING.test(text) ? JSON.parse(text, mend) : JSON.parse(text);
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new Error('OTLP/JSON body must be a JSON object');
   }

@@ -31,6 +31,12 @@ export interface DevReceiverOptions {
    * @default '127.0.0.1'
    */
   host?: string;
+  /**
+   * More host names (or addresses) that requests may name in `Host` and
+   * `Origin`, such as `host.docker.internal` when containers send to a
+   * receiver listening on `0.0.0.0`. @default []
+   */
+  allowedHosts?: readonly string[];
   /** The SQLite file. @default '.threadline/dev.sqlite' (by the CLI) */
   store: RecordStore;
   /** Largest body, as received and after gunzip. @default 64 MiB */
@@ -80,23 +86,25 @@ function hostName(authority: string): string {
   return colon === -1 ? lower : lower.slice(0, colon);
 }
 
+/** A host as a `Host` header names it: lower-case, IPv6 addresses in brackets. */
+function asHostName(host: string): string {
+  return hostName(host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+}
+
 /**
- * The host names a request may name: loopback ones, and the configured host.
- * Any other name is how a DNS-rebinding page reaches a loopback server, so it
- * is refused.
+ * The host names a request may name: loopback ones, the configured host, and
+ * those the options add. Any other name is how a DNS-rebinding page reaches a
+ * loopback server, so it is refused.
  */
-function allowedHosts(configured: string): (name: string) => boolean {
-  const own = WILDCARD_HOSTS.has(configured)
-    ? ''
-    : hostName(
-        configured.includes(':') && !configured.startsWith('[') ? `[${configured}]` : configured,
-      );
+function allowedHosts(configured: string, extra: readonly string[]): (name: string) => boolean {
+  const named = new Set(extra.map(asHostName));
+  if (!WILDCARD_HOSTS.has(configured)) named.add(asHostName(configured));
   return (name) =>
     name === 'localhost' ||
     name.endsWith('.localhost') ||
     name === '[::1]' ||
     IPV4_LOOPBACK.test(name) ||
-    (own !== '' && name === own);
+    named.has(name);
 }
 
 /** An origin (`Origin` header) whose host is allowed, or undefined when it is not one. */
@@ -225,7 +233,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
     lastReported.set(kind, now);
     report(line);
   };
-  const isAllowed = allowedHosts(options.host ?? '127.0.0.1');
+  const isAllowed = allowedHosts(options.host ?? '127.0.0.1', options.allowedHosts ?? []);
   let buffered = 0;
   const decoder = new DecodeThread(options.decodeHeapMiB);
   const decodeLimits = resolveLimits(limits);

@@ -53,7 +53,7 @@ function send(
 }
 
 /** Records as the SDK's serializers take them. */
-function sdkRecords(bodies: string[]) {
+function sdkRecords(bodies: string[], attributes: Record<string, unknown> = {}) {
   const resource = resourceFromAttributes({ 'service.name': 'probe' });
   return bodies.map((body, i) => ({
     hrTime: [1_700_000_000, i * 1000] as [number, number],
@@ -62,7 +62,7 @@ function sdkRecords(bodies: string[]) {
     severityNumber: 9,
     severityText: 'INFO',
     body,
-    attributes: {},
+    attributes,
     droppedAttributesCount: 0,
     instrumentationScope: { name: 'probe' },
     resource,
@@ -73,8 +73,10 @@ function protobufExport(bodies: string[]): Buffer {
   return Buffer.from(ProtobufLogsSerializer.serializeRequest(sdkRecords(bodies) as never) ?? []);
 }
 
-function jsonExport(bodies: string[]): Buffer {
-  return Buffer.from(JsonLogsSerializer.serializeRequest(sdkRecords(bodies) as never) ?? []);
+function jsonExport(bodies: string[], attributes: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(
+    JsonLogsSerializer.serializeRequest(sdkRecords(bodies, attributes) as never) ?? [],
+  );
 }
 
 /** Sends raw bytes on a new connection and resolves with everything the server wrote back. */
@@ -102,7 +104,9 @@ describe('`threadline dev` (the process) under hostile requests', () => {
   const db = join(dir, 'process.sqlite');
 
   beforeAll(async () => {
-    dev = fork(CLI, ['dev', '--port', '0', '--db', db], { stdio: 'pipe' });
+    dev = fork(CLI, ['dev', '--port', '0', '--db', db, '--allow-host', 'devbox.internal'], {
+      stdio: 'pipe',
+    });
     const [ready] = (await once(dev, 'message')) as [{ url: string }];
     url = ready.url;
     port = Number(new URL(url).port);
@@ -131,6 +135,12 @@ describe('`threadline dev` (the process) under hostile requests', () => {
       200,
     );
     expect(dev.exitCode).toBeNull();
+  });
+
+  it('serves a host name given with --allow-host, and no other', async () => {
+    const api = url.replace('/v1/logs', '/api/traces');
+    expect((await send(api, 'GET', { host: `devbox.internal:${port}` })).status).toBe(200);
+    expect((await send(api, 'GET', { host: `devbox.example:${port}` })).status).toBe(403);
   });
 
   it('refuses bodies that decode to millions of values or nest deeply with 413, within its memory ceiling', async () => {
@@ -210,6 +220,29 @@ describe('the receiver, for requests that do not come from this machine’s own 
       expect((await send(api, 'GET', { host })).status, host).toBe(200);
     }
     expect(store.count()).toBe(0);
+  });
+
+  it('also serves the host it listens on and the names its options allow', async () => {
+    const other = new RecordStore(':memory:');
+    const receiver = await startDevReceiver({
+      store: other,
+      port: 0,
+      host: '127.0.0.2',
+      allowedHosts: ['Host.Docker.Internal', '::1'],
+    });
+    try {
+      const api = receiver.url.replace('/v1/logs', '/api/traces');
+      for (const host of ['127.0.0.2', 'host.docker.internal:4318', '[::1]']) {
+        expect((await send(api, 'GET', { host })).status, host).toBe(200);
+      }
+      const origin = 'http://host.docker.internal:8080';
+      const post = await send(receiver.url, 'POST', { ...PROTOBUF, origin }, protobufExport(['x']));
+      expect(post.status).toBe(200);
+      expect((await send(api, 'GET', { host: 'docker.internal' })).status).toBe(403);
+    } finally {
+      await receiver.close();
+      other.close();
+    }
   });
 
   it('refuses a POST whose Origin is not a loopback page', async () => {
@@ -338,6 +371,14 @@ describe('the receiver, for exports with records it cannot keep', () => {
     expect(store.count()).toBe(before + 2);
     // Every stored trace can be opened.
     for (const trace of store.traces()) expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('keeps a batch with whole numbers past 2^53, as the SDK’s JSON serializer sends them', async () => {
+    // The SDK sends a whole JS number as intValue: 2^63 and -1e21 are past int64 in ProtoJSON.
+    const attributes = { big: 2 ** 63, negative: -1e21, safe: 42 };
+    const answer = await send(url, 'POST', JSON_TYPE, jsonExport(['big numbers'], attributes));
+    expect(answer.status).toBe(200);
+    expect(store.recent({ limit: 1 })[0]?.attributes).toEqual(attributes);
   });
 
   it('keeps a batch whose text holds a lone surrogate, as the SDK’s JSON serializer sends it', async () => {
