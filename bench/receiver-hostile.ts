@@ -71,9 +71,20 @@ async function measure(body: HostileBody | undefined, clients = 1, times = 1): P
 function largestOrdinaryBatch(): HostileBody {
   const records: Buffer[] = [];
   for (let r = 0; r < 2048; r++) {
-    const parts: Buffer[] = [field(3, Buffer.from('INFO')), field(5, field(1, Buffer.from(`line ${r}`)))];
+    const parts: Buffer[] = [
+      field(3, Buffer.from('INFO')),
+      field(5, field(1, Buffer.from(`line ${r}`))),
+    ];
     for (let a = 0; a < 128; a++) {
-      parts.push(field(6, Buffer.concat([field(1, Buffer.from(`key.${a}`)), field(2, field(1, Buffer.from(`value ${a}`)))])));
+      parts.push(
+        field(
+          6,
+          Buffer.concat([
+            field(1, Buffer.from(`key.${a}`)),
+            field(2, field(1, Buffer.from(`value ${a}`))),
+          ]),
+        ),
+      );
     }
     records.push(field(2, Buffer.concat(parts)));
   }
@@ -95,8 +106,18 @@ function mostEmptyAttributes(): HostileBody[] {
   );
   const name = `within bounds: ${count.toLocaleString('en')} empty attributes`;
   return [
-    { name: `${name}, protobuf`, contentType: 'application/x-protobuf', body: gzipSync(proto), inflated: proto.length },
-    { name: `${name}, OTLP/JSON`, contentType: 'application/json', body: gzipSync(json), inflated: json.length },
+    {
+      name: `${name}, protobuf`,
+      contentType: 'application/x-protobuf',
+      body: gzipSync(proto),
+      inflated: proto.length,
+    },
+    {
+      name: `${name}, OTLP/JSON`,
+      contentType: 'application/json',
+      body: gzipSync(json),
+      inflated: json.length,
+    },
   ];
 }
 
