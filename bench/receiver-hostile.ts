@@ -16,6 +16,7 @@ import {
   field,
   type HostileBody,
   hostileBodies,
+  largeInflatingBody,
   requestOfRecord,
 } from '../packages/dev/test/hostile-bodies.js';
 
@@ -130,3 +131,5 @@ for (const body of [largestOrdinaryBatch(), ...withinBounds, ...hostileBodies()]
 }
 // Garbage of one decode may still be on the heap when the next begins.
 for (const body of withinBounds) console.log(await measure(body, 8, 4));
+// Bodies that inflate to 63 MiB each, all at once: they wait for a decode slot compressed.
+console.log(await measure(largeInflatingBody(), 16, 1));

@@ -18,15 +18,41 @@ export interface DecodeLimits {
    * counts six; an empty one two). @default 2097152
    */
   maxValues: number;
-  /** Nesting of arrays and maps inside one attribute or body. @default 32 */
+  /** Nesting of arrays and maps inside one attribute or body, at most 30. @default 24 */
   maxDepth: number;
+  /**
+   * Characters the records of one request take as stored: each record's
+   * body, attributes and resource as JSON, its scope name and its other
+   * columns. Each record repeats its resource and scope, so this bounds what
+   * a few bytes of request can ask to store. @default 67108864 (64 Mi)
+   */
+  maxStoredChars: number;
 }
 
 export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxRecords: 65_536,
   maxValues: 2_097_152,
-  maxDepth: 32,
+  maxDepth: 24,
+  maxStoredChars: 64 * 1024 * 1024,
 });
+
+// protobufjs refuses messages nested past 100 levels ("max depth exceeded"): a map nested 30 deep
+// in an attribute is a message at depth 5 + 3 × 30 = 95, so the scan refuses deeper values first.
+const MAX_MAX_DEPTH = 30;
+
+/** The limits with the defaults filled in; throws a RangeError naming a bad one. */
+export function resolveLimits(limits: Partial<DecodeLimits> = {}): DecodeLimits {
+  const resolved = { ...DEFAULT_DECODE_LIMITS, ...limits };
+  for (const [name, value] of Object.entries(resolved)) {
+    const max = name === 'maxDepth' ? MAX_MAX_DEPTH : Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+      throw new RangeError(
+        `limits.${name} must be a whole number from 1 to ${max}, not ${String(value)}`,
+      );
+    }
+  }
+  return resolved;
+}
 
 /** Thrown when a body passes a bound: the receiver answers 413. */
 export class BoundsError extends Error {}
@@ -69,11 +95,12 @@ const COUNTS_AS_RECORD: ReadonlySet<Kind> = new Set<Kind>([
   Kind.ScopeLogs,
   Kind.LogRecord,
 ]);
-// Each nesting level of a value is an AnyValue and an ArrayValue or KeyValueList (and a
-// KeyValue for maps): the message depth a value may reach is about three times its depth.
-const MESSAGE_DEPTH_PER_VALUE_DEPTH = 3;
-// Request, ResourceLogs, ScopeLogs, LogRecord, KeyValue above the first AnyValue.
-const MESSAGE_DEPTH_ABOVE_VALUES = 5;
+// Entering one of these is one level of nesting of a value.
+const NESTS_A_VALUE: ReadonlySet<Kind> = new Set<Kind>([Kind.ArrayValue, Kind.KeyValueList]);
+// For the JSON scan: the request's objects and arrays down to an attribute's value are about
+// ten levels, and each level of a value (a map: AnyValue, kvlistValue, values, KeyValue) four.
+const JSON_NESTING_ABOVE_VALUES = 10;
+const JSON_NESTING_PER_VALUE_DEPTH = 4;
 
 interface Tally {
   records: number;
@@ -86,10 +113,8 @@ interface Tally {
  * {@link FramingError} when a length or tag runs past its message.
  */
 export function checkProtobufBounds(body: Uint8Array, limits: DecodeLimits): void {
-  const maxMessageDepth =
-    MESSAGE_DEPTH_ABOVE_VALUES + MESSAGE_DEPTH_PER_VALUE_DEPTH * (limits.maxDepth + 1);
   const tally: Tally = { records: 0, values: 0 };
-  walkMessage(body, 0, body.length, Kind.Request, 0, maxMessageDepth, limits, tally);
+  walkMessage(body, 0, body.length, Kind.Request, 0, limits, tally);
 }
 
 function walkMessage(
@@ -97,14 +122,10 @@ function walkMessage(
   start: number,
   end: number,
   kind: Kind,
-  depth: number,
-  maxDepth: number,
+  valueDepth: number,
   limits: DecodeLimits,
   tally: Tally,
 ): void {
-  if (depth > maxDepth) {
-    throw new BoundsError(`values nested deeper than ${limits.maxDepth} levels`);
-  }
   const children = CHILDREN[kind] as Readonly<Record<number, Kind>>;
   let pos = start;
   while (pos < end) {
@@ -158,7 +179,11 @@ function walkMessage(
         if (++tally.values > limits.maxValues) {
           throw new BoundsError(`more than ${limits.maxValues} values in one request`);
         }
-        walkMessage(bytes, pos, next, child, depth + 1, maxDepth, limits, tally);
+        const childValueDepth = NESTS_A_VALUE.has(child) ? valueDepth + 1 : valueDepth;
+        if (childValueDepth > limits.maxDepth) {
+          throw new BoundsError(`values nested deeper than ${limits.maxDepth} levels`);
+        }
+        walkMessage(bytes, pos, next, child, childValueDepth, limits, tally);
       }
       pos = next;
     } else {
@@ -185,8 +210,10 @@ const CLOSE_BRACKET = 0x5d;
  * array once more. Broken JSON is left to the parser.
  */
 export function checkJsonBounds(body: Uint8Array, limits: DecodeLimits): void {
+  // Looser than the protobuf scan's count (which runs on the decoded form too): this one only
+  // keeps the parser from building deep structures at all.
   const maxNesting =
-    MESSAGE_DEPTH_ABOVE_VALUES * 2 + MESSAGE_DEPTH_PER_VALUE_DEPTH * 2 * (limits.maxDepth + 1);
+    JSON_NESTING_ABOVE_VALUES + JSON_NESTING_PER_VALUE_DEPTH * (limits.maxDepth + 2);
   // One bit a level: 1 for an array, 0 for an object.
   const isArray = new Uint8Array(maxNesting + 2);
   let depth = 0;

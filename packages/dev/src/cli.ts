@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startDevReceiver } from './server.js';
 import { RecordStore } from './store.js';
-import { formatLine, formatTimeline } from './timeline.js';
+import { formatLine, formatTimeline, printable } from './timeline.js';
 
 const USAGE = `usage:
   threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]… [--db .threadline/dev.sqlite]
@@ -112,7 +112,7 @@ async function main(args: string[]): Promise<void> {
         last = r.id;
         const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
         if (grep && !body.includes(grep) && !JSON.stringify(r.attributes).includes(grep)) continue;
-        process.stdout.write(`${formatLine(r, 0, color)}  trace=${r.traceId}\n`);
+        process.stdout.write(`${formatLine(r, 0, color)}  trace=${printable(r.traceId)}\n`);
       }
     };
     poll();
@@ -132,7 +132,7 @@ async function main(args: string[]): Promise<void> {
     if (failures.length === 0) process.stdout.write('no errors stored\n');
     for (const r of failures) {
       process.stdout.write(
-        `${formatLine(r, 0, process.stdout.isTTY === true)}\n    threadline trace ${r.traceId}\n`,
+        `${formatLine(r, 0, process.stdout.isTTY === true)}\n    threadline trace ${printable(r.traceId)}\n`,
       );
     }
     return;

@@ -24,7 +24,7 @@ parentPort?.on('message', (job: DecodeJob) => {
   let answer: DecodeAnswer;
   try {
     const decoded = decodeRecords(job.body, job.encoding, job.limits);
-    const { rows, rejected } = toRows(decoded.records);
+    const { rows, rejected } = toRows(decoded.records, job.limits.maxStoredChars);
     answer = {
       ok: true,
       rows,

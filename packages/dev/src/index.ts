@@ -33,4 +33,11 @@ export {
   type TraceFilters,
   type TraceSummary,
 } from './store.js';
-export { formatLine, formatTimeline, hopDepths, MAX_INDENT_DEPTH, valueText } from './timeline.js';
+export {
+  formatLine,
+  formatTimeline,
+  hopDepths,
+  MAX_INDENT_DEPTH,
+  printable,
+  valueText,
+} from './timeline.js';

@@ -16,9 +16,9 @@ import {
   BoundsError,
   checkJsonBounds,
   checkProtobufBounds,
-  DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
   FramingError,
+  resolveLimits,
 } from './bounds.js';
 
 const gunzip = promisify(gunzipCallback);
@@ -73,7 +73,7 @@ export interface ReceivedRequest {
 export interface ReadExportOptions {
   /** Largest accepted body, as received and after gunzip. @default 64 MiB */
   maxBodyBytes?: number;
-  /** Bounds on what one request may decode to. @default {@link DEFAULT_DECODE_LIMITS} */
+  /** Bounds on what one request may decode to. @default DEFAULT_DECODE_LIMITS */
   limits?: Partial<DecodeLimits>;
   /**
    * Counts the bytes of the body as they arrive: returns false when that many
@@ -233,7 +233,9 @@ function flattenRequest(request: Obj): Decoded {
         const spanId = idToHex(lr.spanId, 8);
         if (traceId === undefined || spanId === undefined) {
           rejected.push(
-            traceId === undefined ? 'a trace id is not 16 bytes' : 'a span id is not 8 bytes',
+            traceId === undefined
+              ? 'a trace id is not 16 bytes (32 hex digits)'
+              : 'a span id is not 8 bytes (16 hex digits)',
           );
           continue;
         }
@@ -262,10 +264,13 @@ function flattenRequest(request: Obj): Decoded {
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
-function hexIdToBase64(value: unknown, what: string): unknown {
+// One byte: no id has this length, so a record whose id is not hex is refused alone, as one
+// whose id has the wrong length.
+const NOT_AN_ID = Buffer.from([0]).toString('base64');
+
+function hexIdToBase64(value: unknown): unknown {
   if (typeof value !== 'string') return value;
-  if (!HEX.test(value)) throw new Error(`${what} is not hex: ${JSON.stringify(value)}`);
-  return Buffer.from(value, 'hex').toString('base64');
+  return HEX.test(value) ? Buffer.from(value, 'hex').toString('base64') : NOT_AN_ID;
 }
 
 /**
@@ -278,7 +283,7 @@ function hexIdsToBase64(document: unknown): void {
       for (const logRecord of asArray(asObj(scopeLogs).logRecords)) {
         const lr = asObj(logRecord);
         for (const key of ['traceId', 'trace_id', 'spanId', 'span_id']) {
-          if (key in lr) lr[key] = hexIdToBase64(lr[key], key);
+          if (key in lr) lr[key] = hexIdToBase64(lr[key]);
         }
       }
     }
@@ -295,13 +300,20 @@ function decodeProtobuf(body: Uint8Array, limits: DecodeLimits): Decoded {
 // - a lone surrogate, which can only reach JSON.parse as a `\\uD800`–`\\uDFFF` escape (raw bytes of
 //   one are not UTF-8 and read as U+FFFD) and which JSON.stringify writes for each (ES2019); the
 //   ProtoJSON reader refuses it where protobuf carries U+FFFD, so it becomes U+FFFD;
-// - an `intValue` that is a JSON number past 2^53 (a JS number that is a whole number, such as
-//   2^63, which the SDK sends as an int), which becomes the `doubleValue` it is in JS.
+// - an `intValue` that is a JSON number past 2^53 (the SDK sends any whole JS number as an int):
+//   within int64 it is read as the int64 it names (as protobuf carries it), past it (2^63, -1e21)
+//   as the `doubleValue` it is in JS.
 const NEEDS_MENDING = /\\u[dD][89a-fA-F]|"intValue"\s*:\s*-?(?:\d{16}|\d[.\d]*[eE])/;
+
+const INT64_MIN = -(2 ** 63);
+const INT64_END = 2 ** 63;
 
 function mend(this: unknown, key: string, value: unknown): unknown {
   if (typeof value === 'string') return value.isWellFormed() ? value : value.toWellFormed();
   if (key === 'intValue' && typeof value === 'number' && !Number.isSafeInteger(value)) {
+    // Within int64 it is the int it says it is (as over protobuf); past it, the double it was.
+    if (Number.isInteger(value) && value >= INT64_MIN && value < INT64_END)
+      return BigInt(value).toString();
     (this as Record<string, unknown>).doubleValue = value;
     return undefined;
   }
@@ -314,6 +326,23 @@ function mend(this: unknown, key: string, value: unknown): unknown {
  * @internal
  */
 export function decodeRecords(
+  body: Uint8Array,
+  encoding: 'json' | 'protobuf',
+  limits: DecodeLimits,
+): Decoded {
+  try {
+    return decodeUnchecked(body, encoding, limits);
+  } catch (error) {
+    // protobufjs' own limit on message nesting, which ProtoJSON meets before the scan of the
+    // encoded form can: a bound too.
+    if ((error as Error)?.message === 'max depth exceeded') {
+      throw new BoundsError(`values nested deeper than ${limits.maxDepth} levels`);
+    }
+    throw error;
+  }
+}
+
+function decodeUnchecked(
   body: Uint8Array,
   encoding: 'json' | 'protobuf',
   limits: DecodeLimits,
@@ -333,11 +362,6 @@ export function decodeRecords(
   return decodeProtobuf(type.encode(message).finish(), limits);
 }
 
-/** The limits with the defaults filled in. @internal */
-export function resolveLimits(limits: Partial<DecodeLimits> = {}): DecodeLimits {
-  return { ...DEFAULT_DECODE_LIMITS, ...limits };
-}
-
 /**
  * Decodes an `ExportLogsServiceRequest` body (already gunzipped) into flattened records, with the
  * same normalisation the receiver applies. Throws when the body is not a valid request, or when it
@@ -346,7 +370,7 @@ export function resolveLimits(limits: Partial<DecodeLimits> = {}): DecodeLimits 
  *
  * @param body - the request body
  * @param encoding - 'protobuf' for `application/x-protobuf`, 'json' for OTLP/JSON
- * @param limits - bounds on what it may decode to; {@link DEFAULT_DECODE_LIMITS} by default
+ * @param limits - bounds on what it may decode to; DEFAULT_DECODE_LIMITS by default
  */
 export function decodeExportLogsRequest(
   body: Buffer,
@@ -403,21 +427,39 @@ function readBody(
   });
 }
 
-/**
- * Bodies gunzipped at once in this process. Each output may reach the body
- * limit, so this bounds the memory gunzipping can hold; the others wait their
- * turn (their compressed bodies are already counted by `reserve`).
- */
-export const MAX_CONCURRENT_GUNZIPS = 2;
-let gunzipsRunning = 0;
-const gunzipsWaiting: Array<() => void> = [];
+/** At most `size` tasks at once; the others wait their turn, first come first served. @internal */
+export class Slots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
 
-async function decompress(raw: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    // A slot is handed straight from the task that ends to the first waiting.
+    if (this.running < this.size) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+/**
+ * Bodies gunzipped and decoded at once. Each gunzipped body may reach the body
+ * limit, so this bounds what the gunzipped bodies hold; the others wait their
+ * turn with their compressed bodies (counted by `reserve`).
+ */
+export const MAX_CONCURRENT_DECODES = 2;
+const inProcessDecodes = new Slots(MAX_CONCURRENT_DECODES);
+
+/** The body gunzipped, or as it is when it is not compressed. @internal */
+export async function decompress(raw: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
   if (encoding === '' || encoding === 'identity') return raw;
   if (encoding !== 'gzip') throw new HttpError(415, `unsupported Content-Encoding: ${encoding}`);
-  // A slot is handed straight from the gunzip that ends to the first waiting.
-  if (gunzipsRunning < MAX_CONCURRENT_GUNZIPS) gunzipsRunning++;
-  else await new Promise<void>((resolve) => gunzipsWaiting.push(resolve));
   try {
     return await gunzip(raw, { maxOutputLength: maxBytes });
   } catch (error) {
@@ -425,10 +467,6 @@ async function decompress(raw: Buffer, encoding: string, maxBytes: number): Prom
       throw new HttpError(413, `body exceeds ${maxBytes} bytes after gunzip`);
     }
     throw new HttpError(400, `invalid gzip body: ${(error as Error).message}`);
-  } finally {
-    const next = gunzipsWaiting.shift();
-    if (next) next();
-    else gunzipsRunning--;
   }
 }
 
@@ -439,18 +477,24 @@ export function busy(): HttpError {
   });
 }
 
-/** An export request's body, read and gunzipped, not decoded yet. */
-export type ReadBody = Omit<ReceivedRequest, 'records' | 'rejected'>;
+/** An export request's body as received, not gunzipped nor decoded yet. */
+export interface RawExport {
+  encoding: 'json' | 'protobuf';
+  /** `Content-Encoding`, lower-cased: '' when absent. */
+  contentEncoding: string;
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+}
 
 /**
- * Reads and decompresses one OTLP/HTTP logs export, refusing what
- * {@link readExportLogsRequest} refuses before decoding.
+ * Reads one OTLP/HTTP logs export, refusing what {@link readExportLogsRequest}
+ * refuses before gunzipping.
  * @internal
  */
-export async function readExportLogsBody(
+export async function readRawExport(
   req: IncomingMessage,
   options: ReadExportOptions = {},
-): Promise<ReadBody> {
+): Promise<RawExport> {
   const { maxBodyBytes = DEFAULT_MAX_BODY_BYTES, reserve = () => true } = options;
   const contentType = mediaType(req.headers['content-type']);
   const encoding =
@@ -464,8 +508,7 @@ export async function readExportLogsBody(
     throw new HttpError(415, `unsupported Content-Type: ${req.headers['content-type'] ?? ''}`);
   }
   const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const body = await decompress(rawBody, contentEncoding, maxBodyBytes);
-  return { encoding, gzip: contentEncoding === 'gzip', headers: req.headers, rawBody, body };
+  return { encoding, contentEncoding, headers: req.headers, rawBody };
 }
 
 /** The HTTP answer to a decoding error: 413 past the bounds, 400 otherwise. @internal */
@@ -481,11 +524,8 @@ export function decodeError(
 
 /** The kind of a decoding error, for {@link decodeError}. @internal */
 export function decodeErrorKind(error: unknown): 'bounds' | 'framing' | 'other' {
-  return error instanceof BoundsError
-    ? 'bounds'
-    : error instanceof FramingError
-      ? 'framing'
-      : 'other';
+  if (error instanceof BoundsError) return 'bounds';
+  return error instanceof FramingError ? 'framing' : 'other';
 }
 
 /**
@@ -502,12 +542,25 @@ export async function readExportLogsRequest(
   options: ReadExportOptions | number = {},
 ): Promise<ReceivedRequest> {
   const resolved = typeof options === 'number' ? { maxBodyBytes: options } : options;
-  const read = await readExportLogsBody(req, resolved);
-  let decoded: Decoded;
-  try {
-    decoded = decodeRecords(read.body, read.encoding, resolveLimits(resolved.limits));
-  } catch (error) {
-    throw decodeError(read.encoding, decodeErrorKind(error), (error as Error).message);
-  }
-  return { ...read, records: decoded.records, rejected: decoded.rejected };
+  const { maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = resolved;
+  const limits = resolveLimits(resolved.limits);
+  const raw = await readRawExport(req, resolved);
+  return inProcessDecodes.run(async () => {
+    const body = await decompress(raw.rawBody, raw.contentEncoding, maxBodyBytes);
+    let decoded: Decoded;
+    try {
+      decoded = decodeRecords(body, raw.encoding, limits);
+    } catch (error) {
+      throw decodeError(raw.encoding, decodeErrorKind(error), (error as Error).message);
+    }
+    return {
+      encoding: raw.encoding,
+      gzip: raw.contentEncoding === 'gzip',
+      headers: raw.headers,
+      rawBody: raw.rawBody,
+      body,
+      records: decoded.records,
+      rejected: decoded.rejected,
+    };
+  });
 }

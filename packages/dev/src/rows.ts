@@ -4,6 +4,7 @@
  * hold only strings and numbers, so the receiver's decoding worker can hand
  * them over without an object graph to rebuild.
  */
+import { BoundsError } from './bounds.js';
 import type { ReceivedRecord } from './otlp.js';
 
 /** time, time ms, severity number, severity text, body, attributes, resource, scope, trace id,
@@ -45,7 +46,49 @@ export function toJson(value: unknown): string {
   });
 }
 
-function toRow(r: ReceivedRecord): RecordRow {
+// JSON writes a control character, a quote, a backslash or a lone surrogate as an escape of up to
+// six characters; counting each such character as six bounds the length from above.
+const ESCAPED_LENGTH = 6;
+
+/** The length of a string as JSON text, at most (stops counting past `room`). */
+function stringJsonLength(value: string, room: number): number {
+  let length = value.length + 2;
+  for (let i = 0; i < value.length && length <= room; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+      length += ESCAPED_LENGTH - 1;
+    }
+  }
+  return length;
+}
+
+/**
+ * The length of a decoded value as JSON text, at most, counted without
+ * making the text (stops counting past `room`). Values are as the decoder
+ * makes them: strings, numbers, booleans, null, bytes, arrays and plain maps
+ * nested no deeper than the decode limits allow.
+ */
+export function jsonLengthBound(value: unknown, room: number): number {
+  if (typeof value === 'string') return stringJsonLength(value, room);
+  if (value === null || value === undefined || typeof value !== 'object') return 24;
+  if (value instanceof Uint8Array) return Math.ceil(value.byteLength / 3) * 4 + 2;
+  let length = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (length > room) break;
+      length += 1 + jsonLengthBound(item, room - length);
+    }
+    return length;
+  }
+  for (const key of Object.keys(value)) {
+    if (length > room) break;
+    length += 2 + stringJsonLength(key, room - length);
+    length += jsonLengthBound((value as Record<string, unknown>)[key], room - length);
+  }
+  return length;
+}
+
+function toRow(r: ReceivedRecord, resourceJson: string): RecordRow {
   const a = r.attributes;
   const time = r.timeUnixNano !== '0' ? r.timeUnixNano : r.observedTimeUnixNano;
   return [
@@ -55,7 +98,7 @@ function toRow(r: ReceivedRecord): RecordRow {
     r.severityText,
     r.body === undefined ? null : toJson(r.body),
     toJson(a),
-    toJson(r.resource),
+    resourceJson,
     r.scope.name,
     r.traceId,
     r.spanId,
@@ -68,16 +111,47 @@ function toRow(r: ReceivedRecord): RecordRow {
   ];
 }
 
-/** Rows of the records; a record JSON cannot hold is left out, with the reason. */
-export function toRows(records: readonly ReceivedRecord[]): {
-  rows: RecordRow[];
-  rejected: string[];
-} {
+/**
+ * Rows of the records; a record JSON cannot hold is left out, with the reason.
+ * With `maxStoredChars`, throws a BoundsError before making rows whose text
+ * would pass it: each row repeats its resource and scope, so a few bytes of
+ * request can ask for gigabytes of rows.
+ */
+export function toRows(
+  records: readonly ReceivedRecord[],
+  maxStoredChars = Number.POSITIVE_INFINITY,
+): { rows: RecordRow[]; rejected: string[] } {
+  // Records decoded together share their resource object: its JSON is made, and counted, once.
+  const resourceJson = new Map<Record<string, unknown>, string>();
+  const resourceLength = new Map<Record<string, unknown>, number>();
+  let total = 0;
+  for (const r of records) {
+    let length = resourceLength.get(r.resource);
+    if (length === undefined) {
+      length = jsonLengthBound(r.resource, maxStoredChars);
+      resourceLength.set(r.resource, length);
+    }
+    total += length + r.scope.name.length + r.severityText.length + 128;
+    for (const value of [r.body, r.attributes]) {
+      if (total > maxStoredChars) break;
+      total += jsonLengthBound(value, maxStoredChars - total);
+    }
+    if (total > maxStoredChars) {
+      throw new BoundsError(
+        `the records of one request would store more than ${maxStoredChars} characters`,
+      );
+    }
+  }
   const rows: RecordRow[] = [];
   const rejected: string[] = [];
   for (const r of records) {
     try {
-      rows.push(toRow(r));
+      let resource = resourceJson.get(r.resource);
+      if (resource === undefined) {
+        resource = toJson(r.resource);
+        resourceJson.set(r.resource, resource);
+      }
+      rows.push(toRow(r, resource));
     } catch (error) {
       rejected.push(`a record could not be stored: ${(error as Error).message}`);
     }

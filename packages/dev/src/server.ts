@@ -7,16 +7,18 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DecodeLimits } from './bounds.js';
+import { type DecodeLimits, resolveLimits } from './bounds.js';
 import { DecodeThread } from './decode-thread.js';
 import {
   CONTENT_TYPES,
   DEFAULT_MAX_BODY_BYTES,
   decodeError,
+  decompress,
   HttpError,
   LOGS_PATH,
-  readExportLogsBody,
-  resolveLimits,
+  MAX_CONCURRENT_DECODES,
+  readRawExport,
+  Slots,
 } from './otlp.js';
 import { PAGE } from './page.js';
 import type { RecordStore } from './store.js';
@@ -51,8 +53,8 @@ export interface DevReceiverOptions {
   maxBufferedBytes?: number;
   /**
    * The heap of the thread that decodes bodies, in MiB: a request that needs
-   * more is refused with 413, and the receiver goes on.
-   * @default 512
+   * more is refused with 413.
+   * @default 256
    */
   decodeHeapMiB?: number;
   /** Where problems are reported. @default stderr */
@@ -107,7 +109,7 @@ function allowedHosts(configured: string, extra: readonly string[]): (name: stri
     named.has(name);
 }
 
-/** An origin (`Origin` header) whose host is allowed, or undefined when it is not one. */
+/** The host name of an `Origin` header, or undefined when it is not an http(s) origin. */
 function originHost(origin: string): string | undefined {
   const match = /^https?:\/\/([^/?#@]+)$/i.exec(origin);
   return match ? hostName(match[1] as string) : undefined;
@@ -121,6 +123,12 @@ function refusal(
   const target = req.url ?? '';
   // Origin-form only: the receiver is no proxy, and an absolute-form target is not a path.
   if (!target.startsWith('/')) return new HttpError(400, 'the request target must be a path');
+  // Node keeps the first of several Host headers; which one a proxy or a check reads varies.
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if ((req.rawHeaders[i] as string).toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) return new HttpError(400, 'more than one Host header');
   const host = req.headers.host;
   if (host !== undefined && !isAllowed(hostName(host))) {
     return new HttpError(403, 'this Host is not served: use 127.0.0.1, localhost or [::1]');
@@ -235,13 +243,22 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
   };
   const isAllowed = allowedHosts(options.host ?? '127.0.0.1', options.allowedHosts ?? []);
   let buffered = 0;
-  const decoder = new DecodeThread(options.decodeHeapMiB);
   const decodeLimits = resolveLimits(limits);
+  const decoder = new DecodeThread(options.decodeHeapMiB);
+
+  const decodes = new Slots(MAX_CONCURRENT_DECODES);
 
   /** Reads, gunzips and decodes one export into the store's rows; throws an HttpError. */
   const receive = async (req: IncomingMessage, reserve: (bytes: number) => boolean) => {
-    const { encoding, body } = await readExportLogsBody(req, { maxBodyBytes, reserve });
-    const answer = await decoder.decode({ body, encoding, limits: decodeLimits });
+    const { encoding, contentEncoding, rawBody } = await readRawExport(req, {
+      maxBodyBytes,
+      reserve,
+    });
+    // Gunzipped bodies exist only inside a slot: waiting requests hold their bodies as sent.
+    const answer = await decodes.run(async () => {
+      const body = await decompress(rawBody, contentEncoding, maxBodyBytes);
+      return decoder.decode({ body, encoding, limits: decodeLimits });
+    });
     if (!answer.ok) throw decodeError(encoding, answer.kind, answer.message);
     return { encoding, ...answer };
   };

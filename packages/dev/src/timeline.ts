@@ -92,6 +92,20 @@ function time(nanos: string): string {
   return new Date(ms).toISOString().slice(11, 23);
 }
 
+// C0 and C1 controls, DEL, and the bidirectional overrides and isolates: from a log they could
+// move the cursor, set the terminal's title, clear the screen, start a forged line, or reorder
+// what is shown.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text from a log made safe for a terminal: each control character as a visible `\uXXXX`. */
+export function printable(text: string): string {
+  return text.replace(
+    UNPRINTABLE,
+    (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** The timeline as text lines; `color` adds ANSI colors (for a terminal). */
 export function formatTimeline(records: StoredRecord[], color = false): string[] {
   if (records.length === 0) return ['no records for this trace'];
@@ -115,7 +129,9 @@ export function formatLine(r: StoredRecord, depth = 0, color = false): string {
   const body = valueText(r.body ?? '');
   const sev = (r.severityText || String(r.severityNumber)).padEnd(5);
   const span = `[${r.spanId.slice(0, 8)}]`;
-  const line = `${time(r.timeUnixNano)} ${indent}${who} ${span} ${sev} ${body}${attrs ? `  ${attrs}` : ''}`;
+  const line = printable(
+    `${time(r.timeUnixNano)} ${indent}${who} ${span} ${sev} ${body}${attrs ? `  ${attrs}` : ''}`,
+  );
   if (!color) return line;
   const c = SEVERITY_COLOR.find(([min]) => r.severityNumber >= min)?.[1];
   return c ? `${c}${line}${RESET}` : line.replace(span, `${DIM}${span}${RESET}`);

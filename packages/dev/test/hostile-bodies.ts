@@ -52,7 +52,31 @@ export function hostileBodies(): HostileBody[] {
   const deepJson = 1_000_000;
   let deepProto: Buffer = Buffer.alloc(0);
   for (let i = 0; i < 20_000; i++) deepProto = field(5, field(1, deepProto)); // AnyValue > ArrayValue
+  const traceId = field(9, Buffer.alloc(16, 1));
+  const longResource = field(
+    1,
+    field(
+      1,
+      Buffer.concat([
+        field(1, Buffer.from('service.name')),
+        field(2, field(1, Buffer.alloc(16 * 1024, 0x6e))),
+      ]),
+    ),
+  );
   return [
+    make(
+      'protobuf, 65,000 records under one 16 KiB resource',
+      'application/x-protobuf',
+      field(
+        1,
+        Buffer.concat([longResource, field(2, Buffer.alloc(65_000 * 20).fill(field(2, traceId)))]),
+      ),
+    ),
+    make(
+      'protobuf, one record whose body is 60 MiB of control characters',
+      'application/x-protobuf',
+      requestOfRecord(field(5, field(1, Buffer.alloc(60 * 2 ** 20, 1)))),
+    ),
     make(
       'OTLP/JSON, 20 million empty attributes',
       'application/json',
@@ -91,4 +115,22 @@ export function hostileBodies(): HostileBody[] {
       ),
     ),
   ];
+}
+
+/**
+ * A body that is within every bound but large once gunzipped: one record of
+ * a million empty attributes beside 61 MiB of an unknown field. Many of these
+ * at once are what the receiver's slots for gunzipped bodies hold back.
+ */
+export function largeInflatingBody(): HostileBody {
+  const attributes = Buffer.alloc(2 * 1_000_000).fill(Buffer.from([0x32, 0x00]));
+  const padding = field(15, Buffer.alloc(61 * 2 ** 20, 0x61));
+  return make(
+    'protobuf within bounds: a million empty attributes and 61 MiB of an unknown field',
+    'application/x-protobuf',
+    Buffer.concat([
+      requestOfRecord(Buffer.concat([field(9, Buffer.alloc(16, 1)), attributes])),
+      padding,
+    ]),
+  );
 }

@@ -11,6 +11,7 @@ import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  formatLine,
   formatTimeline,
   hopDepths,
   MAX_INDENT_DEPTH,
@@ -19,7 +20,7 @@ import {
   type StoredRecord,
   startDevReceiver,
 } from '../src/index.js';
-import { field, hostileBodies, requestOfRecord } from './hostile-bodies.js';
+import { field, hostileBodies, largeInflatingBody, requestOfRecord } from './hostile-bodies.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'threadline-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -168,6 +169,15 @@ describe('`threadline dev` (the process) under hostile requests', () => {
     // 503 (retry later) when the bodies held at once would pass the receiver's budget.
     for (const answer of together) expect([413, 503]).toContain(answer.status);
     expect(together.filter((a) => a.status === 413).length).toBeGreaterThan(0);
+    // Bodies within every bound that inflate to 63 MiB each, from 16 clients at once: they wait
+    // for a slot compressed, and are stored.
+    const large = largeInflatingBody();
+    const stored = await Promise.all(
+      Array.from({ length: 16 }, () =>
+        send(url, 'POST', { ...PROTOBUF, 'content-encoding': 'gzip' }, large.body),
+      ),
+    );
+    expect(stored.map((a) => a.status)).toEqual(Array(16).fill(200));
     expect(peakRssMiB(dev.pid as number)).toBeLessThan(1024);
     expect(
       (await send(url, 'POST', PROTOBUF, protobufExport(['after the hostile bodies']))).status,
@@ -176,7 +186,7 @@ describe('`threadline dev` (the process) under hostile requests', () => {
     expect(store.trace(TRACE).map((r) => r.body)).toContain('after the hostile bodies');
     store.close();
     expect(dev.exitCode).toBeNull();
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('the receiver, for requests that do not come from this machine’s own pages', () => {
@@ -243,6 +253,14 @@ describe('the receiver, for requests that do not come from this machine’s own 
       await receiver.close();
       other.close();
     }
+  });
+
+  it('refuses a request with two Host headers', async () => {
+    const answer = await rawRequest(
+      Number(new URL(url).port),
+      'GET /api/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it('refuses a POST whose Origin is not a loopback page', async () => {
@@ -350,13 +368,19 @@ describe('the receiver, for exports with records it cannot keep', () => {
       url,
       'POST',
       JSON_TYPE,
-      otlpJson([record('kept 1'), record('short trace id', [], 'abcdef'), record('kept 2')]),
+      otlpJson([
+        record('kept 1'),
+        record('short trace id', [], 'abcdef'),
+        record('odd-length trace id', [], 'a'.repeat(31)),
+        record('trace id not hex', [], 'z'.repeat(32)),
+        record('kept 2'),
+      ]),
     );
     expect(json.status).toBe(200);
     expect(JSON.parse(json.body.toString())).toEqual({
       partialSuccess: {
-        rejectedLogRecords: '1',
-        errorMessage: expect.stringMatching(/1 records refused: a trace id is not 16 bytes/),
+        rejectedLogRecords: '3',
+        errorMessage: expect.stringMatching(/3 records refused: a trace id is not 16 bytes/),
       },
     });
     // The same in protobuf: a span id of 3 bytes.
@@ -375,10 +399,18 @@ describe('the receiver, for exports with records it cannot keep', () => {
 
   it('keeps a batch with whole numbers past 2^53, as the SDK’s JSON serializer sends them', async () => {
     // The SDK sends a whole JS number as intValue: 2^63 and -1e21 are past int64 in ProtoJSON.
-    const attributes = { big: 2 ** 63, negative: -1e21, safe: 42 };
+    const attributes = { big: 2 ** 63, negative: -1e21, safe: 42, unsafe: 2 ** 53 };
     const answer = await send(url, 'POST', JSON_TYPE, jsonExport(['big numbers'], attributes));
     expect(answer.status).toBe(200);
-    expect(store.recent({ limit: 1 })[0]?.attributes).toEqual(attributes);
+    const overJson = store.recent({ limit: 1 })[0]?.attributes;
+    // Within int64 it is an int, as protobuf carries it: past 2^53, its decimal text.
+    expect(overJson).toEqual({ ...attributes, unsafe: '9007199254740992' });
+    const proto = Buffer.from(
+      ProtobufLogsSerializer.serializeRequest(sdkRecords(['big numbers'], attributes) as never) ??
+        [],
+    );
+    expect((await send(url, 'POST', PROTOBUF, proto)).status).toBe(200);
+    expect(store.recent({ limit: 1 })[0]?.attributes).toEqual(overJson);
   });
 
   it('keeps a batch whose text holds a lone surrogate, as the SDK’s JSON serializer sends it', async () => {
@@ -390,6 +422,62 @@ describe('the receiver, for exports with records it cannot keep', () => {
     expect(stored).toHaveLength(102);
     expect(stored[50]).toBe('😀😀\uFFFD');
     expect(stored[101]).toBe('line 101');
+  });
+});
+
+describe('the receiver’s bounds on nesting', () => {
+  const nested = (kind: 'map' | 'array', depth: number): unknown =>
+    depth === 0
+      ? 'leaf'
+      : kind === 'map'
+        ? { k: nested(kind, depth - 1) }
+        : [nested(kind, depth - 1)];
+
+  it('stores maps and arrays nested up to maxDepth and refuses deeper ones with 413, in both encodings', async () => {
+    for (const maxDepth of [24, 30]) {
+      const store = new RecordStore(':memory:');
+      const receiver = await startDevReceiver({ store, port: 0, limits: { maxDepth } });
+      try {
+        for (const kind of ['map', 'array'] as const) {
+          for (const [encode, headers] of [
+            [jsonExport, JSON_TYPE],
+            [
+              (b: string[], a: Record<string, unknown>) =>
+                Buffer.from(
+                  ProtobufLogsSerializer.serializeRequest(sdkRecords(b, a) as never) ?? [],
+                ),
+              PROTOBUF,
+            ],
+          ] as const) {
+            const at = (depth: number) =>
+              send(
+                receiver.url,
+                'POST',
+                headers,
+                encode([`${kind} ${depth}`], { v: nested(kind, depth) }),
+              );
+            expect((await at(maxDepth)).status, `${kind} ${maxDepth}`).toBe(200);
+            const deeper = await at(maxDepth + 1);
+            expect(deeper.status, `${kind} ${maxDepth + 1}`).toBe(413);
+            expect(deeper.body.toString()).toBe(`values nested deeper than ${maxDepth} levels`);
+          }
+        }
+      } finally {
+        await receiver.close();
+        store.close();
+      }
+    }
+  });
+
+  it('refuses limits it cannot keep, naming them', async () => {
+    const store = new RecordStore(':memory:');
+    await expect(startDevReceiver({ store, port: 0, limits: { maxDepth: 31 } })).rejects.toThrow(
+      /limits\.maxDepth must be a whole number from 1 to 30, not 31/,
+    );
+    await expect(startDevReceiver({ store, port: 0, limits: { maxValues: 0 } })).rejects.toThrow(
+      /limits\.maxValues/,
+    );
+    store.close();
   });
 });
 
@@ -495,6 +583,28 @@ describe('the viewers, for stored values that are not what a logger writes', () 
       store.close();
     }
   }, 60_000);
+
+  it('prints what a log says without the terminal control characters in it', () => {
+    const [record] = chain(1);
+    const line = formatLine(
+      {
+        ...(record as StoredRecord),
+        service: 'svc\u001b[8m',
+        body: '\u001b]0;TITLE\u0007\u001b[2Jcleared\n18:00:00.000 bank [00000000] INFO  forged\u202e',
+      },
+      0,
+      true,
+    );
+    // Only the colour the viewer adds itself is an escape sequence.
+    const own = line.replaceAll('\u001b[2m', '').replaceAll('\u001b[0m', '');
+    const unprintable = [...own].filter((c) => {
+      const code = c.codePointAt(0) as number;
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x202e;
+    });
+    expect(unprintable).toEqual([]);
+    expect(line).toContain('svc\\u001b[8m');
+    expect(line).toContain('\\u001b]0;TITLE\\u0007\\u001b[2Jcleared\\u000a18:00:00.000 bank');
+  });
 
   it('prints values such as the map {toString: "x"} with `trace`, `errors` and `tail`', async () => {
     const db = join(dir, 'values.sqlite');
