@@ -1,7 +1,7 @@
 /**
  * startThreadline(): the whole pipeline in one call.
  */
-import { logs, propagation } from '@opentelemetry/api';
+import { type Attributes, logs, propagation } from '@opentelemetry/api';
 import {
   CompositePropagator,
   ExportResultCode,
@@ -88,9 +88,14 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     'telemetry.sdk.language': 'nodejs',
     'telemetry.distro.name': 'threadline',
     'telemetry.distro.version': PACKAGE_VERSION,
-    ...deployment.attributes,
+    ...wellFormed(deployment.attributes),
   });
-  const serializer = new Serializer(createRedaction(config.redactKeys, config.redactPatterns), {
+  const redaction = createRedaction({
+    keys: config.redactKeys,
+    patterns: config.redactPatterns,
+    allowKeys: config.redactAllowKeys,
+  });
+  const serializer = new Serializer(redaction, {
     ...DEFAULT_LIMITS,
     attributeCountLimit: config.attributeCountLimit,
     attributeValueLengthLimit: config.attributeValueLengthLimit,
@@ -253,6 +258,22 @@ function replayed(
  */
 export function tryGetThreadline(): ThreadlineHandle | undefined {
   return globalState().active as ThreadlineHandle | undefined;
+}
+
+/**
+ * Resource attributes with well-formed keys and strings: the Resource is
+ * encoded once and sent with every batch, so one lone surrogate in an
+ * environment variable would cost every batch over OTLP/JSON.
+ */
+function wellFormed(attributes: Attributes): Attributes {
+  const out: Attributes = {};
+  const fix = (v: unknown): unknown => (typeof v === 'string' ? v.toWellFormed() : v);
+  for (const [key, value] of Object.entries(attributes)) {
+    out[key.toWellFormed()] = (
+      Array.isArray(value) ? value.map(fix) : fix(value)
+    ) as Attributes[string];
+  }
+  return out;
 }
 
 function estimateForeign(record: ReadableLogRecord): number {

@@ -147,10 +147,23 @@ export interface ThreadlineOptions extends DeploymentOptions {
   /** Characters per attribute value (and per message). @default 16384 (`OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`) */
   attributeValueLengthLimit?: number;
 
-  /** More keys whose values are replaced by `[REDACTED]` (case-insensitive; `-`, `_` and `.` ignored). */
+  /**
+   * More keys whose values are replaced by `[REDACTED]`, compared as the
+   * default ones are (case-insensitive, `-`, `_` and `.` ignored, the whole
+   * key or its last dotted segment). They win over the allow-list.
+   * @default [] (the defaults, `DEFAULT_REDACT_KEYS`, always apply)
+   */
   redactKeys?: string[];
-  /** Keys matching any of these are redacted too. */
+  /** Keys matching any of these are redacted too; they win over the allow-list. @default [] */
   redactPatterns?: RegExp[];
+  /**
+   * More keys exempt from the default secret keys and words, compared as
+   * `redactKeys` are: for keys that hold a secret word but no secret
+   * (`redactAllowKeys: ['secret_name']`). Values are still searched for
+   * tokens and credentials.
+   * @default [] (the defaults, `DEFAULT_REDACT_ALLOW_KEYS`, always apply)
+   */
+  redactAllowKeys?: string[];
 
   /** Flush on SIGTERM/SIGINT, then let the process end as it would have. @default true */
   handleSignals?: boolean;

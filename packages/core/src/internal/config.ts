@@ -42,6 +42,7 @@ export interface ResolvedConfig {
   attributeValueLengthLimit: number;
   redactKeys: string[];
   redactPatterns: RegExp[];
+  redactAllowKeys: string[];
   handleSignals: boolean;
   handleUncaught: boolean;
   shutdownTimeoutMillis: number;
@@ -250,6 +251,13 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
   if (!Array.isArray(redactPatterns) || redactPatterns.some((p) => !(p instanceof RegExp))) {
     throw bad('redactPatterns', redactPatterns, 'an array of RegExp');
   }
+  const redactAllowKeys = options.redactAllowKeys ?? [];
+  if (
+    !Array.isArray(redactAllowKeys) ||
+    redactAllowKeys.some((k) => typeof k !== 'string' || k === '')
+  ) {
+    throw bad('redactAllowKeys', redactAllowKeys, 'an array of non-empty strings');
+  }
 
   const maxQueueSize = positiveInt(
     options,
@@ -358,6 +366,7 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     ),
     redactKeys,
     redactPatterns,
+    redactAllowKeys,
     handleSignals: bool(options, 'handleSignals', true),
     handleUncaught: bool(options, 'handleUncaught', true),
     shutdownTimeoutMillis: positiveInt(

@@ -154,7 +154,12 @@ export class ThreadlineLogger implements Logger {
   constructor(name: string, bindings?: ScopeData, version?: string) {
     this.name = name;
     this.bindings = bindings;
-    this.scope = version === undefined ? { name } : { name, version };
+    // The scope's name and version go on the wire as they are: well-formed (see Serializer#string).
+    const scopeName = name.toWellFormed();
+    this.scope =
+      version === undefined
+        ? { name: scopeName }
+        : { name: scopeName, version: version.toWellFormed() };
   }
 
   trace(message: string, attributes?: LogAttributes | Error): void {
@@ -269,7 +274,7 @@ export class ThreadlineLogger implements Logger {
       }
 
       let body: AnyValue;
-      if (typeof message === 'string' && message.length < 256 && !mayHoldUrl(message)) {
+      if (typeof message === 'string' && message.length < 256 && serializer.isPlain(message)) {
         body = message;
         bytes += message.length;
       } else {
@@ -317,10 +322,6 @@ function validSpanContext(sc: SpanContext): boolean {
   lastTraceId = traceId;
   lastSpanId = spanId;
   return true;
-}
-
-function mayHoldUrl(s: string): boolean {
-  return s.includes('://') || s.includes('=');
 }
 
 // One logger per bridged instrumentation scope ('pino', 'winston'), kept.

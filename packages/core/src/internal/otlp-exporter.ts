@@ -262,6 +262,28 @@ async function compress(
   return { zlibBody: zipped, encoding: 'gzip' };
 }
 
+// A `\uD800`–`\uDFFF` escape that is one (led by an even run of backslashes).
+// JSON.stringify writes a surrogate as an escape only when it is lone.
+const LONE_SURROGATE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
+
+/**
+ * The SDK's OTLP/JSON request, with every lone surrogate written as U+FFFD:
+ * JSON.stringify writes one as an escape (`\ud83d`) that strict receivers
+ * (protobufjs' protojson, `threadline dev`) refuse, with the whole batch,
+ * where the OTLP/protobuf encoder writes U+FFFD. Records from Threadline's
+ * logger are well-formed already; this covers the rest (the Resource,
+ * instrumentation scopes, what other code emits), and costs one search of
+ * the request when there is nothing to fix.
+ */
+export function serializeJsonRequest(records: ReadableLogRecord[]): Uint8Array | undefined {
+  const body = JsonLogsSerializer.serializeRequest(records);
+  if (body === undefined) return body;
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (bytes.indexOf('\\ud') < 0 && bytes.indexOf('\\uD') < 0) return body;
+  const text = bytes.toString('utf8').replace(LONE_SURROGATE_ESCAPE, '\\ufffd');
+  return Buffer.from(text, 'utf8');
+}
+
 function withResponseHooks(
   base: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse>,
   encode: (records: ReadableLogRecord[]) => Uint8Array | undefined,
@@ -300,11 +322,7 @@ export class ThreadlineOtlpExporter
       'Content-Type': json ? 'application/json' : 'application/x-protobuf',
     });
     const serializer = json
-      ? withResponseHooks(
-          JsonLogsSerializer,
-          (records) => JsonLogsSerializer.serializeRequest(records),
-          hooks,
-        )
+      ? withResponseHooks(JsonLogsSerializer, serializeJsonRequest, hooks)
       : withResponseHooks(ProtobufLogsSerializer, encodeLogsRequest, hooks);
     super(
       createOtlpNetworkExportDelegate(

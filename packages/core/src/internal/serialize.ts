@@ -54,6 +54,14 @@ const EXCEPTION_TYPE = 'exception.type';
 const EXCEPTION_MESSAGE = 'exception.message';
 const EXCEPTION_STACKTRACE = 'exception.stacktrace';
 const MAX_CAUSE_DEPTH = 8;
+/**
+ * Characters kept past the length limit while a long string is redacted, so
+ * that a secret that starts before the cut and ends after it is still found
+ * (a key of up to 128 characters, its separator and the start of its value;
+ * a `scheme://user:password@` of up to 1 KiB). The string is cut to the limit
+ * plus this first: redaction costs time in the length of what it is given.
+ */
+const CUT_MARGIN = 1024;
 /** Estimated size of a nested map or array itself (its tag and length on the wire). */
 const CONTAINER_BYTES = 2;
 
@@ -116,11 +124,12 @@ export class Serializer {
         dropped++;
         continue;
       }
-      this.bytes += key.length + 4;
+      const name = this.key(key);
+      this.bytes += name.length + 4;
       setOwn(
         out,
-        key,
-        this.redaction.isSecretKey(key) ? REDACTED : this.value(value, 0, undefined),
+        name,
+        this.redaction.isSecretKey(name) ? REDACTED : this.value(value, 0, undefined),
       );
       count++;
     }
@@ -154,22 +163,53 @@ export class Serializer {
 
   /** `describeError` whose non-Error causes go through redaction and limits first. */
   private describe(error: Error): ErrorDescription {
-    return describeError(error, (cause) => {
-      const saved = this.bytes;
-      try {
-        return safeString(this.value(cause, 1, undefined));
-      } finally {
-        this.bytes = saved;
-      }
-    });
+    return describeError(
+      error,
+      (cause) => {
+        const saved = this.bytes;
+        try {
+          return safeString(this.value(cause, 1, undefined));
+        } finally {
+          this.bytes = saved;
+        }
+      },
+      this.limits.attributeValueLengthLimit + CUT_MARGIN + 1,
+    );
   }
 
+  /**
+   * A string as it may be exported: cut to the length limit (with `…`),
+   * redacted, and well-formed (a lone surrogate becomes U+FFFD: OTLP/JSON
+   * would carry it as `\ud83d`, which strict receivers refuse, with the
+   * whole batch). A long string is cut before it is redacted, so a 50 MB
+   * string costs what a 17 KB one does.
+   */
   private string(value: string): string {
-    let s = this.redaction.redactString(value);
     const limit = this.limits.attributeValueLengthLimit;
+    const long = value.length > limit;
+    let s = long ? cutBefore(value, limit + CUT_MARGIN) : value;
+    s = this.redaction.redactString(s);
     if (s.length > limit) s = `${cutBefore(s, limit)}…`;
+    else if (long) s = `${s}…`;
+    if (!s.isWellFormed()) s = s.toWellFormed();
     this.bytes += s.length + 2;
     return s;
+  }
+
+  /**
+   * true when the redaction would leave `s` as it is and it is well-formed
+   * (for the logger's fast path, which takes short messages as they are).
+   */
+  isPlain(s: string): boolean {
+    return !this.redaction.mayHoldSecret(s) && s.isWellFormed();
+  }
+
+  /** An attribute or map key as it is exported: cut like a value, well-formed. */
+  private key(key: string): string {
+    const limit = this.limits.attributeValueLengthLimit;
+    let k = key.length > limit ? `${cutBefore(key, limit)}…` : key;
+    if (!k.isWellFormed()) k = k.toWellFormed();
+    return k;
   }
 
   private value(value: unknown, depth: number, seen: object[] | undefined): AnyValue {
@@ -212,6 +252,11 @@ export class Serializer {
         this.bytes += bytes.length + 2;
         return bytes;
       }
+      // Other views (Float64Array, DataView, …) are opaque: reading their
+      // elements as keys would cost time in their length.
+      if (ArrayBuffer.isView(value)) return this.string(describeView(value));
+      // A String object's characters are its keys.
+      if (value instanceof String) return this.string(value.valueOf());
     } catch {
       // `instanceof` runs a Proxy's getPrototypeOf trap, which may throw (or be revoked).
       return this.string('[Unserializable]');
@@ -252,7 +297,7 @@ export class Serializer {
             break;
           }
           // String() of an array key joins all its elements: a sparse Array(1e6) makes a 1 MB key.
-          const key = Array.isArray(k) ? '[Array]' : String(k);
+          const key = this.key(Array.isArray(k) ? '[Array]' : String(k));
           this.bytes += key.length + 4;
           setOwn(
             out,
@@ -281,11 +326,12 @@ export class Serializer {
           v = '[Unreadable]';
         }
         if (v === undefined) continue;
-        this.bytes += key.length + 4;
+        const name = this.key(key);
+        this.bytes += name.length + 4;
         setOwn(
           out,
-          key,
-          this.redaction.isSecretKey(key) ? REDACTED : this.value(v, depth + 1, path),
+          name,
+          this.redaction.isSecretKey(name) ? REDACTED : this.value(v, depth + 1, path),
         );
       }
       return out;
@@ -317,7 +363,11 @@ interface ErrorDescription {
  * exception.type / message / stacktrace of an error, with its `cause` chain.
  * A cause that is not an Error is written as `describeCause` returns it.
  */
-function describeError(error: Error, describeCause: (cause: unknown) => string): ErrorDescription {
+function describeError(
+  error: Error,
+  describeCause: (cause: unknown) => string,
+  maxLength: number,
+): ErrorDescription {
   let type = 'Error';
   let message = '';
   let stack = '';
@@ -327,17 +377,28 @@ function describeError(error: Error, describeCause: (cause: unknown) => string):
     stack = typeof error.stack === 'string' ? error.stack : '';
     let cause: unknown = (error as { cause?: unknown }).cause;
     const seen: unknown[] = [error];
+    // Past `maxLength`, the rest would be cut: causes are not read, and each
+    // part is cut as it is added (joining whole parts and cutting after would
+    // copy them all).
+    const add = (part: string): void => {
+      const room = maxLength - stack.length;
+      stack += part.length > room ? part.slice(0, Math.max(0, room)) : part;
+    };
+    if (stack.length > maxLength) stack = stack.slice(0, maxLength);
     for (let i = 0; cause !== undefined && i < MAX_CAUSE_DEPTH; i++) {
+      if (stack.length >= maxLength) break;
       if (seen.includes(cause)) {
-        stack += '\nCaused by: [Circular]';
+        add('\nCaused by: [Circular]');
         break;
       }
       seen.push(cause);
       if (cause instanceof Error) {
-        stack += `\nCaused by: ${cause.stack ?? `${cause.name}: ${cause.message}`}`;
+        add('\nCaused by: ');
+        add(cause.stack ?? `${cause.name}: ${cause.message}`);
         cause = (cause as { cause?: unknown }).cause;
       } else {
-        stack += `\nCaused by: ${describeCause(cause)}`;
+        add('\nCaused by: ');
+        add(describeCause(cause));
         break;
       }
     }
@@ -356,6 +417,13 @@ function describeError(error: Error, describeCause: (cause: unknown) => string):
 function cutBefore(s: string, limit: number): string {
   const last = s.charCodeAt(limit - 1);
   return s.slice(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
+}
+
+/** `[Float64Array(1024)]`, `[DataView(8192)]`: a view by its type and length. */
+function describeView(view: ArrayBufferView): string {
+  const length = (view as { length?: unknown }).length;
+  const name = view.constructor?.name || 'ArrayBufferView';
+  return `[${name}(${typeof length === 'number' ? length : view.byteLength})]`;
 }
 
 function safeString(value: unknown): string {
