@@ -4,10 +4,10 @@
 // the figure is the log call alone (serialisation and redaction happen in
 // it, before the record is queued). Records go to an exporter that keeps
 // nothing. Prints the median and the worst of `--rounds` calls per case.
-// Usage (from packages/core, after a build):
-//   npx -y pnpm@10 exec node --expose-gc bench/hostile-calls.mjs [--rounds 5] [--only name] [--ropes]
+// Usage (after a build):
+//   npx -y pnpm@10 --filter @threadline/bench run bench:core-hostile -- [--rounds 5] [--only name] [--ropes]
 import { performance } from 'node:perf_hooks';
-import { log, startThreadline } from '../dist/index.mjs';
+import { log, startThreadline } from '@threadline/core';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
