@@ -178,11 +178,6 @@ describe('receiver answers', () => {
   it.each([
     ['protobuf', 'application/x-protobuf', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])],
     ['json', 'application/json', Buffer.from('{"resourceLogs": [')],
-    [
-      'json with a non-hex trace id',
-      'application/json',
-      Buffer.from('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"not-hex"}]}]}]}'),
-    ],
   ])('garbage %s with 400 and does not record it', async (_name, contentType, body) => {
     const rx = await receiver();
     const res = await post(rx.url, body, { 'content-type': contentType });
@@ -190,6 +185,25 @@ describe('receiver answers', () => {
     expect(rx.attempts).toBe(1);
     expect(rx.requests).toHaveLength(0);
     expect(rx.records).toHaveLength(0);
+  });
+
+  it('a record with a non-hex trace id with 200 and partial success, recording the others', async () => {
+    const rx = await receiver();
+    const res = await post(
+      rx.url,
+      Buffer.from(
+        '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"not-hex"},{"body":{"stringValue":"kept"}}]}]}]}',
+      ),
+      { 'content-type': 'application/json' },
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      partialSuccess: {
+        rejectedLogRecords: '1',
+        errorMessage: expect.stringMatching(/a trace id is not 16 bytes/),
+      },
+    });
+    expect(rx.records.map((r) => r.body)).toEqual(['kept']);
   });
 
   it('other paths with 404 and unknown content types with 415', async () => {

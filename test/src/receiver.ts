@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import {
   CONTENT_TYPES,
   DEFAULT_MAX_BODY_BYTES,
+  exportLogsResponse,
   HttpError,
   LOGS_PATH,
   type ReceivedRecord,
@@ -223,10 +224,10 @@ class Receiver implements OtlpReceiver {
     }
 
     const ok = response.status >= 200 && response.status < 300;
-    // A success without a scripted body gets an empty ExportLogsServiceResponse: zero bytes in
-    // protobuf, `{}` in JSON, so exporters parse the reply exactly as they would a collector's.
-    const emptyResponse = received.encoding === 'json' ? '{}' : Buffer.alloc(0);
-    const body = response.body ?? (ok ? emptyResponse : undefined);
+    // A success without a scripted body gets an ExportLogsServiceResponse as a collector's: empty
+    // (zero bytes in protobuf, `{}` in JSON), or with partial_success for records refused alone.
+    const defaultResponse = exportLogsResponse(received.encoding, received.rejected);
+    const body = response.body ?? (ok ? defaultResponse : undefined);
     const headers = { 'content-type': CONTENT_TYPES[received.encoding], ...response.headers };
     if (ok) this.accept(received.records);
     res.writeHead(response.status, headers).end(body);

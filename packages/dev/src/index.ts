@@ -12,6 +12,7 @@ export {
   CONTENT_TYPES,
   DEFAULT_MAX_BODY_BYTES,
   decodeExportLogsRequest,
+  exportLogsResponse,
   HttpError,
   LOGS_PATH,
   type ReadExportOptions,

@@ -380,6 +380,48 @@ export function decodeExportLogsRequest(
   return decodeRecords(body, encoding, resolveLimits(limits)).records;
 }
 
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    out.push((rest & 0x7f) | 0x80);
+    rest = Math.floor(rest / 128);
+  }
+  out.push(rest);
+  return out;
+}
+
+/**
+ * The body of a 200 answer, an `ExportLogsServiceResponse`: empty (zero bytes
+ * in protobuf, `{}` in JSON), or with `partial_success` counting the records
+ * refused and saying why (the first five reasons).
+ *
+ * @param rejected - why each refused record was refused
+ */
+export function exportLogsResponse(
+  encoding: 'json' | 'protobuf',
+  rejected: string[],
+): string | Buffer {
+  if (rejected.length === 0) return encoding === 'json' ? '{}' : Buffer.alloc(0);
+  const kinds = [...new Set(rejected)];
+  const message = `${rejected.length} records refused: ${kinds.slice(0, 5).join('; ')}`.slice(
+    0,
+    1024,
+  );
+  if (encoding === 'json') {
+    return JSON.stringify({
+      partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage: message },
+    });
+  }
+  // partial_success (1) { rejected_log_records (1, varint), error_message (2, string) }
+  const text = Buffer.from(message);
+  const inner = Buffer.concat([
+    Buffer.from([0x08, ...varint(rejected.length), 0x12, ...varint(text.length)]),
+    text,
+  ]);
+  return Buffer.concat([Buffer.from([0x0a, ...varint(inner.length)]), inner]);
+}
+
 /** A request the receiver refuses, with the HTTP status to answer. */
 export class HttpError extends Error {
   constructor(

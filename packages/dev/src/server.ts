@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   decodeError,
   decompress,
+  exportLogsResponse,
   HttpError,
   LOGS_PATH,
   MAX_CONCURRENT_DECODES,
@@ -148,39 +149,6 @@ function answerError(res: ServerResponse, error: HttpError): void {
   res
     .writeHead(error.status, { 'content-type': 'text/plain', ...error.headers })
     .end(error.message);
-}
-
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    out.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  out.push(rest);
-  return out;
-}
-
-/** The ExportLogsServiceResponse: empty, or with `partial_success` when records were refused. */
-function exportResponse(encoding: 'json' | 'protobuf', rejected: string[]): string | Buffer {
-  if (rejected.length === 0) return encoding === 'json' ? '{}' : Buffer.alloc(0);
-  const kinds = [...new Set(rejected)];
-  const message = `${rejected.length} records refused: ${kinds.slice(0, 5).join('; ')}`.slice(
-    0,
-    1024,
-  );
-  if (encoding === 'json') {
-    return JSON.stringify({
-      partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage: message },
-    });
-  }
-  // partial_success (1) { rejected_log_records (1, varint), error_message (2, string) }
-  const text = Buffer.from(message);
-  const inner = Buffer.concat([
-    Buffer.from([0x08, ...varint(rejected.length), 0x12, ...varint(text.length)]),
-    text,
-  ]);
-  return Buffer.concat([Buffer.from([0x0a, ...varint(inner.length)]), inner]);
 }
 
 const TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
@@ -321,7 +289,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
             );
           }
           res.writeHead(200, { 'content-type': CONTENT_TYPES[encoding] });
-          res.end(exportResponse(encoding, refused));
+          res.end(exportLogsResponse(encoding, refused));
         },
         (error: unknown) => {
           answerError(
