@@ -98,23 +98,26 @@ function largestOrdinaryBatch(): HostileBody {
   };
 }
 
-/** The most empty attributes the default bounds admit in one record, in either encoding. */
+/**
+ * The most empty attributes the default bounds admit in one record, in either
+ * encoding (an OTLP/JSON value counts two).
+ */
 function mostEmptyAttributes(): HostileBody[] {
   const count = 1_040_000;
+  const jsonCount = count / 2;
   const proto = requestOfRecord(Buffer.alloc(2 * count).fill(Buffer.from([0x32, 0x00])));
   const json = Buffer.from(
-    `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[${'{},'.repeat(count - 1)}{}]}]}]}]}`,
+    `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[${'{},'.repeat(jsonCount - 1)}{}]}]}]}]}`,
   );
-  const name = `within bounds: ${count.toLocaleString('en')} empty attributes`;
   return [
     {
-      name: `${name}, protobuf`,
+      name: `within bounds: ${count.toLocaleString('en')} empty attributes, protobuf`,
       contentType: 'application/x-protobuf',
       body: gzipSync(proto),
       inflated: proto.length,
     },
     {
-      name: `${name}, OTLP/JSON`,
+      name: `within bounds: ${jsonCount.toLocaleString('en')} empty attributes, OTLP/JSON`,
       contentType: 'application/json',
       body: gzipSync(json),
       inflated: json.length,

@@ -203,13 +203,21 @@ const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 
 /**
+ * A value of OTLP/JSON costs the decoder about twice what one of protobuf
+ * does (the parsed document, the ProtoJSON message, then the protobuf path),
+ * so a JSON body may hold half as many.
+ */
+export const JSON_VALUE_COST = 2;
+
+/**
  * Scans an OTLP/JSON body without parsing it and throws a {@link BoundsError}
- * when parsing it would build more than `limits.maxValues` values or nest
- * deeper than the messages of a value at `limits.maxDepth` can. Counts each
- * object member's value and each array element once, and each object and
- * array once more. Broken JSON is left to the parser.
+ * when parsing it would build more than `limits.maxValues / JSON_VALUE_COST`
+ * values or nest deeper than the messages of a value at `limits.maxDepth`
+ * can. Counts each object member's value and each array element once, and
+ * each object and array once more. Broken JSON is left to the parser.
  */
 export function checkJsonBounds(body: Uint8Array, limits: DecodeLimits): void {
+  const maxValues = Math.floor(limits.maxValues / JSON_VALUE_COST);
   // Looser than the protobuf scan's count (which runs on the decoded form too): this one only
   // keeps the parser from building deep structures at all.
   const maxNesting =
@@ -249,8 +257,8 @@ export function checkJsonBounds(body: Uint8Array, limits: DecodeLimits): void {
     } else if (c === COMMA) {
       elementPending = isArray[depth] === 1;
     }
-    if (values > limits.maxValues) {
-      throw new BoundsError(`more than ${limits.maxValues} values in one request`);
+    if (values > maxValues) {
+      throw new BoundsError(`more than ${maxValues} OTLP/JSON values in one request`);
     }
   }
 }

@@ -11,6 +11,7 @@ import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  decodeExportLogsRequest,
   formatLine,
   formatTimeline,
   hopDepths,
@@ -469,6 +470,18 @@ describe('the receiver’s bounds on nesting', () => {
     }
   });
 
+  it('counts an OTLP/JSON value as two protobuf ones (decoding it costs twice as much)', () => {
+    const empties = 600_000;
+    const proto = requestOfRecord(Buffer.alloc(2 * empties).fill(Buffer.from([0x32, 0x00])));
+    expect(decodeExportLogsRequest(proto, 'protobuf')).toHaveLength(1);
+    const json = Buffer.from(
+      `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[${'{},'.repeat(empties - 1)}{}]}]}]}]}`,
+    );
+    expect(() => decodeExportLogsRequest(json, 'json')).toThrow(
+      /more than 1048576 OTLP\/JSON values in one request/,
+    );
+  });
+
   it('refuses limits it cannot keep, naming them', async () => {
     const store = new RecordStore(':memory:');
     await expect(startDevReceiver({ store, port: 0, limits: { maxDepth: 31 } })).rejects.toThrow(
@@ -543,7 +556,7 @@ describe('the viewers, for stored values that are not what a logger writes', () 
     const indent = (line: string) => (/^\S+ ( *)svc/.exec(line)?.[1] ?? '').length;
     expect(indent(lines[3] as string)).toBe(4);
     expect(indent(lines[30_000] as string)).toBe(2 * MAX_INDENT_DEPTH);
-  });
+  }, 60_000);
 
   it('answers /api/traces/:id for a reversed chain 150,000 hops deep', async () => {
     const store = new RecordStore(':memory:');
