@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeExportLogsRequest,
   formatLine,
@@ -44,7 +44,8 @@ function send(
   body?: Buffer,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
+    // A connection each: a kept-alive one the server closes as it idles can race a new request.
+    const req = request(url, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
@@ -103,11 +104,22 @@ describe('`threadline dev` (the process) under hostile requests', () => {
   let dev: ChildProcess;
   let url: string;
   let port: number;
+  let stderr = '';
   const db = join(dir, 'process.sqlite');
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') console.error(`threadline dev said: ${stderr}`);
+  });
 
   beforeAll(async () => {
     dev = fork(CLI, ['dev', '--port', '0', '--db', db, '--allow-host', 'devbox.internal'], {
       stdio: 'pipe',
+    });
+    // Shown when a test fails: what the receiver said, had it died.
+    dev.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    dev.on('exit', (code, signal) => {
+      stderr += `\n[exited: ${code ?? signal}]`;
     });
     const [ready] = (await once(dev, 'message')) as [{ url: string }];
     url = ready.url;

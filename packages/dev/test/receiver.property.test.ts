@@ -19,7 +19,7 @@ const SENTINEL = 'f'.repeat(32);
 
 function post(url: string, body: Buffer, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers }, (res) => {
+    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
