@@ -239,6 +239,30 @@ describe('cost of hostile input', () => {
     expect(redaction.longest).toBeLessThanOrEqual(limit + 1025);
   });
 
+  it('does not read the stack of an Error (or a cause) whose message passes 1 MiB, and keeps its type and cut message', () => {
+    const serializer = new Serializer(createRedaction(), DEFAULT_LIMITS);
+    let stackReads = 0;
+    const withCountedStack = (message: string, cause?: unknown): Error => {
+      const error = new TypeError(message, cause === undefined ? undefined : { cause });
+      const stack = error.stack;
+      Object.defineProperty(error, 'stack', {
+        get: () => {
+          stackReads++;
+          return stack;
+        },
+      });
+      return error;
+    };
+    const huge = 'm'.repeat(2 * 1024 * 1024);
+    const n = serializer.attributes({ err: withCountedStack(huge) });
+    expect(stackReads).toBe(0);
+    expect(n.attributes['exception.type']).toBe('TypeError');
+    expect(n.attributes['exception.stacktrace']).toMatch(/^TypeError: m{100}/);
+    // A cause with a huge message is not read either; an ordinary error's stack is.
+    serializer.attributes({ err: withCountedStack('outer', withCountedStack(huge)) });
+    expect(stackReads).toBe(1);
+  });
+
   it('writes typed arrays other than Uint8Array, and String objects, without reading their elements', () => {
     const serializer = new Serializer(createRedaction(), DEFAULT_LIMITS);
     const floats = new Float64Array(4);

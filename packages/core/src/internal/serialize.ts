@@ -363,6 +363,23 @@ interface ErrorDescription {
  * exception.type / message / stacktrace of an error, with its `cause` chain.
  * A cause that is not an Error is written as `describeCause` returns it.
  */
+/**
+ * Past this many characters of message, an Error's `stack` is not read: V8
+ * writes the stack text on its first read, message included, and copying a
+ * 50 MB message there costs tens of milliseconds in the log call. Such an
+ * error is written as its type and cut message, without frames.
+ */
+const MAX_MESSAGE_FOR_STACK = 1024 * 1024;
+
+function stackOf(error: Error, message: string, maxLength: number): string {
+  if (message.length > MAX_MESSAGE_FOR_STACK) {
+    const name = typeof error.name === 'string' ? error.name : 'Error';
+    return `${name}: ${message.slice(0, maxLength)}\n    (stack not read: the message has ${message.length} characters)`;
+  }
+  const stack = error.stack;
+  return typeof stack === 'string' ? stack : '';
+}
+
 function describeError(
   error: Error,
   describeCause: (cause: unknown) => string,
@@ -374,7 +391,7 @@ function describeError(
   try {
     type = error.name || error.constructor?.name || 'Error';
     message = typeof error.message === 'string' ? error.message : String(error.message);
-    stack = typeof error.stack === 'string' ? error.stack : '';
+    stack = stackOf(error, message, maxLength);
     let cause: unknown = (error as { cause?: unknown }).cause;
     const seen: unknown[] = [error];
     // Past `maxLength`, the rest would be cut: causes are not read, and each
@@ -394,7 +411,8 @@ function describeError(
       seen.push(cause);
       if (cause instanceof Error) {
         add('\nCaused by: ');
-        add(cause.stack ?? `${cause.name}: ${cause.message}`);
+        const causeMessage = typeof cause.message === 'string' ? cause.message : '';
+        add(stackOf(cause, causeMessage, maxLength) || `${cause.name}: ${causeMessage}`);
         cause = (cause as { cause?: unknown }).cause;
       } else {
         add('\nCaused by: ');
