@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatTimeline, RecordStore, startDevReceiver } from '../src/index.js';
+import { post } from './http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'threadline-dev-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,17 +47,6 @@ async function sendWithOfficialExporter(url: string, protocol: 'json' | 'proto',
   });
   await provider.forceFlush();
   await provider.shutdown();
-}
-
-function post(url: string, body: Buffer, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 describe('threadline dev, the receiver', () => {

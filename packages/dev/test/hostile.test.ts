@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import {
   startDevReceiver,
 } from '../src/index.js';
 import { field, hostileBodies, largeInflatingBody, requestOfRecord } from './hostile-bodies.js';
+import { send } from './http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'threadline-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,29 +31,6 @@ const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 const JSON_TYPE = { 'content-type': 'application/json' };
-
-interface Answer {
-  status: number;
-  body: Buffer;
-}
-
-function send(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: Buffer,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    // A connection each: a kept-alive one the server closes as it idles can race a new request.
-    const req = request(url, { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** Records as the SDK's serializers take them. */
 function sdkRecords(bodies: string[], attributes: Record<string, unknown> = {}) {

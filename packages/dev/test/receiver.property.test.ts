@@ -1,7 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,22 +10,12 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordStore } from '../src/index.js';
+import { post } from './http.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'threadline-fuzz-'));
 const db = join(dir, 'fuzz.sqlite');
 const SENTINEL = 'f'.repeat(32);
-
-function post(url: string, body: Buffer, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 type Value = string | number | boolean | Uint8Array | Value[] | { [key: string]: Value };
 
