@@ -128,7 +128,9 @@ async function main() {
     say(
       `Left running (--keep). The page: ${endpoint.replace('/v1/logs', '/')}#trace=${failingTrace}`,
     );
-    say(`In the terminal: npx threadline trace ${failingTrace} --db ${db}`);
+    say(
+      `In the terminal: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs trace ${failingTrace} --db ${db}`,
+    );
     say('Stop with Ctrl-C.');
     process.once('SIGINT', () => void stopAll());
     return;
@@ -142,10 +144,10 @@ async function main() {
     say(line);
   say();
   say(
-    `${store.count()} records stored in ${db}. Recent failures: npx threadline errors --db ${db}`,
+    `${store.count()} records stored in ${db}. Recent failures: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs errors --db ${db}`,
   );
   say(
-    `In a browser: npx threadline dev --db ${db}, then open http://127.0.0.1:4318/#trace=${failingTrace}`,
+    `In a browser: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs dev --db ${db}, then open http://127.0.0.1:4318/#trace=${failingTrace}`,
   );
   store.close();
 }

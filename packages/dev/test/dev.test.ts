@@ -13,6 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatTimeline, RecordStore, startDevReceiver } from '../src/index.js';
+import { nodeVersionProblem } from '../src/node-version.js';
 import { post } from './http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'threadline-dev-'));
@@ -216,9 +217,10 @@ describe('the threadline command', () => {
     const { stdout } = await promisify(execFile)(process.execPath, [cli, 'errors', '--db', db]);
     expect(stdout.trim().split('\n')).toEqual([
       expect.stringMatching(/reports \[aaaaaaaa\] ERROR cron run failed/),
-      `    threadline trace ${'3'.repeat(32)}`,
+      // The command that shows the story reads the same store.
+      `    threadline trace ${'3'.repeat(32)} --db ${db}`,
       expect.stringMatching(/orders \[aaaaaaaa\] ERROR payment declined/),
-      `    threadline trace ${'2'.repeat(32)}`,
+      `    threadline trace ${'2'.repeat(32)} --db ${db}`,
     ]);
 
     const tail = fork(cli, ['tail', '--level', 'error', '--service', 'orders', '--db', db], {
@@ -235,9 +237,62 @@ describe('the threadline command', () => {
       rec(6, '4'.repeat(32), 9, 'ignored: info'),
     ]);
     await expect.poll(() => out, { timeout: 3000 }).toMatch(/disk full {2}trace=4{32}/);
+    // Stored out of time order (as exports of two services can be): printed in time order.
+    store.add([rec(9, '5'.repeat(32), 17, 'later'), rec(8, '5'.repeat(32), 17, 'earlier')]);
+    await expect.poll(() => out, { timeout: 3000 }).toMatch(/later/);
+    expect(out.indexOf('earlier')).toBeGreaterThan(-1);
+    expect(out.indexOf('earlier')).toBeLessThan(out.indexOf('later'));
     tail.kill('SIGINT');
     expect(out).not.toMatch(/fine|ignored|cron run failed/);
     store.close();
+  });
+
+  it('says how to start the page and point apps at it, answers --help for every command, and --json', async () => {
+    const run = promisify(execFile);
+    const db = join(dir, 'cli-more.sqlite');
+    const dev: ChildProcess = fork(cli, ['dev', '--port', '0', '--db', db], { stdio: 'pipe' });
+    let out = '';
+    dev.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const [ready] = (await once(dev, 'message')) as [{ url: string }];
+    const origin = ready.url.replace('/v1/logs', '');
+    await sendWithOfficialExporter(ready.url, 'proto');
+    await expect.poll(() => out).toContain(`in your apps: OTEL_EXPORTER_OTLP_ENDPOINT=${origin}`);
+    expect(out).toContain(`the page:     ${origin}/`);
+    dev.kill('SIGTERM');
+    await once(dev, 'exit');
+
+    for (const command of ['dev', 'trace', 'tail', 'errors']) {
+      // tail --help must print and end, not start following.
+      const { stdout } = await run(process.execPath, [cli, command, '--help'], { timeout: 10_000 });
+      expect(stdout).toMatch(new RegExp(`^threadline ${command} `));
+    }
+    expect((await run(process.execPath, [cli, '--help'])).stdout).toMatch(/^usage:/);
+
+    const json = (await run(process.execPath, [cli, 'trace', TRACE, '--json', '--db', db])).stdout;
+    const [record] = json
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(record).toMatchObject({ traceId: TRACE, body: 'via proto', depth: 0 });
+    expect((await run(process.execPath, [cli, 'errors', '--json', '--db', db])).stdout).toBe('');
+    await expect(
+      run(process.execPath, [cli, 'trace', 'f'.repeat(32), '--db', db]),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/no records of trace f{32} in \//),
+    });
+  }, 30_000);
+
+  it('says where it looked when there is no store', async () => {
+    const run = promisify(execFile);
+    await expect(run(process.execPath, [cli, 'errors'], { cwd: dir })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(
+        /no store at \/.*\.threadline\/dev\.sqlite: run `threadline dev` in this folder first, or name the store with --db PATH/,
+      ),
+    });
   });
 
   it('fails with usage on a bad command line', async () => {
@@ -247,6 +302,18 @@ describe('the threadline command', () => {
       stderr: expect.stringMatching(/trace needs a trace id/),
     });
     await expect(run(process.execPath, [cli, 'explode'])).rejects.toMatchObject({ code: 2 });
+  });
+});
+
+describe('the Node version check', () => {
+  it('refuses a Node without node:sqlite, saying which is needed', () => {
+    expect(nodeVersionProblem('20.20.2')).toBe(
+      "this is Node 20.20.2; threadline needs Node 22.15.0 or newer (its store is Node's built-in node:sqlite)",
+    );
+    expect(nodeVersionProblem('22.14.0')).toMatch(/needs Node 22\.15\.0/);
+    for (const ok of ['22.15.0', '22.20.1', '23.0.0', '24.21.0', '30.1.0']) {
+      expect(nodeVersionProblem(ok)).toBeUndefined();
+    }
   });
 });
 

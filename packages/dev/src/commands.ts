@@ -1,0 +1,213 @@
+/**
+ * The commands of `threadline` (cli.ts checks the Node version, then runs
+ * these): dev, trace, tail, errors.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { startDevReceiver } from './server.js';
+import { RecordStore, type StoredRecord } from './store.js';
+import { formatLine, formatTimeline, hopDepths, printable } from './timeline.js';
+
+const HELP: Record<string, string> = {
+  dev: `threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]... [--db .threadline/dev.sqlite]
+  Receives OTLP/HTTP logs (POST /v1/logs, protobuf or JSON) and stores them in one
+  SQLite file; serves a page of recent traces at its root. --allow-host names
+  another Host that requests may use (repeatable).`,
+  trace: `threadline trace <trace-id> [--json] [--db .threadline/dev.sqlite]
+  One trace (and the traces started from it) as a timeline, hops indented.
+  --json: one stored record a line, with its hop depth. Exits 1 when the trace
+  has no records.`,
+  tail: `threadline tail [--service NAME] [--level trace|debug|info|warn|error|fatal] [--grep TEXT] [--db ...]
+  The last records, then each new one as it is stored, in time order. Ctrl-C ends it.`,
+  errors: `threadline errors [--limit 20] [--json] [--db .threadline/dev.sqlite]
+  Recent failures, one per trace (its first ERROR or worse record), each with the
+  command that shows its story. --json: one stored record a line.`,
+};
+
+const USAGE = `usage:\n${Object.values(HELP)
+  .map((text) => `  ${text.split('\n')[0]}`)
+  .join('\n')}\n  threadline <command> --help`;
+
+const LEVELS: Record<string, number> = {
+  trace: 1,
+  debug: 5,
+  info: 9,
+  warn: 13,
+  error: 17,
+  fatal: 21,
+};
+
+const DEFAULT_DB = '.threadline/dev.sqlite';
+
+function option(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
+  return value;
+}
+
+/** Every value of a repeatable option. */
+function options(args: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = args.indexOf(`--${name}`); i !== -1; i = args.indexOf(`--${name}`, i + 2)) {
+    const value = args[i + 1];
+    if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
+    values.push(value);
+  }
+  return values;
+}
+
+/** Ends with exit code 2, saying why (and the usage, for a bad command line). */
+function fail(message: string, showUsage = true): never {
+  process.stderr.write(`threadline: ${message}\n${showUsage ? `${USAGE}\n` : ''}`);
+  process.exit(2);
+}
+
+function openStore(path: string, readOnly = false): RecordStore {
+  if (readOnly && path !== ':memory:' && !existsSync(path)) {
+    fail(
+      `no store at ${resolve(path)}: run \`threadline dev\` in this folder first, or name the store with --db PATH`,
+      false,
+    );
+  }
+  try {
+    if (path !== ':memory:' && !readOnly) mkdirSync(dirname(path), { recursive: true });
+    return new RecordStore(path, { readOnly });
+  } catch (error) {
+    fail(`cannot open the store ${resolve(path)}: ${(error as Error).message}`, false);
+  }
+}
+
+/** One stored record a line, as JSON. */
+function writeJsonLines(records: readonly object[]): void {
+  for (const record of records) process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+/** Time order (then arrival order) of stored records. */
+function byTime(a: StoredRecord, b: StoredRecord): number {
+  const ta = BigInt(a.timeUnixNano);
+  const tb = BigInt(b.timeUnixNano);
+  return ta < tb ? -1 : ta > tb ? 1 : a.id - b.id;
+}
+
+/** Runs one command line (the arguments after `threadline`). */
+export async function run(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    process.stdout.write(`${topic && HELP[topic] ? HELP[topic] : USAGE}\n`);
+    return;
+  }
+  if (HELP[command] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${HELP[command]}\n`);
+    return;
+  }
+  if (command === 'dev') {
+    const port = Number(option(rest, 'port', '4318'));
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0–65535');
+    const store = openStore(option(rest, 'db', DEFAULT_DB));
+    const receiver = await startDevReceiver({
+      store,
+      port,
+      host: option(rest, 'host', '127.0.0.1'),
+      allowedHosts: options(rest, 'allow-host'),
+    }).catch((error: Error) => fail(`cannot listen: ${error.message}`, false));
+    const origin = receiver.url.replace(/\/v1\/logs$/, '');
+    process.stdout.write(
+      [
+        `threadline dev: receiving OTLP/HTTP logs at ${receiver.url}, storing in ${resolve(store.path)}`,
+        `  the page:     ${origin}/`,
+        `  in your apps: OTEL_EXPORTER_OTLP_ENDPOINT=${origin}`,
+        '',
+      ].join('\n'),
+    );
+    process.send?.({ type: 'ready', url: receiver.url });
+    const stop = () => {
+      void receiver.close().then(() => {
+        store.close();
+        process.exit(0);
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return;
+  }
+  if (command === 'trace') {
+    const traceId = rest[0];
+    if (!traceId || !/^[0-9a-f]{32}$/.test(traceId))
+      fail('trace needs a trace id (32 lowercase hex digits)');
+    const path = option(rest, 'db', DEFAULT_DB);
+    const store = openStore(path, true);
+    const records = store.trace(traceId);
+    store.close();
+    if (records.length === 0) {
+      process.stderr.write(`threadline: no records of trace ${traceId} in ${resolve(path)}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (rest.includes('--json')) {
+      const depth = hopDepths(records);
+      writeJsonLines(records.map((r) => ({ ...r, depth: depth.get(r.spanId) ?? 0 })));
+      return;
+    }
+    const lines = formatTimeline(records, process.stdout.isTTY === true);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  if (command === 'tail') {
+    const service = option(rest, 'service', '');
+    const level = option(rest, 'level', 'trace').toLowerCase();
+    const minSeverity = LEVELS[level];
+    if (minSeverity === undefined) fail(`--level must be one of ${Object.keys(LEVELS).join(', ')}`);
+    const grep = option(rest, 'grep', '');
+    const store = openStore(option(rest, 'db', DEFAULT_DB), true);
+    const color = process.stdout.isTTY === true;
+    // Start from the last few records, then follow.
+    let last = Math.max(0, (store.recent({ limit: 1 })[0]?.id ?? 0) - 20);
+    const poll = () => {
+      const fresh = store.recent({ afterId: last, service, minSeverity, limit: 1000 });
+      for (const r of fresh) last = Math.max(last, r.id);
+      // Exports from several services arrive in their own order: each poll's records in time order.
+      for (const r of fresh.sort(byTime)) {
+        const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+        if (grep && !body.includes(grep) && !JSON.stringify(r.attributes).includes(grep)) continue;
+        process.stdout.write(`${formatLine(r, 0, color)}  trace=${printable(r.traceId)}\n`);
+      }
+    };
+    poll();
+    const timer = setInterval(poll, 500);
+    process.once('SIGINT', () => {
+      clearInterval(timer);
+      store.close();
+    });
+    return;
+  }
+  if (command === 'errors') {
+    const limit = Number(option(rest, 'limit', '20'));
+    if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a whole number > 0');
+    const path = option(rest, 'db', DEFAULT_DB);
+    const store = openStore(path, true);
+    const failures = store.errors(limit);
+    // The command that shows a failure's story reads the same store.
+    const db = path === DEFAULT_DB ? '' : ` --db ${path}`;
+    store.close();
+    if (rest.includes('--json')) {
+      writeJsonLines(failures);
+      return;
+    }
+    if (failures.length === 0) process.stdout.write('no errors stored\n');
+    for (const r of failures) {
+      process.stdout.write(
+        `${formatLine(r, 0, process.stdout.isTTY === true)}\n    threadline trace ${printable(r.traceId)}${printable(db)}\n`,
+      );
+    }
+    return;
+  }
+  fail(`unknown command ${JSON.stringify(command)}`);
+}
+
+/** Runs the command line and reports what it throws as a failure (exit 2). */
+export function main(args: string[]): void {
+  run(args).catch((error: unknown) => fail(String(error)));
+}
