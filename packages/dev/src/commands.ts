@@ -24,6 +24,31 @@ const HELP: Record<string, string> = {
   command that shows its story. --json: one stored record a line.`,
 };
 
+/** The options of each command that take a value, its flags, and how many plain arguments it takes. */
+const ARGUMENTS: Record<string, { values: string[]; flags: string[]; positional: number }> = {
+  dev: { values: ['port', 'host', 'allow-host', 'db'], flags: [], positional: 0 },
+  trace: { values: ['db'], flags: ['json'], positional: 1 },
+  tail: { values: ['service', 'level', 'grep', 'db'], flags: [], positional: 0 },
+  errors: { values: ['limit', 'db'], flags: ['json'], positional: 0 },
+};
+
+/** Fails on an option the command does not know (a typo) or an argument too many. */
+function checkArguments(command: string, args: string[]): void {
+  const known = ARGUMENTS[command];
+  if (!known) return;
+  let positional = 0;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2);
+      if (known.values.includes(name)) i++;
+      else if (!known.flags.includes(name)) fail(`${command} has no option ${arg}`);
+    } else if (++positional > known.positional) {
+      fail(`${command} takes no argument ${JSON.stringify(arg)}`);
+    }
+  }
+}
+
 const USAGE = `usage:\n${Object.values(HELP)
   .map((text) => `  ${text.split('\n')[0]}`)
   .join('\n')}\n  threadline <command> --help`;
@@ -67,7 +92,7 @@ function fail(message: string, showUsage = true): never {
 function openStore(path: string, readOnly = false): RecordStore {
   if (readOnly && path !== ':memory:' && !existsSync(path)) {
     fail(
-      `no store at ${resolve(path)}: run \`threadline dev\` in this folder first, or name the store with --db PATH`,
+      `no store at ${resolve(path)}: run \`threadline dev${path === DEFAULT_DB ? '' : ` --db ${path}`}\` in this folder first, or name the store with --db PATH`,
       false,
     );
   }
@@ -96,13 +121,17 @@ export async function run(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     const topic = command === 'help' ? rest[0] : undefined;
-    process.stdout.write(`${topic && HELP[topic] ? HELP[topic] : USAGE}\n`);
+    if (topic !== undefined && HELP[topic] === undefined) {
+      fail(`unknown command ${JSON.stringify(topic)}`);
+    }
+    process.stdout.write(`${topic ? HELP[topic] : USAGE}\n`);
     return;
   }
   if (HELP[command] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(`${HELP[command]}\n`);
     return;
   }
+  checkArguments(command, rest);
   if (command === 'dev') {
     const port = Number(option(rest, 'port', '4318'));
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0–65535');

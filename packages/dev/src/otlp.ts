@@ -404,10 +404,8 @@ export function exportLogsResponse(
 ): string | Buffer {
   if (rejected.length === 0) return encoding === 'json' ? '{}' : Buffer.alloc(0);
   const kinds = [...new Set(rejected)];
-  const message = `${rejected.length} records refused: ${kinds.slice(0, 5).join('; ')}`.slice(
-    0,
-    1024,
-  );
+  const count = rejected.length === 1 ? '1 record' : `${rejected.length} records`;
+  const message = `${count} refused: ${kinds.slice(0, 5).join('; ')}`.slice(0, 1024);
   if (encoding === 'json') {
     return JSON.stringify({
       partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage: message },

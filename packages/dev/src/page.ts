@@ -53,6 +53,7 @@ const level = (n) => (n >= 17 ? 'error' : n >= 13 ? 'warn' : '');
 // keys such as toString, so nothing of it is called).
 const text = (v) => { if (typeof v === 'string') return v; try { return JSON.stringify(v) ?? String(v); } catch { return '?'; } };
 const MAX_INDENT_DEPTH = 16;
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 const time = (nanos) => new Date(Number(BigInt(nanos) / 1000000n)).toISOString().slice(11, 23);
 let selected = new URLSearchParams(location.hash.slice(1)).get('trace') || '';
 let facetsLoaded = false;
@@ -96,7 +97,7 @@ async function show(traceId) {
     row.append(
       document.createTextNode(time(r.timeUnixNano) + ' ' + '  '.repeat(Math.min(r.depth, MAX_INDENT_DEPTH)) + who + ' '),
       el('span', 'span', '[' + r.spanId.slice(0, 8) + ']'),
-      document.createTextNode(' ' + (r.severityText || r.severityNumber).toString().padEnd(5) + ' ' + body + '  '),
+      document.createTextNode(' ' + (r.severityText || LEVELS[Math.floor((r.severityNumber - 1) / 4)] || String(r.severityNumber)).padEnd(5) + ' ' + body + '  '),
       el('span', 'attrs', attrs),
     );
     detail.append(row);

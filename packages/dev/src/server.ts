@@ -5,6 +5,8 @@
  * size limit, 415 for other content types, 503 (retryable: the exporter keeps
  * the records) when the store cannot be written.
  */
+
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type DecodeLimits, resolveLimits } from './bounds.js';
@@ -132,7 +134,10 @@ function refusal(
   if (hosts > 1) return new HttpError(400, 'more than one Host header');
   const host = req.headers.host;
   if (host !== undefined && !isAllowed(hostName(host))) {
-    return new HttpError(403, 'this Host is not served: use 127.0.0.1, localhost or [::1]');
+    return new HttpError(
+      403,
+      'this Host is not served: use 127.0.0.1, localhost or [::1], or name it with --allow-host (allowedHosts)',
+    );
   }
   const origin = req.headers.origin;
   if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined) {
@@ -153,6 +158,19 @@ function answerError(res: ServerResponse, error: HttpError): void {
 
 const TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
 
+/** The SHA-256 of an inline element's text, as a CSP source. */
+function inlineHash(tag: 'script' | 'style'): string {
+  const text = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(PAGE)?.[1] ?? '';
+  return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+}
+
+/**
+ * The page's content security policy: its own inline script and style, named
+ * by their hashes, and nothing else (no other inline script, no other
+ * origin), so nothing from a log can run even if it reached the markup.
+ */
+const PAGE_POLICY = `default-src 'self'; script-src ${inlineHash('script')}; style-src ${inlineHash('style')}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
 /** The page and its JSON API (read only). Returns false for an unknown path. */
 function serveRead(
   store: RecordStore,
@@ -167,9 +185,7 @@ function serveRead(
   if (path === '/') {
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
-      // The page's own script only; nothing from a log can run.
-      'content-security-policy':
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+      'content-security-policy': PAGE_POLICY,
     });
     res.end(PAGE);
     return true;
@@ -244,7 +260,8 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
     const path = query === -1 ? target : target.slice(0, query);
     if (path !== LOGS_PATH) {
       req.resume();
-      if (req.method === 'GET') {
+      // HEAD is GET without the body (Node leaves it out).
+      if (req.method === 'GET' || req.method === 'HEAD') {
         try {
           const params = new URLSearchParams(query === -1 ? '' : target.slice(query + 1));
           if (serveRead(store, path, params, res)) return;
@@ -285,7 +302,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
           if (refused.length > 0) {
             reportNow(
               'refused',
-              `[threadline dev] refused ${refused.length} of ${decoded} records: ${refused[0]}`,
+              `[threadline dev] refused ${refused.length} of ${decoded} records (${refused[0]})`,
             );
           }
           res.writeHead(200, { 'content-type': CONTENT_TYPES[encoding] });

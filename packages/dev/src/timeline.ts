@@ -87,6 +87,21 @@ export function valueText(value: unknown): string {
   }
 }
 
+/** `1 record`, `2 records`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Severity text from the number when a record has none (OTLP's ranges of four). */
+const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+
+/** A record's level as shown: its severity text, or the name of its number's range. */
+export function levelText(severityText: string, severityNumber: number): string {
+  if (severityText) return severityText;
+  const name = SEVERITY_NAMES[Math.floor((severityNumber - 1) / 4)];
+  return name ?? String(severityNumber);
+}
+
 function time(nanos: string): string {
   const ms = Number(BigInt(nanos) / 1_000_000n);
   return new Date(ms).toISOString().slice(11, 23);
@@ -112,8 +127,9 @@ export function formatTimeline(records: StoredRecord[], color = false): string[]
   const depth = hopDepths(records);
   const lines: string[] = [];
   const traces = new Set(records.map((r) => r.traceId));
+  const services = new Set(records.map((r) => r.service)).size;
   lines.push(
-    `trace ${records[0]?.traceId}${traces.size > 1 ? ` (+${traces.size - 1} linked)` : ''}: ${records.length} records, ${new Set(records.map((r) => r.service)).size} services`,
+    `trace ${records[0]?.traceId}${traces.size > 1 ? ` (+${traces.size - 1} linked)` : ''}: ${count(records.length, 'record')}, ${count(services, 'service')}`,
   );
   for (const r of records) lines.push(formatLine(r, depth.get(r.spanId) ?? 0, color));
   return lines;
@@ -127,7 +143,7 @@ export function formatLine(r: StoredRecord, depth = 0, color = false): string {
     .map(([k, short]) => `${short}=${valueText(r.attributes[k]).slice(0, 80)}`)
     .join(' ');
   const body = valueText(r.body ?? '');
-  const sev = (r.severityText || String(r.severityNumber)).padEnd(5);
+  const sev = levelText(r.severityText, r.severityNumber).padEnd(5);
   const span = `[${r.spanId.slice(0, 8)}]`;
   const line = printable(
     `${time(r.timeUnixNano)} ${indent}${who} ${span} ${sev} ${body}${attrs ? `  ${attrs}` : ''}`,

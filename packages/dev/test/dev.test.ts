@@ -178,7 +178,7 @@ describe('the threadline command', () => {
       '--db',
       db,
     ]);
-    expect(stdout).toMatch(new RegExp(`^trace ${TRACE}: 1 records, 1 services`));
+    expect(stdout).toMatch(new RegExp(`^trace ${TRACE}: 1 record, 1 service\n`));
     expect(stdout).toMatch(
       /sdk-proto@1\.2\.3 \[b7ad6b71\] INFO {2}via proto {2}route=\/orders\/:id/,
     );
@@ -302,6 +302,22 @@ describe('the threadline command', () => {
       stderr: expect.stringMatching(/trace needs a trace id/),
     });
     await expect(run(process.execPath, [cli, 'explode'])).rejects.toMatchObject({ code: 2 });
+    // A typo in an option, an argument too many, help on no command: said, not ignored.
+    await expect(run(process.execPath, [cli, 'trace', TRACE, '--jsn'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/trace has no option --jsn/),
+    });
+    await expect(run(process.execPath, [cli, 'trace', TRACE, TRACE])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/trace takes no argument/),
+    });
+    await expect(run(process.execPath, [cli, 'errors', '--frob'])).rejects.toMatchObject({
+      code: 2,
+    });
+    await expect(run(process.execPath, [cli, 'help', 'bogus'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown command "bogus"/),
+    });
   });
 });
 

@@ -209,6 +209,7 @@ describe('the receiver, for requests that do not come from this machine’s own 
       const post = await send(url, 'POST', { ...PROTOBUF, host }, protobufExport(['rebound']));
       expect(post.status, host).toBe(403);
     }
+    expect((await send(root, 'HEAD', { host: `127.0.0.1:${port}` })).status).toBe(200);
     for (const host of [
       `127.0.0.1:${port}`,
       `localhost:${port}`,
@@ -606,6 +607,15 @@ describe('the viewers, for stored values that are not what a logger writes', () 
     expect(unprintable).toEqual([]);
     expect(line).toContain('svc\\u001b[8m');
     expect(line).toContain('\\u001b]0;TITLE\\u0007\\u001b[2Jcleared\\u000a18:00:00.000 bank');
+  });
+
+  it('names the level of a record that has only a severity number', () => {
+    const [record] = chain(1);
+    const line = (severityNumber: number) =>
+      formatLine({ ...(record as StoredRecord), severityText: '', severityNumber });
+    expect(line(13)).toMatch(/ WARN {2}hop 0/);
+    expect(line(21)).toMatch(/ FATAL hop 0/);
+    expect(line(0)).toMatch(/ 0 {5}hop 0/);
   });
 
   it('prints values such as the map {toString: "x"} with `trace`, `errors` and `tail`', async () => {

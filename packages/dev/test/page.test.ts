@@ -148,7 +148,11 @@ describe('the page of threadline dev, in headless Chromium', { timeout: 30_000 }
 
   it('shows what a log says as text, never as markup', async () => {
     const page = await browser.newPage();
-    await page.goto(`${base}#trace=${WORKER}`);
+    const answer = await page.goto(`${base}#trace=${WORKER}`);
+    // Only the page's own script and style run, named by their hashes: no inline script else.
+    const policy = answer?.headers()['content-security-policy'] ?? '';
+    expect(policy).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*';/);
+    expect(policy).not.toContain('unsafe-inline');
     await page.waitForSelector('.row');
     expect(await page.locator('.row').first().textContent()).toContain('<img src=x onerror=');
     expect(await page.locator('#detail img').count()).toBe(0);
