@@ -23,12 +23,27 @@ export type LogAttributes = Record<string, unknown>;
 export interface Logger {
   /** The instrumentation scope name records are exported under. */
   readonly name: string;
+  /**
+   * Writes a record: `attributes` are its attributes, or an Error (written as
+   * `exception.type`, `exception.message` and `exception.stacktrace`).
+   */
   trace(message: string, attributes?: LogAttributes | Error): void;
+  /**
+   * Whatever a `catch` caught (`unknown` under `strict`): an Error as
+   * `exception.*`, an object as attributes, anything else as
+   * `exception.message`.
+   */
+  trace(message: string, thrown: unknown): void;
   debug(message: string, attributes?: LogAttributes | Error): void;
+  debug(message: string, thrown: unknown): void;
   info(message: string, attributes?: LogAttributes | Error): void;
+  info(message: string, thrown: unknown): void;
   warn(message: string, attributes?: LogAttributes | Error): void;
+  warn(message: string, thrown: unknown): void;
   error(message: string, attributes?: LogAttributes | Error): void;
+  error(message: string, thrown: unknown): void;
   fatal(message: string, attributes?: LogAttributes | Error): void;
+  fatal(message: string, thrown: unknown): void;
   /** A logger whose records also carry `attributes`. */
   child(attributes: LogAttributes): Logger;
   /** Whether records of `level` are written under the current threshold. */

@@ -121,6 +121,31 @@ describe('logger', () => {
     expect(b?.attributes.err).toBeUndefined();
   });
 
+  it('logs whatever a catch caught under strict types: an Error, a thrown string or number, an object', async () => {
+    const t = start();
+    const caught: unknown[] = [];
+    for (const thrown of [
+      new RangeError('out of range'),
+      'boom password=hunter2',
+      42,
+      { code: 'E_CARD' },
+    ]) {
+      try {
+        throw thrown;
+      } catch (err) {
+        // `err` is `unknown` under `strict`: this line is what must compile and work.
+        log.error('payment failed', err);
+        caught.push(err);
+      }
+    }
+    const [error, text, number, object] = await t.records();
+    expect(caught).toHaveLength(4);
+    expect(error?.attributes['exception.type']).toBe('RangeError');
+    expect(text?.attributes).toEqual({ 'exception.message': 'boom password=REDACTED' });
+    expect(number?.attributes).toEqual({ 'exception.message': '42' });
+    expect(object?.attributes).toEqual({ code: 'E_CARD' });
+  });
+
   it('serialises hostile values safely and never throws', async () => {
     const t = start();
     const circular: Record<string, unknown> = { name: 'loop' };

@@ -162,22 +162,22 @@ export class ThreadlineLogger implements Logger {
         : { name: scopeName, version: version.toWellFormed() };
   }
 
-  trace(message: string, attributes?: LogAttributes | Error): void {
+  trace(message: string, attributes?: unknown): void {
     if (1 >= state.minSeverity) this.write('trace', message, attributes);
   }
-  debug(message: string, attributes?: LogAttributes | Error): void {
+  debug(message: string, attributes?: unknown): void {
     if (5 >= state.minSeverity) this.write('debug', message, attributes);
   }
-  info(message: string, attributes?: LogAttributes | Error): void {
+  info(message: string, attributes?: unknown): void {
     if (9 >= state.minSeverity) this.write('info', message, attributes);
   }
-  warn(message: string, attributes?: LogAttributes | Error): void {
+  warn(message: string, attributes?: unknown): void {
     if (13 >= state.minSeverity) this.write('warn', message, attributes);
   }
-  error(message: string, attributes?: LogAttributes | Error): void {
+  error(message: string, attributes?: unknown): void {
     if (17 >= state.minSeverity) this.write('error', message, attributes);
   }
-  fatal(message: string, attributes?: LogAttributes | Error): void {
+  fatal(message: string, attributes?: unknown): void {
     if (21 >= state.minSeverity) this.write('fatal', message, attributes);
   }
 
@@ -215,11 +215,7 @@ export class ThreadlineLogger implements Logger {
     return this.lastMerged;
   }
 
-  private write(
-    level: LogLevel,
-    message: unknown,
-    attributes: LogAttributes | Error | undefined,
-  ): void {
+  private write(level: LogLevel, message: unknown, attributes: unknown): void {
     this.emit(SEVERITY[level], SEVERITY_TEXT[level], message, attributes);
   }
 
@@ -233,7 +229,7 @@ export class ThreadlineLogger implements Logger {
     severityNumber: number,
     severityText: string,
     message: unknown,
-    attributes: LogAttributes | Error | undefined,
+    attributes: unknown,
     hrTime?: HrTime,
     explicitContext?: SpanContext,
   ): void {

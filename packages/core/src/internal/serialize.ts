@@ -89,13 +89,18 @@ export class Serializer {
    * key) becomes `exception.type`, `exception.message` and
    * `exception.stacktrace` (with its `cause` chain) when none is set yet.
    */
-  attributes(input: object | undefined): Normalised {
+  attributes(input: unknown): Normalised {
     const budget = this.limits.attributeCountLimit;
     this.bytes = 0;
     const out: Record<string, AnyValue> = {};
     let count = 0;
     let dropped = 0;
     if (input === undefined || input === null) return { attributes: out, dropped, bytes: 0, count };
+    if (typeof input !== 'object' && typeof input !== 'function') {
+      // Something thrown that is not an object (`throw 'boom'`), logged from a catch.
+      setOwn(out, EXCEPTION_MESSAGE, this.string(safeString(input)));
+      return { attributes: out, dropped: 0, bytes: this.bytes, count: 1 };
+    }
     if (isError(input)) {
       count = this.addException(out, input, count, budget);
       return { attributes: out, dropped: 0, bytes: this.bytes, count };
