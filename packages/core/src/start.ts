@@ -19,13 +19,14 @@ import {
 import { detectDeployment } from './deployment.js';
 import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
 import { makeRecord, type ThreadlineLogRecord } from './internal/logger.js';
+import { changedOptions, unknownOptionWarnings } from './internal/option-check.js';
 import { type ExportResponseHooks, ThreadlineOtlpExporter } from './internal/otlp-exporter.js';
 import { ThreadlineExportProcessor } from './internal/processor.js';
 import { createRedaction } from './internal/redaction.js';
 import { ensureContextManager } from './internal/scope.js';
 import { DEFAULT_LIMITS, RECORD_OVERHEAD_BYTES, Serializer } from './internal/serialize.js';
 import { installShutdownHooks } from './internal/shutdown.js';
-import { globalState } from './internal/state.js';
+import { globalState, warnOnce } from './internal/state.js';
 import { log } from './logger-api.js';
 import type { ThreadlineHandle, ThreadlineOptions, ThreadlineStats } from './types.js';
 
@@ -75,12 +76,22 @@ function createExporter(
  */
 export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHandle {
   const running = globalState().active as ThreadlineHandle | undefined;
-  if (running) return running;
+  if (running) {
+    const changed = changedOptions(globalState().activeOptions ?? {}, options);
+    if (changed.length > 0) {
+      warnOnce(
+        `second-start:${changed.join(',')}`,
+        `startThreadline() was called again with other ${changed.join(', ')}; the running instance keeps the options it started with (call shutdown() first to start anew)`,
+      );
+    }
+    return running;
+  }
   const config = resolveConfig(options);
   const deployment = detectDeployment(options, options.env ?? process.env);
   const s = globalState();
   s.stopped = false;
   s.diagnostic = config.diagnostic;
+  for (const line of unknownOptionWarnings(options)) warnOnce(`unknown-option:${line}`, line);
   s.minSeverity = config.disabled ? Number.POSITIVE_INFINITY : config.minSeverity;
 
   const resource = resourceFromAttributes({
@@ -199,7 +210,10 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
         void provider.shutdown().catch(() => undefined);
         if (registeredProvider) logs.disable();
         if (s.pipeline?.processor === processor) s.pipeline = undefined;
-        if (s.active === handle) s.active = undefined;
+        if (s.active === handle) {
+          s.active = undefined;
+          s.activeOptions = undefined;
+        }
       })();
       return shutdownPromise;
     },
@@ -211,6 +225,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     hasQueued: () => processor.snapshot().queued > 0,
   });
   s.active = handle;
+  s.activeOptions = options;
 
   if (config.logStartup) {
     log.info('service started', {

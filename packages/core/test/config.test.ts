@@ -1,5 +1,11 @@
+import { InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
-import { injectTraceContext, startThreadline, withHopScope } from '../src/index.js';
+import {
+  injectTraceContext,
+  startThreadline,
+  type ThreadlineOptions,
+  withHopScope,
+} from '../src/index.js';
 import { resolveConfig } from '../src/internal/config.js';
 
 describe('configuration', () => {
@@ -99,6 +105,38 @@ describe('configuration', () => {
     [{ redactKeys: [''] }, /option "redactKeys" must be an array of non-empty strings/],
   ])('fails fast at start-up on a bad option: %o', (options, message) => {
     expect(() => startThreadline({ ...(options as object), env: {} })).toThrow(message);
+  });
+
+  it('warns once about an option it does not know, naming the one meant, and starts', async () => {
+    const lines: string[] = [];
+    const options = {
+      exporter: new InMemoryLogRecordExporter(),
+      handleSignals: false,
+      logStartup: false,
+      env: {},
+      diagnostics: (line: string) => lines.push(line),
+      servicename: 'orders',
+      colour: true,
+    };
+    const handle = startThreadline(options as ThreadlineOptions);
+    try {
+      expect(lines).toEqual([
+        '[threadline] startThreadline() has no option "servicename" (did you mean "serviceName"?); it is ignored',
+        '[threadline] startThreadline() has no option "colour"; it is ignored',
+      ]);
+      // Started again with other options: said once, and the running instance is kept.
+      const again = startThreadline({ ...options, level: 'debug' } as ThreadlineOptions);
+      startThreadline({ ...options, level: 'debug' } as ThreadlineOptions);
+      expect(again).toBe(handle);
+      expect(lines.slice(2)).toEqual([
+        '[threadline] startThreadline() was called again with other level; the running instance keeps the options it started with (call shutdown() first to start anew)',
+      ]);
+      // The same options again are no news.
+      startThreadline(options as ThreadlineOptions);
+      expect(lines).toHaveLength(3);
+    } finally {
+      await handle.shutdown();
+    }
   });
 });
 

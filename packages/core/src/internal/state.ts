@@ -34,6 +34,8 @@ export interface ThreadlineGlobalState {
   diagnostic: (line: string) => void;
   /** The running instance's handle, if any (shared by the ESM and CJS builds). */
   active: unknown;
+  /** The options the running instance was started with. */
+  activeOptions?: object;
 }
 
 const KEY = Symbol.for('threadline.core.state.v1');
