@@ -32,21 +32,26 @@ const ARGUMENTS: Record<string, { values: string[]; flags: string[]; positional:
   errors: { values: ['limit', 'db'], flags: ['json'], positional: 0 },
 };
 
-/** Fails on an option the command does not know (a typo) or an argument too many. */
-function checkArguments(command: string, args: string[]): void {
+/**
+ * The plain arguments of a command line, wherever they stand among the
+ * options; fails on an option the command does not know (a typo) or an
+ * argument too many.
+ */
+function checkArguments(command: string, args: string[]): string[] {
   const known = ARGUMENTS[command];
-  if (!known) return;
-  let positional = 0;
+  if (!known) return [];
+  const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg.startsWith('--')) {
       const name = arg.slice(2);
       if (known.values.includes(name)) i++;
       else if (!known.flags.includes(name)) fail(`${command} has no option ${arg}`);
-    } else if (++positional > known.positional) {
+    } else if (positional.push(arg) > known.positional) {
       fail(`${command} takes no argument ${JSON.stringify(arg)}`);
     }
   }
+  return positional;
 }
 
 const USAGE = `usage:\n${Object.values(HELP)
@@ -131,7 +136,7 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`${HELP[command]}\n`);
     return;
   }
-  checkArguments(command, rest);
+  const [argument] = checkArguments(command, rest);
   if (command === 'dev') {
     const port = Number(option(rest, 'port', '4318'));
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0–65535');
@@ -163,7 +168,7 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   if (command === 'trace') {
-    const traceId = rest[0];
+    const traceId = argument;
     if (!traceId || !/^[0-9a-f]{32}$/.test(traceId))
       fail('trace needs a trace id (32 lowercase hex digits)');
     const path = option(rest, 'db', DEFAULT_DB);

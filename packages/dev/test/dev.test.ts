@@ -270,7 +270,8 @@ describe('the threadline command', () => {
     }
     expect((await run(process.execPath, [cli, '--help'])).stdout).toMatch(/^usage:/);
 
-    const json = (await run(process.execPath, [cli, 'trace', TRACE, '--json', '--db', db])).stdout;
+    // Options may come before the trace id.
+    const json = (await run(process.execPath, [cli, 'trace', '--db', db, '--json', TRACE])).stdout;
     const [record] = json
       .trim()
       .split('\n')
