@@ -165,8 +165,9 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     processor.enqueue(again.record, again.bytes);
   }
   s.pending = [];
+  // A warning may be an error's message, which names Threadline already: the prefix says it once.
   for (const w of [...deployment.warnings, ...config.warnings])
-    config.diagnostic(`[threadline] ${w}`);
+    config.diagnostic(`[threadline] ${w.replace(/^Threadline: /, '')}`);
 
   let shutdownPromise: Promise<void> | undefined;
   let removeHooks: () => void = () => {};

@@ -107,6 +107,21 @@ describe('configuration', () => {
     expect(() => startThreadline({ ...(options as object), env: {} })).toThrow(message);
   });
 
+  it('names itself once in a warning made of an error message', async () => {
+    const lines: string[] = [];
+    const handle = startThreadline({
+      exporter: new InMemoryLogRecordExporter(),
+      handleSignals: false,
+      logStartup: false,
+      env: { THREADLINE_LOG_LEVEL: 'loud' },
+      diagnostics: (line: string) => lines.push(line),
+    });
+    await handle.shutdown();
+    expect(lines).toEqual([
+      '[threadline] THREADLINE_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal; got "loud"; using info',
+    ]);
+  });
+
   it('warns once about an option it does not know, naming the one meant, and starts', async () => {
     const lines: string[] = [];
     const options = {
