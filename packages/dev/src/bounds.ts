@@ -114,12 +114,40 @@ interface Tally {
  */
 export function checkProtobufBounds(body: Uint8Array, limits: DecodeLimits): void {
   const tally: Tally = { records: 0, values: 0 };
-  walkMessage(body, 0, body.length, Kind.Request, 0, limits, tally);
+  walkMessage(body, { pos: 0 }, body.length, Kind.Request, 0, limits, tally);
+}
+
+/** One more decoded value; throws past the bound. */
+function countValue(tally: Tally, limits: DecodeLimits): void {
+  if (++tally.values > limits.maxValues) {
+    throw new BoundsError(`more than ${limits.maxValues} values in one request`);
+  }
+}
+
+/**
+ * Reads a varint of at most `maxBytes` bytes at `cursor.pos`, before `end`,
+ * and moves the cursor past it. `what` names it in a framing error.
+ */
+function readVarint(
+  bytes: Uint8Array,
+  cursor: { pos: number },
+  end: number,
+  what: string,
+  maxBytes: number,
+): number {
+  let value = 0;
+  for (let i = 0; ; i++) {
+    if (cursor.pos >= end) throw new FramingError(`${what} runs past its message`);
+    if (i >= maxBytes) throw new FramingError(`${what} longer than ${maxBytes} bytes`);
+    const byte = bytes[cursor.pos++] as number;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if (byte < 0x80) return value;
+  }
 }
 
 function walkMessage(
   bytes: Uint8Array,
-  start: number,
+  cursor: { pos: number },
   end: number,
   kind: Kind,
   valueDepth: number,
@@ -127,48 +155,20 @@ function walkMessage(
   tally: Tally,
 ): void {
   const children = CHILDREN[kind] as Readonly<Record<number, Kind>>;
-  let pos = start;
-  while (pos < end) {
-    // Tag: a varint of at most 5 bytes (field numbers are 29 bits).
-    let tag = 0;
-    let shift = 0;
-    for (;;) {
-      if (pos >= end) throw new FramingError('a tag runs past its message');
-      const byte = bytes[pos++] as number;
-      tag += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) break;
-      shift += 7;
-      if (shift > 28) throw new FramingError('a tag longer than 5 bytes');
-    }
-    if (++tally.values > limits.maxValues) {
-      throw new BoundsError(`more than ${limits.maxValues} values in one request`);
-    }
+  while (cursor.pos < end) {
+    // Field numbers are 29 bits: a tag is at most 5 bytes.
+    const tag = readVarint(bytes, cursor, end, 'a tag', 5);
+    countValue(tally, limits);
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
     if (wireType === 0) {
-      // A varint: at most 10 bytes.
-      let n = 0;
-      while (pos < end && (bytes[pos] as number) >= 0x80) {
-        pos++;
-        if (++n >= 10) throw new FramingError('a varint longer than 10 bytes');
-      }
-      if (pos >= end) throw new FramingError('a varint runs past its message');
-      pos++;
+      readVarint(bytes, cursor, end, 'a varint', 10);
     } else if (wireType === 1 || wireType === 5) {
-      pos += wireType === 1 ? 8 : 4;
-      if (pos > end) throw new FramingError('a fixed-size field runs past its message');
+      cursor.pos += wireType === 1 ? 8 : 4;
+      if (cursor.pos > end) throw new FramingError('a fixed-size field runs past its message');
     } else if (wireType === 2) {
-      let length = 0;
-      let lengthShift = 0;
-      for (;;) {
-        if (pos >= end) throw new FramingError('a length runs past its message');
-        const byte = bytes[pos++] as number;
-        length += (byte & 0x7f) * 2 ** lengthShift;
-        if (byte < 0x80) break;
-        lengthShift += 7;
-        if (lengthShift > 35) throw new FramingError('a length longer than 5 bytes');
-      }
-      const next = pos + length;
+      const length = readVarint(bytes, cursor, end, 'a length', 5);
+      const next = cursor.pos + length;
       if (next > end) throw new FramingError('a length runs past its message');
       const child = children[field];
       if (child !== undefined) {
@@ -176,16 +176,14 @@ function walkMessage(
           throw new BoundsError(`more than ${limits.maxRecords} records in one request`);
         }
         // A message is an object of its own besides the field holding it: an empty one counts two.
-        if (++tally.values > limits.maxValues) {
-          throw new BoundsError(`more than ${limits.maxValues} values in one request`);
-        }
+        countValue(tally, limits);
         const childValueDepth = NESTS_A_VALUE.has(child) ? valueDepth + 1 : valueDepth;
         if (childValueDepth > limits.maxDepth) {
           throw new BoundsError(`values nested deeper than ${limits.maxDepth} levels`);
         }
-        walkMessage(bytes, pos, next, child, childValueDepth, limits, tally);
+        walkMessage(bytes, cursor, next, child, childValueDepth, limits, tally);
       }
-      pos = next;
+      cursor.pos = next;
     } else {
       // Groups (3, 4) are not used by OTLP; 6 and 7 do not exist.
       throw new FramingError(`wire type ${wireType} is not used by OTLP`);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startDevReceiver } from './server.js';
 import { RecordStore, type StoredRecord } from './store.js';
-import { formatLine, formatTimeline, hopDepths, printable } from './timeline.js';
+import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from './timeline.js';
 
 const HELP: Record<string, string> = {
   dev: `threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]... [--db .threadline/dev.sqlite]
@@ -58,14 +58,10 @@ const USAGE = `usage:\n${Object.values(HELP)
   .map((text) => `  ${text.split('\n')[0]}`)
   .join('\n')}\n  threadline <command> --help`;
 
-const LEVELS: Record<string, number> = {
-  trace: 1,
-  debug: 5,
-  info: 9,
-  warn: 13,
-  error: 17,
-  fatal: 21,
-};
+/** `tail --level` names, each the lowest severity number of its range. */
+const LEVELS: Record<string, number> = Object.fromEntries(
+  SEVERITY_NAMES.map((name, i) => [name.toLowerCase(), i * 4 + 1]),
+);
 
 const DEFAULT_DB = '.threadline/dev.sqlite';
 

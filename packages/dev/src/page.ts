@@ -4,6 +4,8 @@
  * One file, no build step; every value from a log is put in the page as text
  * (`textContent`), never as HTML.
  */
+import { MAX_INDENT_DEPTH, SEVERITY_NAMES } from './timeline.js';
+
 export const PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -52,8 +54,8 @@ const level = (n) => (n >= 17 ? 'error' : n >= 13 ? 'warn' : '');
 // Values from logs are shown as text: strings as they are, anything else as JSON (a map may hold
 // keys such as toString, so nothing of it is called).
 const text = (v) => { if (typeof v === 'string') return v; try { return JSON.stringify(v) ?? String(v); } catch { return '?'; } };
-const MAX_INDENT_DEPTH = 16;
-const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+const MAX_INDENT_DEPTH = ${MAX_INDENT_DEPTH};
+const LEVELS = ${JSON.stringify(SEVERITY_NAMES)};
 const time = (nanos) => new Date(Number(BigInt(nanos) / 1000000n)).toISOString().slice(11, 23);
 let selected = new URLSearchParams(location.hash.slice(1)).get('trace') || '';
 let facetsLoaded = false;

@@ -92,8 +92,11 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** Severity text from the number when a record has none (OTLP's ranges of four). */
-const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+/**
+ * The levels by OTLP's severity ranges of four (TRACE 1–4, … FATAL 21–24):
+ * the text of a record that has none, and the names `tail --level` takes.
+ */
+export const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 
 /** A record's level as shown: its severity text, or the name of its number's range. */
 export function levelText(severityText: string, severityNumber: number): string {
