@@ -75,6 +75,7 @@ export type {
   LogAttributes,
   Logger,
   LogLevel,
+  ResourceDetector,
   ThreadlineHandle,
   ThreadlineOptions,
   ThreadlineStats,

@@ -4,13 +4,13 @@
 import { type Attributes, logs, propagation } from '@opentelemetry/api';
 import {
   CompositePropagator,
+  type ExportResult,
   ExportResultCode,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  ConsoleLogRecordExporter,
   LoggerProvider,
   type LogRecordExporter,
   type ReadableLogRecord,
@@ -18,8 +18,11 @@ import {
 } from '@opentelemetry/sdk-logs';
 import { detectDeployment } from './deployment.js';
 import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
+import { ConsoleExporter } from './internal/console-exporter.js';
+import { detectResource } from './internal/host.js';
 import { makeRecord, type ThreadlineLogRecord } from './internal/logger.js';
 import { changedOptions, unknownOptionWarnings } from './internal/option-check.js';
+import type { Env } from './internal/options.js';
 import { type ExportResponseHooks, ThreadlineOtlpExporter } from './internal/otlp-exporter.js';
 import { ThreadlineExportProcessor } from './internal/processor.js';
 import { createRedaction } from './internal/redaction.js';
@@ -28,7 +31,12 @@ import { DEFAULT_LIMITS, RECORD_OVERHEAD_BYTES, Serializer } from './internal/se
 import { installShutdownHooks } from './internal/shutdown.js';
 import { globalState, warnOnce } from './internal/state.js';
 import { log } from './logger-api.js';
-import type { ThreadlineHandle, ThreadlineOptions, ThreadlineStats } from './types.js';
+import type {
+  ExporterKind,
+  ThreadlineHandle,
+  ThreadlineOptions,
+  ThreadlineStats,
+} from './types.js';
 
 const PACKAGE_VERSION = '0.1.0';
 
@@ -42,22 +50,70 @@ const noneExporter: LogRecordExporter = {
 function createExporter(
   config: ResolvedConfig,
   hooks: ExportResponseHooks,
+  env: Env,
 ): {
   exporter: LogRecordExporter;
   destination: string;
 } {
+  if (config.disabled)
+    return { exporter: noneExporter, destination: 'none (OTEL_SDK_DISABLED=true)' };
   const e = config.exporter;
-  if (typeof e === 'object') return { exporter: e, destination: 'custom exporter' };
-  if (e === 'none') return { exporter: noneExporter, destination: 'none' };
-  if (e === 'console') return { exporter: new ConsoleLogRecordExporter(), destination: 'console' };
-  const settings: ConstructorParameters<typeof ThreadlineOtlpExporter>[0] = {
-    url: config.endpoint,
-    timeoutMillis: config.exportTimeoutMillis,
-    compression: config.compression as never,
+  if (!Array.isArray(e))
+    return { exporter: e as LogRecordExporter, destination: 'custom exporter' };
+  const parts: Array<{ exporter: LogRecordExporter; destination: string }> = [];
+  for (const kind of e as readonly ExporterKind[]) {
+    if (kind === 'console') {
+      parts.push({ exporter: new ConsoleExporter(env), destination: 'console' });
+    } else if (kind === 'otlp' && config.grpcAskedBy !== undefined) {
+      parts.push({
+        exporter: noneExporter,
+        destination: `none (${config.grpcAskedBy}=grpc is not supported)`,
+      });
+    } else if (kind === 'otlp') {
+      const settings: ConstructorParameters<typeof ThreadlineOtlpExporter>[0] = {
+        url: config.endpoint,
+        timeoutMillis: config.exportTimeoutMillis,
+        compression: config.compression as never,
+      };
+      if (config.headers) settings.headers = config.headers;
+      parts.push({
+        exporter: new ThreadlineOtlpExporter(settings, config.protocol, hooks),
+        destination: `otlp ${config.protocol} ${displayEndpoint(config.endpoint)}`,
+      });
+    }
+  }
+  if (parts.length === 0) return { exporter: noneExporter, destination: 'none' };
+  if (parts.length === 1) return parts[0] as { exporter: LogRecordExporter; destination: string };
+  return {
+    exporter: fanOut(parts.map((p) => p.exporter)),
+    destination: parts.map((p) => p.destination).join(' + '),
   };
-  if (config.headers) settings.headers = config.headers;
-  const exporter = new ThreadlineOtlpExporter(settings, config.protocol, hooks);
-  return { exporter, destination: `otlp ${config.protocol} ${displayEndpoint(config.endpoint)}` };
+}
+
+/**
+ * Several exporters as one: each gets every batch; the result is the first
+ * failure, so the processor retries the batch (the console exporter prints a
+ * record once, however often its batch is retried).
+ */
+function fanOut(exporters: LogRecordExporter[]): LogRecordExporter {
+  return {
+    export(records, done) {
+      let pending = exporters.length;
+      let failed: ExportResult | undefined;
+      for (const exporter of exporters) {
+        exporter.export(records, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS && failed === undefined) failed = result;
+          if (--pending === 0) done(failed ?? { code: ExportResultCode.SUCCESS });
+        });
+      }
+    },
+    async shutdown() {
+      await Promise.all(exporters.map((x) => x.shutdown()));
+    },
+    async forceFlush() {
+      await Promise.all(exporters.map((x) => x.forceFlush?.()));
+    },
+  };
 }
 
 /**
@@ -87,7 +143,8 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     return running;
   }
   const config = resolveConfig(options);
-  const deployment = detectDeployment(options, options.env ?? process.env);
+  const env: Env = options.env ?? process.env;
+  const deployment = detectDeployment(options, env);
   const s = globalState();
   s.stopped = false;
   s.diagnostic = config.diagnostic;
@@ -99,7 +156,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     'telemetry.sdk.language': 'nodejs',
     'telemetry.distro.name': 'threadline',
     'telemetry.distro.version': PACKAGE_VERSION,
-    ...wellFormed(deployment.attributes),
+    ...wellFormed({ ...detectResource(config.resourceDetectors), ...deployment.attributes }),
   });
   const redaction = createRedaction({
     keys: config.redactKeys,
@@ -112,9 +169,9 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     attributeValueLengthLimit: config.attributeValueLengthLimit,
   });
   const hooks: ExportResponseHooks = {};
-  const { exporter, destination } = createExporter(config, hooks);
+  const { exporter, destination } = createExporter(config, hooks, env);
   const processor = new ThreadlineExportProcessor({
-    exporter: config.disabled ? noneExporter : exporter,
+    exporter,
     maxQueueBytes: config.maxQueueBytes,
     maxQueueSize: config.maxQueueSize,
     maxExportBatchSize: config.maxExportBatchSize,
@@ -166,9 +223,13 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
   }
   s.pending = [];
   // A warning may be an error's message, which names Threadline already: the prefix says it once.
-  for (const w of [...deployment.warnings, ...config.warnings])
+  for (const w of [...deployment.warnings, ...config.warnings, ...destinationWarnings(config)])
     config.diagnostic(`[threadline] ${w.replace(/^Threadline: /, '')}`);
 
+  // A process that ends with records still queued (a script that runs out of
+  // work with the collector down, `process.exit()` in a signal handler) says so.
+  const onExit = (): void => processor.reportAtExit();
+  process.on('exit', onExit);
   let shutdownPromise: Promise<void> | undefined;
   let removeHooks: () => void = () => {};
   const handle: ThreadlineHandle = {
@@ -206,6 +267,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
         // application's own shutdown) are still taken, then counted as
         // dropped after shutdown once it stops accepting.
         await processor.shutdown({ timeoutMillis });
+        process.off('exit', onExit);
         s.stopped = true;
         // The provider's own shutdown has no deadline; our processor's has run already.
         void provider.shutdown().catch(() => undefined);
@@ -236,6 +298,25 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     });
   }
   return handle;
+}
+
+/** What a person must know about where records go, said once at start-up. */
+function destinationWarnings(config: ResolvedConfig): string[] {
+  if (config.disabled) {
+    return ['OTEL_SDK_DISABLED=true: Threadline writes and exports no records'];
+  }
+  if (
+    config.grpcAskedBy !== undefined &&
+    Array.isArray(config.exporter) &&
+    config.exporter.includes('otlp')
+  ) {
+    return [
+      `${config.grpcAskedBy}=grpc: Threadline sends OTLP over HTTP only, so no records are exported; ` +
+        'set OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/protobuf and point OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ' +
+        "at the collector's OTLP/HTTP port (4318 by default)",
+    ];
+  }
+  return [];
 }
 
 /** A record written before start, normalised again by the configured serializer. */

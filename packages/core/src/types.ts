@@ -63,8 +63,11 @@ export interface TraceIds {
 /** Export protocol. */
 export type ExportProtocol = 'http/protobuf' | 'http/json';
 
-/** Where records go. */
+/** Where records go. `console` prints one readable line a record in a terminal, JSON lines otherwise. */
 export type ExporterKind = 'otlp' | 'console' | 'none';
+
+/** Resource detectors Threadline runs at start-up, as the OpenTelemetry SDK's of the same names. */
+export type ResourceDetector = 'host' | 'os' | 'process';
 
 /**
  * Deploy metadata given explicitly. Every field is optional; what is missing is
@@ -133,8 +136,19 @@ export interface ThreadlineOptions extends DeploymentOptions {
   /** Lowest level written. @default 'info' (`THREADLINE_LOG_LEVEL`) */
   level?: LogLevel;
 
-  /** `otlp`, `console` or `none`. @default `OTEL_LOGS_EXPORTER`, else 'otlp' */
-  exporter?: ExporterKind | LogRecordExporter;
+  /**
+   * `otlp`, `console`, `none`, a list such as `['otlp', 'console']`, or an
+   * exporter of your own. @default `OTEL_LOGS_EXPORTER` (a comma-separated
+   * list), else 'otlp'
+   */
+  exporter?: ExporterKind | readonly ExporterKind[] | LogRecordExporter;
+  /**
+   * Resource attributes detected at start-up: `host` (host.name, host.arch),
+   * `os` (os.type, os.version), `process` (process.pid, executable, command,
+   * owner, runtime; not the command's arguments, which may hold secrets).
+   * `[]` turns detection off. @default `OTEL_NODE_RESOURCE_DETECTORS`, else all three
+   */
+  resourceDetectors?: readonly ResourceDetector[];
   /** OTLP protocol. @default `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`, else 'http/protobuf' */
   protocol?: ExportProtocol;
   /** Full logs URL. @default `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/logs`, else http://localhost:4318/v1/logs */

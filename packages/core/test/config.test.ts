@@ -27,7 +27,7 @@ describe('configuration', () => {
       },
     });
     expect(c).toMatchObject({
-      exporter: 'console',
+      exporter: ['console'],
       protocol: 'http/json',
       endpoint: 'http://collector:4318/v1/logs',
       compression: 'gzip',
@@ -66,7 +66,7 @@ describe('configuration', () => {
     expect(resolveConfig({ env: {} })).toMatchObject({
       endpoint: 'http://localhost:4318/v1/logs',
       protocol: 'http/protobuf',
-      exporter: 'otlp',
+      exporter: ['otlp'],
     });
   });
 
@@ -80,8 +80,10 @@ describe('configuration', () => {
     });
     expect(c.maxQueueSize).toBe(262_144);
     expect(c.protocol).toBe('http/protobuf');
+    expect(c.grpcAskedBy).toBe('OTEL_EXPORTER_OTLP_PROTOCOL');
     expect(c.minSeverity).toBe(9);
-    expect(c.warnings).toHaveLength(3);
+    // grpc is refused at start-up, with its own line (destination.test.ts).
+    expect(c.warnings).toHaveLength(2);
     expect(c.warnings.join('\n')).toMatch(/OTEL_BLRP_MAX_QUEUE_SIZE.*lots/);
   });
 

@@ -1,43 +1,39 @@
 /**
- * Property-based test of the one stdout formatting path core has (issue 7):
- * `exporter: 'console'` (OTEL_LOGS_EXPORTER=console), the SDK's
- * ConsoleLogRecordExporter, which prints each record with `console.dir`.
- * Whatever a message, key or value holds, what reaches stdout has no raw
- * control character and no line that hostile data started: each record is
- * one `{` … `}` block, and every line inside it is indented.
+ * Property-based test of the one stdout formatting path core has:
+ * `exporter: 'console'` (OTEL_LOGS_EXPORTER=console). Whatever a message,
+ * key or value holds, what it prints has no raw control character and no
+ * line that hostile data started: in a terminal, one line a record (its own
+ * colour codes only); elsewhere, one JSON line a record that parses back to
+ * the record.
  */
-import { Console } from 'node:console';
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { log } from '../src/index.js';
+import { ConsoleExporter } from '../src/internal/console-exporter.js';
 import { startInMemory } from './helpers.js';
 import { HOSTILE_PIECES, hugeString } from './hostile.js';
 
 let t: ReturnType<typeof startInMemory>;
 beforeAll(() => {
-  t = startInMemory({ exporter: 'console' });
+  t = startInMemory();
 });
 afterAll(async () => {
   await t.handle.shutdown();
 });
 
-/** What `console` prints while `fn` runs (to a pipe, as under a process manager: no colours). */
-async function stdoutOf(fn: () => Promise<void>): Promise<string> {
+/** What the console exporter prints for the records the pipeline made of these lines. */
+async function printed(
+  lines: Array<{ message: string; key: string; value: string }>,
+  isTTY: boolean,
+): Promise<string> {
+  t.exporter.reset();
+  for (const l of lines) log.info(l.message, { [l.key]: l.value, nested: { list: [l.value] } });
+  const records = await t.records();
   let out = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      out += chunk.toString('utf8');
-      done();
-    },
-  });
-  const original = globalThis.console;
-  globalThis.console = new Console({ stdout: sink, stderr: sink });
-  try {
-    await fn();
-  } finally {
-    globalThis.console = original;
-  }
+  new ConsoleExporter({}, { isTTY, write: (text: string) => (out += text) }).export(
+    records,
+    () => {},
+  );
   return out;
 }
 
@@ -47,27 +43,41 @@ const hostileText = fc.oneof(
   hugeString,
 );
 
-// C0 controls other than LF, DEL and C1 controls (NEL included): util.inspect escapes them all.
+// C0 controls other than LF, DEL and C1 controls (NEL included).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: this is the set being looked for
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
+// The exporter's own colour codes: ESC [ <n> m.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what it removes
+const OWN_COLOUR = /\u001b\[\d+m/g;
+
 describe("exporter 'console'", () => {
-  it('prints hostile messages, keys and values escaped: one block per record, no raw control character', async () => {
-    const line = fc.record({ message: hostileText, key: hostileText, value: hostileText });
+  const line = fc.record({ message: hostileText, key: hostileText, value: hostileText });
+
+  it('in a terminal: one line a record, no raw control character', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 3 }), async (lines) => {
-        await t.handle.forceFlush();
-        const out = await stdoutOf(async () => {
-          for (const l of lines)
-            log.info(l.message, { [l.key]: l.value, nested: { list: [l.value] } });
-          await t.handle.forceFlush();
-        });
+        const out = (await printed(lines, true)).replace(OWN_COLOUR, '');
         expect(out).not.toMatch(RAW_CONTROL);
-        expect(out).not.toContain('\u001b');
-        const printed = out.split('\n').filter((l) => l !== '');
-        expect(printed.filter((l) => l === '{')).toHaveLength(lines.length);
-        expect(printed.filter((l) => l === '}')).toHaveLength(lines.length);
-        for (const l of printed) if (l !== '{' && l !== '}') expect(l).toMatch(/^ {2}/);
+        expect(out.endsWith('\n')).toBe(true);
+        expect(out.split('\n')).toHaveLength(lines.length + 1);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('elsewhere: one JSON line a record, no raw control character, the message intact', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 3 }), async (lines) => {
+        const out = await printed(lines, false);
+        expect(out).not.toMatch(RAW_CONTROL);
+        const printedLines = out.split('\n');
+        expect(printedLines.pop()).toBe('');
+        expect(printedLines).toHaveLength(lines.length);
+        const records = await t.records();
+        printedLines.forEach((l, i) => {
+          expect(JSON.parse(l).message).toBe(records[i]?.body);
+        });
       }),
       { numRuns: 100 },
     );

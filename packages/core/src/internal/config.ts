@@ -17,17 +17,27 @@ import {
   DEFAULT_SCHEDULED_DELAY_MILLIS,
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
 } from '../defaults.js';
-import type { ExporterKind, ExportProtocol, ThreadlineOptions } from '../types.js';
+import type {
+  ExporterKind,
+  ExportProtocol,
+  ResourceDetector,
+  ThreadlineOptions,
+} from '../types.js';
 import { parseLogLevel } from './logger.js';
-import { bad, type Env, envValue, isHttpUrl } from './options.js';
+import { bad, type Env, envValue, isHttpUrl, show } from './options.js';
 import { DEFAULT_LIMITS } from './serialize.js';
 import { writeStderr } from './state.js';
 
 export interface ResolvedConfig {
   disabled: boolean;
   minSeverity: number;
-  exporter: ExporterKind | LogRecordExporter;
+  /** The exporters to use, in order (never empty; `none` only alone), or the application's own. */
+  exporter: readonly ExporterKind[] | LogRecordExporter;
   protocol: ExportProtocol;
+  /** The variable that asked for OTLP over gRPC, which Threadline does not send: OTLP export is refused. */
+  grpcAskedBy: string | undefined;
+  /** Which resource detectors run at start-up. */
+  resourceDetectors: readonly ResourceDetector[];
   endpoint: string;
   headers: Record<string, string> | undefined;
   compression: 'gzip' | 'none';
@@ -136,6 +146,106 @@ function bool(
   return v;
 }
 
+const EXPORTER_KINDS: readonly ExporterKind[] = ['otlp', 'console', 'none'];
+
+/**
+ * `exporter`, or the list in `OTEL_LOGS_EXPORTER` (`otlp,console`, as the
+ * specification allows). As in the OpenTelemetry SDK, `none` in a list means
+ * no export at all.
+ */
+function resolveExporters(
+  options: ThreadlineOptions,
+  env: Env,
+  warnings: string[],
+): readonly ExporterKind[] | LogRecordExporter {
+  const v = options.exporter;
+  const expected = '"otlp", "console", "none", a list of them, or a LogRecordExporter';
+  if (v !== undefined) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if (typeof (v as LogRecordExporter).export !== 'function')
+        throw bad('exporter', '[object]', expected);
+      return v as LogRecordExporter;
+    }
+    const list: unknown[] = Array.isArray(v) ? v : [v];
+    if (list.length === 0 || list.some((k) => !EXPORTER_KINDS.includes(k as ExporterKind))) {
+      throw bad('exporter', v, expected);
+    }
+    return exporterList(list as ExporterKind[]);
+  }
+  const raw = envValue(env, 'OTEL_LOGS_EXPORTER');
+  if (raw === undefined) return ['otlp'];
+  const kinds: ExporterKind[] = [];
+  const unknown: string[] = [];
+  for (const part of raw.toLowerCase().split(',')) {
+    const name = part.trim();
+    if (name === '') continue;
+    const kind = name === 'logging' ? 'console' : name;
+    if (EXPORTER_KINDS.includes(kind as ExporterKind)) kinds.push(kind as ExporterKind);
+    else unknown.push(name);
+  }
+  const chosen = exporterList(kinds.length > 0 ? kinds : ['otlp']);
+  if (unknown.length > 0) {
+    warnings.push(
+      `OTEL_LOGS_EXPORTER: ${unknown.map((u) => show(u)).join(', ')} not supported (accepted: ${EXPORTER_KINDS.join(', ')}); using ${chosen.join(',')}`,
+    );
+  }
+  if (kinds.includes('none') && kinds.length > 1) {
+    warnings.push(`OTEL_LOGS_EXPORTER=${show(raw)} holds "none": nothing is exported`);
+  }
+  return chosen;
+}
+
+function exporterList(kinds: readonly ExporterKind[]): readonly ExporterKind[] {
+  if (kinds.includes('none')) return ['none'];
+  return [...new Set(kinds)];
+}
+
+const RESOURCE_DETECTORS: readonly ResourceDetector[] = ['host', 'os', 'process'];
+/** Detector names of the OpenTelemetry SDK that are not Threadline's to run: accepted without a warning. */
+const SDK_ONLY_DETECTORS = new Set([
+  'env',
+  'serviceinstance',
+  'container',
+  'alibaba',
+  'aws',
+  'azure',
+  'gcp',
+]);
+
+/** `resourceDetectors`, or `OTEL_NODE_RESOURCE_DETECTORS` as the OpenTelemetry SDK for Node reads it. */
+function resolveDetectors(
+  options: ThreadlineOptions,
+  env: Env,
+  warnings: string[],
+): readonly ResourceDetector[] {
+  const v = options.resourceDetectors;
+  if (v !== undefined) {
+    if (!Array.isArray(v) || v.some((d) => !RESOURCE_DETECTORS.includes(d as ResourceDetector))) {
+      throw bad('resourceDetectors', v, 'an array of "host", "os", "process" (empty: none)');
+    }
+    return [...new Set(v)];
+  }
+  const raw = envValue(env, 'OTEL_NODE_RESOURCE_DETECTORS');
+  if (raw === undefined) return RESOURCE_DETECTORS;
+  const chosen = new Set<ResourceDetector>();
+  const unknown: string[] = [];
+  for (const part of raw.toLowerCase().split(',')) {
+    const name = part.trim();
+    if (name === '' || SDK_ONLY_DETECTORS.has(name)) continue;
+    if (name === 'all') for (const d of RESOURCE_DETECTORS) chosen.add(d);
+    else if (name === 'none') return [];
+    else if (RESOURCE_DETECTORS.includes(name as ResourceDetector))
+      chosen.add(name as ResourceDetector);
+    else unknown.push(name);
+  }
+  if (unknown.length > 0) {
+    warnings.push(
+      `OTEL_NODE_RESOURCE_DETECTORS: ${unknown.map((u) => show(u)).join(', ')} not known; ignored`,
+    );
+  }
+  return [...chosen];
+}
+
 function resolveEndpoint(options: ThreadlineOptions, env: Env, warnings: string[]): string {
   if (options.endpoint !== undefined) {
     if (typeof options.endpoint !== 'string' || !isHttpUrl(options.endpoint)) {
@@ -187,34 +297,31 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     }
   }
 
-  let exporter: ExporterKind | LogRecordExporter;
-  if (options.exporter !== undefined && typeof options.exporter === 'object') {
-    if (typeof (options.exporter as LogRecordExporter).export !== 'function') {
-      throw bad('exporter', '[object]', '"otlp", "console", "none" or a LogRecordExporter');
-    }
-    exporter = options.exporter;
-  } else {
-    exporter = oneOf<ExporterKind>(
-      options,
-      'exporter',
-      env,
-      ['OTEL_LOGS_EXPORTER'],
-      ['otlp', 'console', 'none'],
-      'otlp',
-      warnings,
-      { logging: 'console' },
-    );
-  }
+  const exporter = resolveExporters(options, env, warnings);
 
-  const protocol = oneOf<ExportProtocol>(
-    options,
-    'protocol',
-    env,
-    ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
-    ['http/protobuf', 'http/json'],
-    DEFAULT_PROTOCOL,
-    warnings,
-  );
+  // OTLP over gRPC would need another transport; sending http/protobuf to a
+  // gRPC port (4317) fails on every batch, so the export is refused instead.
+  let grpcAskedBy: string | undefined;
+  if (options.protocol === undefined) {
+    for (const name of ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+      const raw = envValue(env, name);
+      if (raw === undefined) continue;
+      if (raw.trim().toLowerCase() === 'grpc') grpcAskedBy = name;
+      break;
+    }
+  }
+  const protocol =
+    grpcAskedBy !== undefined
+      ? DEFAULT_PROTOCOL
+      : oneOf<ExportProtocol>(
+          options,
+          'protocol',
+          env,
+          ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+          ['http/protobuf', 'http/json'],
+          DEFAULT_PROTOCOL,
+          warnings,
+        );
   const compression = oneOf<'gzip' | 'none'>(
     options,
     'compression',
@@ -316,6 +423,8 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     minSeverity,
     exporter,
     protocol,
+    grpcAskedBy,
+    resourceDetectors: resolveDetectors(options, env, warnings),
     endpoint: resolveEndpoint(options, env, warnings),
     headers: options.headers,
     compression,

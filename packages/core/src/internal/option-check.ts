@@ -21,6 +21,7 @@ const OPTION_NAMES = {
   level: true,
   exporter: true,
   protocol: true,
+  resourceDetectors: true,
   endpoint: true,
   headers: true,
   compression: true,

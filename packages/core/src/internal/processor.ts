@@ -119,6 +119,7 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
   private reportedRejection = false;
   private outageStartedAt = 0;
   private isShutdown = false;
+  private undeliveredReported = false;
   private shutdownPromise: Promise<void> | undefined;
   private lastReportAt = 0;
   private droppedSinceReport = 0;
@@ -441,15 +442,28 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
         }),
       ]);
       clearTimeout(t);
-      const lost = this.queue.count + this.inFlightCount;
-      if (lost > 0) {
-        this.o.diagnostic(
-          `[threadline] shut down with ${lost} records not delivered to ${this.o.destination}` +
-            (this.counters.lastError ? ` (${this.counters.lastError})` : ''),
-        );
-      }
+      this.reportUndelivered('shut down');
     })();
     return this.shutdownPromise;
+  }
+
+  /**
+   * Says how many records the process leaves undelivered as it exits (a
+   * script that ends, `process.exit()` from a signal handler), unless
+   * `shutdown()` has said it already.
+   */
+  reportAtExit(): void {
+    if (!this.undeliveredReported) this.reportUndelivered('exiting');
+  }
+
+  private reportUndelivered(when: string): void {
+    this.undeliveredReported = true;
+    const lost = this.queue.count + this.inFlightCount;
+    if (lost === 0) return;
+    this.o.diagnostic(
+      `[threadline] ${when} with ${lost} record${lost === 1 ? '' : 's'} not delivered to ${this.o.destination}` +
+        (this.counters.lastError ? ` (${this.counters.lastError})` : ''),
+    );
   }
 }
 
