@@ -10,6 +10,7 @@ import {
   tryGetThreadline,
   withJobScope,
 } from '@threadline/core';
+import { assertQueueLibraryCanRun } from './driver-check.js';
 import { parseMetadata } from './telemetry.js';
 import type { BullJob, CorrelateProcessorOptions } from './types.js';
 
@@ -50,6 +51,7 @@ export function correlateProcessor<J extends BullJob, A extends unknown[], R>(
       `Threadline: option "mode" must be one of "parent", "link"; got ${JSON.stringify(mode)}`,
     );
   }
+  assertQueueLibraryCanRun();
   const logger = options.logger ?? getLogger('threadline.bullmq');
   // Not `async`: withJobScope's promise is returned as it is, not wrapped in
   // another (~50-90 ns a job in a micro-benchmark; issue 4). Only a sandboxed

@@ -6,6 +6,7 @@
 import { type Context, context } from '@opentelemetry/api';
 import { extractTraceContext, injectTraceContext } from '@threadline/core';
 import type { Telemetry } from 'bullmq';
+import { assertQueueLibraryCanRun } from './driver-check.js';
 
 /** Metadata longer than this is not parsed (it is not ours, or it is hostile). */
 export const MAX_METADATA_LENGTH = 8192;
@@ -34,6 +35,7 @@ const span = {
  * app.post('/signup', async (req, res) => { await emails.add('welcome', { to }); res.sendStatus(202); });
  */
 export function threadlineTelemetry(): Telemetry<Context> {
+  assertQueueLibraryCanRun();
   return {
     tracer: { startSpan: () => span },
     contextManager: {
