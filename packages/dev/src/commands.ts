@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { startDevReceiver } from './server.js';
-import { RecordStore, type StoredRecord } from './store.js';
+import { type JobOutcome, RecordStore, type StoredRecord } from './store.js';
 import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from './timeline.js';
 
 const HELP: Record<string, string> = {
@@ -108,6 +108,20 @@ function openStore(path: string, readOnly = false): RecordStore {
 /** One stored record a line, as JSON. */
 function writeJsonLines(records: readonly object[]): void {
   for (const record of records) process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+/**
+ * A failed attempt's job, in words: "retried, completed on attempt 2 of 3",
+ * "failed for good on attempt 3 of 3", "to be retried (attempt 1 of 3 failed)".
+ */
+function outcomeText(job: JobOutcome, failed: StoredRecord): string {
+  const of = job.maxAttempts === undefined ? '' : ` of ${job.maxAttempts}`;
+  const attempt = job.attempt === undefined ? '' : `attempt ${job.attempt}${of}`;
+  if (job.state === 'retrying') return `to be retried${attempt && ` (${attempt} failed)`}`;
+  if (job.state === 'failed') return `failed for good${attempt && ` on ${attempt}`}`;
+  const before = Number(failed.attributes['threadline.job.attempt']);
+  const retried = job.attempt !== undefined && before > 0 && job.attempt > before;
+  return `${retried ? 'retried, completed' : 'completed'}${attempt && ` on ${attempt}`}`;
 }
 
 /** Time order (then arrival order) of stored records. */
@@ -218,7 +232,7 @@ export async function run(args: string[]): Promise<void> {
     if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a whole number > 0');
     const path = option(rest, 'db', DEFAULT_DB);
     const store = openStore(path, true);
-    const failures = store.errors(limit);
+    const failures = store.errors(limit).map((r) => ({ ...r, job: store.jobOutcome(r) }));
     // The command that shows a failure's story reads the same store.
     const db = path === DEFAULT_DB ? '' : ` --db ${path}`;
     store.close();
@@ -228,8 +242,9 @@ export async function run(args: string[]): Promise<void> {
     }
     if (failures.length === 0) process.stdout.write('no errors stored\n');
     for (const r of failures) {
+      const job = r.job ? `    job: ${outcomeText(r.job, r)}\n` : '';
       process.stdout.write(
-        `${formatLine(r, 0, process.stdout.isTTY === true)}\n    threadline trace ${printable(r.traceId)}${printable(db)}\n`,
+        `${formatLine(r, 0, process.stdout.isTTY === true)}\n${job}    threadline trace ${printable(r.traceId)}${printable(db)}\n`,
       );
     }
     return;

@@ -28,6 +28,15 @@ export interface StoredRecord {
   serviceVersion: string;
 }
 
+/** The last word on a job, as `threadline errors` shows it beside a failed attempt. */
+export interface JobOutcome {
+  /** `completed` on a later attempt, `failed` for good, or `retrying` (another attempt is due). */
+  state: 'completed' | 'failed' | 'retrying';
+  /** The attempt of that last line, and the attempts allowed, when the line says. */
+  attempt: number | undefined;
+  maxAttempts: number | undefined;
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
   id INTEGER PRIMARY KEY,
@@ -201,6 +210,37 @@ export class RecordStore {
       )
       .all(limit);
     return rows.map(toStored);
+  }
+
+  /**
+   * What became of the job a failed attempt belongs to, from the newest
+   * `job completed` or `job failed` line of the same job (same service,
+   * queue and job id): completed on a later attempt, failed for good, or
+   * still to be retried. Undefined for a record that is not a job's.
+   */
+  jobOutcome(record: StoredRecord): JobOutcome | undefined {
+    const jobId = record.attributes['messaging.message.id'];
+    if (typeof jobId !== 'string' || jobId === '') return undefined;
+    const queue = record.attributes['messaging.destination.name'];
+    const row = this.db
+      .prepare(
+        `SELECT * FROM records WHERE job_id = ?1 AND service = ?2
+           AND body IN ('"job completed"', '"job failed"')
+           AND json_extract(attributes, '$."messaging.destination.name"') IS ?3
+         ORDER BY CAST(time_unix_nano AS INTEGER) DESC, id DESC LIMIT 1`,
+      )
+      .get(jobId, record.service, typeof queue === 'string' ? queue : null);
+    if (row === undefined) return undefined;
+    const last = toStored(row);
+    const attempt = Number(last.attributes['threadline.job.attempt']) || undefined;
+    const maxAttempts = Number(last.attributes['threadline.job.max_attempts']) || undefined;
+    const state =
+      last.body === 'job completed'
+        ? 'completed'
+        : last.attributes['threadline.job.will_retry'] === true
+          ? 'retrying'
+          : 'failed';
+    return { state, attempt, maxAttempts };
   }
 
   /**

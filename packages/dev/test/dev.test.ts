@@ -184,6 +184,71 @@ describe('the threadline command', () => {
     );
   });
 
+  it('`threadline errors` says what became of a failed job attempt: retried and completed, to be retried, failed for good', async () => {
+    const db = join(dir, 'job-errors.sqlite');
+    const store = new RecordStore(db);
+    let n = 0;
+    const job = (
+      traceId: string,
+      jobId: string,
+      body: string,
+      attempt: number,
+      extra: Record<string, unknown> = {},
+    ) => ({
+      resource: { 'service.name': 'worker' },
+      scope: { name: 'threadline.bullmq' },
+      timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(++n) * 1_000_000n),
+      observedTimeUnixNano: '0',
+      severityNumber: body === 'job failed' ? 17 : 9,
+      severityText: body === 'job failed' ? 'ERROR' : 'INFO',
+      body,
+      attributes: {
+        'messaging.destination.name': 'emails',
+        'messaging.message.id': jobId,
+        'threadline.job.attempt': attempt,
+        'threadline.job.max_attempts': 3,
+        ...extra,
+      },
+      traceId,
+      spanId: 'b'.repeat(16),
+      flags: 1,
+      eventName: '',
+      droppedAttributesCount: 0,
+    });
+    store.add([
+      // Job 1 fails once, then completes on its second attempt.
+      job('1'.repeat(32), '1', 'job failed', 1, { 'threadline.job.will_retry': true }),
+      job('1'.repeat(32), '1', 'job completed', 2),
+      // Job 2 fails on every attempt.
+      job('2'.repeat(32), '2', 'job failed', 1, { 'threadline.job.will_retry': true }),
+      job('2'.repeat(32), '2', 'job failed', 2, { 'threadline.job.will_retry': true }),
+      job('2'.repeat(32), '2', 'job failed', 3, { 'threadline.job.will_retry': false }),
+      // Job 3 failed once and waits for its next attempt.
+      job('3'.repeat(32), '3', 'job failed', 1, { 'threadline.job.will_retry': true }),
+      // A job of the same id in another queue does not answer for job 3.
+      job('4'.repeat(32), '3', 'job completed', 2, { 'messaging.destination.name': 'sms' }),
+    ]);
+    store.close();
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'errors', '--db', db]);
+    const jobLines = stdout.split('\n').filter((l) => l.startsWith('    job: '));
+    expect(jobLines).toEqual([
+      '    job: to be retried (attempt 1 of 3 failed)',
+      '    job: failed for good on attempt 3 of 3',
+      '    job: retried, completed on attempt 2 of 3',
+    ]);
+    const json = (
+      await promisify(execFile)(process.execPath, [cli, 'errors', '--json', '--db', db])
+    ).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(json.map((r) => r.job)).toEqual([
+      { state: 'retrying', attempt: 1, maxAttempts: 3 },
+      { state: 'failed', attempt: 3, maxAttempts: 3 },
+      { state: 'completed', attempt: 2, maxAttempts: 3 },
+    ]);
+  });
+
   it('lists recent failures one per trace with `threadline errors`, and follows new records with `threadline tail`', async () => {
     const db = join(dir, 'errors.sqlite');
     const store = new RecordStore(db);
