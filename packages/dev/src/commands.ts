@@ -2,8 +2,8 @@
  * The commands of `threadline` (cli.ts checks the Node version, then runs
  * these): dev, trace, tail, errors.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { startDevReceiver } from './server.js';
 import { type JobOutcome, RecordStore, type StoredRecord } from './store.js';
 import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from './timeline.js';
@@ -98,7 +98,6 @@ function openStore(path: string, readOnly = false): RecordStore {
     );
   }
   try {
-    if (path !== ':memory:' && !readOnly) mkdirSync(dirname(path), { recursive: true });
     return new RecordStore(path, { readOnly });
   } catch (error) {
     fail(`cannot open the store ${resolve(path)}: ${(error as Error).message}`, false);

@@ -3,6 +3,8 @@
  * `node:sqlite`), indexed for the questions asked during an incident: one
  * trace, one service, errors, a time range, one job or cron run.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ReceivedRecord } from './otlp.js';
 import { type RecordRow, toRows } from './rows.js';
@@ -111,11 +113,15 @@ export class RecordStore {
   private readonly insert: StatementSync;
 
   /**
-   * Opens (or creates) the store at `path` (`:memory:` for a throwaway one);
-   * `readOnly` opens an existing one for reading. Throws when it cannot.
+   * Opens (or creates, with its folder) the store at `path` (`:memory:` for
+   * a throwaway one); `readOnly` opens an existing one for reading. Throws
+   * when it cannot.
    */
   constructor(path: string, options: { readOnly?: boolean } = {}) {
     this.path = path;
+    if (!options.readOnly && path !== ':memory:' && !path.startsWith('file:')) {
+      mkdirSync(dirname(resolve(path)), { recursive: true });
+    }
     this.db = new DatabaseSync(path, { readOnly: options.readOnly ?? false });
     if (!options.readOnly) {
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
