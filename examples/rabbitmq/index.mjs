@@ -43,7 +43,8 @@ const handled = new Promise((resolve) => {
   });
 });
 
-// Producer, inside a request (here a hop scope stands in for one).
+// Producer, inside a request: the trace goes with the message.
+// (Here a hop scope stands in for the request.)
 await withHopScope({ 'http.route': '/signup' }, async () => {
   log.info('signup received');
   channel.sendToQueue(queue, Buffer.from(JSON.stringify({ to: 'ann@example.com' })), {
