@@ -1,9 +1,8 @@
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { startOtlpReceiver } from '@threadline/testing';
 import { describe, expect, it } from 'vitest';
+import { forkFixture as run } from './helpers.js';
 
 /** A loopback URL where nothing listens: the collector is down. */
 async function downEndpoint(): Promise<string> {
@@ -15,24 +14,11 @@ async function downEndpoint(): Promise<string> {
   return `http://127.0.0.1:${port}/v1/logs`;
 }
 
-function run(fixture: string, endpoint: string) {
-  const child = fork(fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), {
-    env: { ...process.env, ENDPOINT: endpoint, OTEL_SERVICE_NAME: '' },
-    stdio: 'pipe',
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
-}
-
 describe('records still queued when the process ends', () => {
   it('a script that simply ends says how many records it did not deliver, and where', async () => {
     const endpoint = await downEndpoint();
     const p = run('exit-script.mjs', endpoint);
-    expect(await p.exited).toBe(0);
+    expect((await p.exited).code).toBe(0);
     expect(p.stderr()).toMatch(
       new RegExp(
         `exiting with 3 records not delivered to otlp http/protobuf ${endpoint}.*ECONNREFUSED`,
@@ -43,9 +29,9 @@ describe('records still queued when the process ends', () => {
   it("process.exit() from the application's SIGINT handler says it too", async () => {
     const endpoint = await downEndpoint();
     const p = run('exit-in-handler.mjs', endpoint);
-    await once(p.child, 'message');
+    await p.ready;
     p.child.kill('SIGINT');
-    expect(await p.exited).toBe(130);
+    expect((await p.exited).code).toBe(130);
     expect(p.stderr()).toContain('exiting with 4 records not delivered');
   });
 
@@ -53,7 +39,7 @@ describe('records still queued when the process ends', () => {
     const receiver = await startOtlpReceiver();
     try {
       const p = run('exit-script.mjs', receiver.url);
-      expect(await p.exited).toBe(0);
+      expect((await p.exited).code).toBe(0);
       expect(receiver.records.filter((r) => r.body === 'line')).toHaveLength(3);
       expect(p.stderr()).not.toContain('not delivered');
     } finally {

@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { startThreadline, type ThreadlineHandle, type ThreadlineOptions } from '../src/index.js';
 
@@ -24,4 +26,25 @@ export function startInMemory(options: ThreadlineOptions = {}): {
       return exporter.getFinishedLogRecords();
     },
   };
+}
+
+/**
+ * Runs `test/fixtures/<fixture>` in a process of its own, exporting to
+ * `endpoint` (as ENDPOINT); its stderr is collected, and `ready` resolves on
+ * its first IPC message.
+ */
+export function forkFixture(fixture: string, endpoint: string, env: Record<string, string> = {}) {
+  const child = fork(fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), {
+    env: { ...process.env, ENDPOINT: endpoint, OTEL_SERVICE_NAME: '', ...env },
+    stdio: 'pipe',
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+  return { child, exited, ready, stderr: () => stderr };
 }

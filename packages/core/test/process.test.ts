@@ -1,30 +1,15 @@
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { startOtlpReceiver } from '@threadline/testing';
 import { describe, expect, it } from 'vitest';
+import { forkFixture } from './helpers.js';
 
 function run(fixture: string, endpoint: string, afterReadyMs: number) {
-  const child = fork(fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), {
-    env: { ...process.env, ENDPOINT: endpoint, OTEL_SERVICE_NAME: '' },
-    stdio: 'pipe',
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const p = forkFixture(fixture, endpoint);
   return {
-    child,
-    exited,
-    stderr: () => stderr,
+    ...p,
     sigtermAfterReady: async () => {
-      await ready;
+      await p.ready;
       await new Promise((r) => setTimeout(r, afterReadyMs));
-      child.kill('SIGTERM');
+      p.child.kill('SIGTERM');
     },
   };
 }
@@ -96,15 +81,9 @@ describe('the process boundary', () => {
     async (_name, mode, body, type, printed) => {
       const receiver = await startOtlpReceiver();
       try {
-        const child = fork(fileURLToPath(new URL('./fixtures/crash.mjs', import.meta.url)), {
-          env: { ...process.env, ENDPOINT: receiver.url, MODE: mode, OTEL_SERVICE_NAME: '' },
-          stdio: 'pipe',
-        });
-        let stderr = '';
-        child.stderr?.on('data', (d) => {
-          stderr += d;
-        });
-        const [code] = (await once(child, 'exit')) as [number | null];
+        const p = forkFixture('crash.mjs', receiver.url, { MODE: mode });
+        const { code } = await p.exited;
+        const stderr = p.stderr();
         expect(code).toBe(1);
         expect(stderr).toMatch(printed);
         const fatal = receiver.records.find((r) => r.body === body);
@@ -120,11 +99,8 @@ describe('the process boundary', () => {
   it('only logs and flushes an uncaught exception the application handles itself', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const child = fork(fileURLToPath(new URL('./fixtures/crash.mjs', import.meta.url)), {
-        env: { ...process.env, ENDPOINT: receiver.url, MODE: 'handled', OTEL_SERVICE_NAME: '' },
-        stdio: 'pipe',
-      });
-      await once(child, 'message');
+      const { child, ready } = forkFixture('crash.mjs', receiver.url, { MODE: 'handled' });
+      await ready;
       await receiver.waitForRecords(3);
       expect(child.exitCode).toBeNull();
       expect(receiver.records.find((r) => r.body === 'uncaught exception')?.severityText).toBe(
