@@ -56,7 +56,7 @@ function createExporter(
   destination: string;
 } {
   if (config.disabled)
-    return { exporter: noneExporter, destination: 'none (OTEL_SDK_DISABLED=true)' };
+    return { exporter: noneExporter, destination: `none (${config.disabledBy}=true)` };
   const e = config.exporter;
   if (!Array.isArray(e))
     return { exporter: e as LogRecordExporter, destination: 'custom exporter' };
@@ -303,7 +303,7 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
 /** What a person must know about where records go, said once at start-up. */
 function destinationWarnings(config: ResolvedConfig): string[] {
   if (config.disabled) {
-    return ['OTEL_SDK_DISABLED=true: Threadline writes and exports no records'];
+    return [`${config.disabledBy}=true: Threadline writes and exports no records`];
   }
   if (
     config.grpcAskedBy !== undefined &&

@@ -94,6 +94,57 @@ describe('which exporters run', () => {
   });
 });
 
+describe("Threadline's own switches, beside the SDK's shared ones", () => {
+  it('THREADLINE_EXPORTER wins over OTEL_LOGS_EXPORTER: the SDK can stop its own log export alone', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const { handle } = start({
+        endpoint: receiver.url,
+        env: { OTEL_LOGS_EXPORTER: 'none', THREADLINE_EXPORTER: 'otlp' },
+      });
+      expect(handle.destination).toBe(`otlp http/protobuf ${receiver.url}`);
+      log.info('still exported');
+      await receiver.waitForRecords(1);
+      expect(receiver.records.map((r) => r.body)).toEqual(['still exported']);
+    } finally {
+      await receiver.close();
+    }
+    const only = (env: Record<string, string>) => resolveConfig({ env });
+    expect(only({ THREADLINE_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'otlp' }).exporter).toEqual([
+      'none',
+    ]);
+    expect(only({ THREADLINE_EXPORTER: 'console,otlp' }).exporter).toEqual(['console', 'otlp']);
+    expect(only({ THREADLINE_EXPORTER: 'kafka' }).warnings).toEqual([
+      'THREADLINE_EXPORTER: "kafka" not supported (accepted: otlp, console, none); using otlp',
+    ]);
+    // The option wins over both.
+    expect(
+      resolveConfig({ exporter: 'console', env: { THREADLINE_EXPORTER: 'otlp' } }).exporter,
+    ).toEqual(['console']);
+  });
+
+  it('THREADLINE_DISABLED wins over OTEL_SDK_DISABLED, either way', () => {
+    const c = (env: Record<string, string>) => resolveConfig({ env });
+    expect(c({ OTEL_SDK_DISABLED: 'true', THREADLINE_DISABLED: 'false' }).disabled).toBe(false);
+    expect(c({ THREADLINE_DISABLED: 'TRUE' })).toMatchObject({
+      disabled: true,
+      disabledBy: 'THREADLINE_DISABLED',
+    });
+    expect(c({ OTEL_SDK_DISABLED: 'true' })).toMatchObject({
+      disabled: true,
+      disabledBy: 'OTEL_SDK_DISABLED',
+    });
+    const odd = c({ THREADLINE_DISABLED: 'yes', OTEL_SDK_DISABLED: 'true' });
+    expect(odd.disabled).toBe(true);
+    expect(odd.warnings).toEqual(['THREADLINE_DISABLED="yes" is not "true" or "false"; ignored']);
+    const { handle, lines } = start({ env: { THREADLINE_DISABLED: 'true' } });
+    expect(handle.destination).toBe('none (THREADLINE_DISABLED=true)');
+    expect(lines).toEqual([
+      '[threadline] THREADLINE_DISABLED=true: Threadline writes and exports no records',
+    ]);
+  });
+});
+
 describe('host, os and process on the resource', () => {
   it('carries what the SDK detectors give, without the command arguments', () => {
     const { handle } = start({ exporter: 'none' });

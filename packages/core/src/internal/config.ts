@@ -30,6 +30,8 @@ import { writeStderr } from './state.js';
 
 export interface ResolvedConfig {
   disabled: boolean;
+  /** The variable that turned Threadline off. */
+  disabledBy: string | undefined;
   minSeverity: number;
   /** The exporters to use, in order (never empty; `none` only alone), or the application's own. */
   exporter: readonly ExporterKind[] | LogRecordExporter;
@@ -149,9 +151,9 @@ function bool(
 const EXPORTER_KINDS: readonly ExporterKind[] = ['otlp', 'console', 'none'];
 
 /**
- * `exporter`, or the list in `OTEL_LOGS_EXPORTER` (`otlp,console`, as the
- * specification allows). As in the OpenTelemetry SDK, `none` in a list means
- * no export at all.
+ * `exporter`, or the list in `THREADLINE_EXPORTER`, else in
+ * `OTEL_LOGS_EXPORTER` (`otlp,console`, as the specification allows). As in
+ * the OpenTelemetry SDK, `none` in a list means no export at all.
  */
 function resolveExporters(
   options: ThreadlineOptions,
@@ -172,7 +174,12 @@ function resolveExporters(
     }
     return exporterList(list as ExporterKind[]);
   }
-  const raw = envValue(env, 'OTEL_LOGS_EXPORTER');
+  // Threadline's own variable first: OTEL_LOGS_EXPORTER is shared with the SDK's log export.
+  const name =
+    envValue(env, 'THREADLINE_EXPORTER') !== undefined
+      ? 'THREADLINE_EXPORTER'
+      : 'OTEL_LOGS_EXPORTER';
+  const raw = envValue(env, name);
   if (raw === undefined) return ['otlp'];
   const kinds: ExporterKind[] = [];
   const unknown: string[] = [];
@@ -186,11 +193,11 @@ function resolveExporters(
   const chosen = exporterList(kinds.length > 0 ? kinds : ['otlp']);
   if (unknown.length > 0) {
     warnings.push(
-      `OTEL_LOGS_EXPORTER: ${unknown.map((u) => show(u)).join(', ')} not supported (accepted: ${EXPORTER_KINDS.join(', ')}); using ${chosen.join(',')}`,
+      `${name}: ${unknown.map((u) => show(u)).join(', ')} not supported (accepted: ${EXPORTER_KINDS.join(', ')}); using ${chosen.join(',')}`,
     );
   }
   if (kinds.includes('none') && kinds.length > 1) {
-    warnings.push(`OTEL_LOGS_EXPORTER=${show(raw)} holds "none": nothing is exported`);
+    warnings.push(`${name}=${show(raw)} holds "none": nothing is exported`);
   }
   return chosen;
 }
@@ -246,6 +253,24 @@ function resolveDetectors(
   return [...chosen];
 }
 
+/**
+ * `THREADLINE_DISABLED` (`true` or `false`) when set, else `OTEL_SDK_DISABLED`:
+ * Threadline can stay on while the SDK is off, or the other way round.
+ */
+function resolveDisabled(
+  env: Env,
+  warnings: string[],
+): { disabled: boolean; disabledBy: string | undefined } {
+  const own = envValue(env, 'THREADLINE_DISABLED')?.toLowerCase();
+  if (own === 'true') return { disabled: true, disabledBy: 'THREADLINE_DISABLED' };
+  if (own === 'false') return { disabled: false, disabledBy: undefined };
+  if (own !== undefined) {
+    warnings.push(`THREADLINE_DISABLED=${show(own)} is not "true" or "false"; ignored`);
+  }
+  const shared = envValue(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
+  return { disabled: shared, disabledBy: shared ? 'OTEL_SDK_DISABLED' : undefined };
+}
+
 function resolveEndpoint(options: ThreadlineOptions, env: Env, warnings: string[]): string {
   if (options.endpoint !== undefined) {
     if (typeof options.endpoint !== 'string' || !isHttpUrl(options.endpoint)) {
@@ -282,7 +307,7 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
   const env: Env = options.env ?? process.env;
   const warnings: string[] = [];
-  const disabled = envValue(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
+  const { disabled, disabledBy } = resolveDisabled(env, warnings);
 
   let minSeverity = 9;
   if (options.level !== undefined) minSeverity = parseLogLevel(options.level, 'option "level"');
@@ -420,6 +445,7 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
 
   return {
     disabled,
+    disabledBy,
     minSeverity,
     exporter,
     protocol,
