@@ -4,6 +4,8 @@ import { type Service, startService } from './services.js';
 
 interface SpanInfo {
   name: string;
+  /** SpanKind: 0 INTERNAL, 1 SERVER, 2 CLIENT, 3 PRODUCER, 4 CONSUMER. */
+  kind: number;
   traceId: string;
   spanId: string;
   parentSpanId?: string;
@@ -40,11 +42,20 @@ describe.each([
     'express handler',
     '/orders/:id',
     '0af7651916cd43dd8448eb211c80319c',
+    /^request handler/,
   ],
-  ['Koa', 'koaPort', '/items/1', 'koa handler', '/items/:id', '1af7651916cd43dd8448eb211c80319c'],
+  [
+    'Koa',
+    'koaPort',
+    '/items/1',
+    'koa handler',
+    '/items/:id',
+    '1af7651916cd43dd8448eb211c80319c',
+    /\/items\/:id/,
+  ],
 ])(
   'with @opentelemetry/sdk-node and instrumentation-http/express/koa running (%s)',
-  (_name, portKey, path, message, route, TRACE) => {
+  (_name, portKey, path, message, route, TRACE, handlerSpanName) => {
     it("uses the SDK's span for the request's lines and makes no span of its own", async () => {
       const port = service.ready[portKey] as number;
       const reply = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -67,6 +78,13 @@ describe.each([
         expect(r.attributes['threadline.parent_span_id']).toBeUndefined();
       }
       expect(lines[1]?.attributes['http.route']).toBe(route);
+      // The request's own line is on the SERVER span, not on the framework
+      // instrumentation's INTERNAL span around Threadline's middleware.
+      expect(server?.kind).toBe(1);
+      expect(lines[1]?.spanId).toBe(server?.spanId);
+      // The handler's line is on the span active in the handler.
+      const handlerSpan = spans.find((s) => s.spanId === lines[0]?.spanId);
+      expect(handlerSpan?.name).toMatch(handlerSpanName);
     });
   },
 );

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type Context, context, createContextKey, trace } from '@opentelemetry/api';
+import { getRPCMetadata } from '@opentelemetry/core';
 import { bad } from './internal/options.js';
 import { openHopScope } from './internal/scope.js';
 import { thrownValue } from './internal/serialize.js';
@@ -186,7 +187,7 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
             if (headers && failures.length === 1) setAgainBeforeHeadersAreWritten(res, headers);
             // An HTTP error for a client mistake (`ctx.throw(404)`, http-errors' 4xx) is a warning.
             const level = isClientError(error) ? 'warn' : 'error';
-            context.with(ctx, () => logger[level]('request failed', thrown.attributes));
+            context.with(requestLines, () => logger[level]('request failed', thrown.attributes));
           } catch {
             // Never let telemetry replace the application's error.
           }
@@ -195,6 +196,9 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
 
       // The request's own context knows the request: `tryGetHttpRequestScope()`.
       scope.context = ctx = ctx.setValue(HTTP_REQUEST_KEY, scope);
+      // The request's own lines go on the HTTP SERVER span of a tracing SDK,
+      // not on a framework instrumentation's span around this middleware.
+      const requestLines = onServerSpan(ctx);
 
       if (logCompleted && !isIgnored(path, method)) {
         const complete = (aborted: boolean): void => {
@@ -215,7 +219,7 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
             } catch (error) {
               warnOnce('http-severity', `the severity option threw: ${String(error)}`);
             }
-            context.with(ctx, () => logger[level]('request completed', attrs));
+            context.with(requestLines, () => logger[level]('request completed', attrs));
           } catch (error) {
             warnOnce('http-complete', `a request completed line was lost: ${String(error)}`);
           }
@@ -227,6 +231,21 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
       return scope;
     },
   };
+}
+
+/**
+ * `ctx` with the SERVER span of the request active, when a tracing SDK's HTTP
+ * instrumentation made one (it leaves it in the context's RPC metadata, where
+ * instrumentation-express and -koa read it to set `http.route`) and another
+ * span (such as instrumentation-express's `middleware - threadlineCorrelate`)
+ * is active; else `ctx` as it is.
+ */
+function onServerSpan(ctx: Context): Context {
+  const server = getRPCMetadata(ctx)?.span;
+  if (server === undefined || server === trace.getSpan(ctx)) return ctx;
+  const sc = server.spanContext();
+  if (sc.isRemote || !server.isRecording()) return ctx;
+  return trace.setSpan(ctx, server);
 }
 
 function isClientError(error: unknown): boolean {
