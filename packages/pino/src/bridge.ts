@@ -13,6 +13,7 @@ import {
   traceFields,
 } from '@threadline/core';
 import { APPENDING_HOOKS, type MetadataLine, metadataReader, setOwn } from './metadata.js';
+import { checkLogger } from './otel-check.js';
 
 /** Streams that set it get what each line is made of from pino, just before its write. */
 const METADATA = Symbol.for('pino.metadata');
@@ -47,7 +48,8 @@ export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
   const fields = traceFields(options.profile ?? 'otel', {
     scopeAttributes: options.scopeAttributes ?? false,
   });
-  const mixin = (() => {
+  const mixin = ((_merge: unknown, _level: unknown, logger: unknown) => {
+    checkLogger(logger);
     lastMixinObject = fields();
     return lastMixinObject;
   }) as TraceFields;
@@ -81,7 +83,8 @@ export function threadlineOptions(options: ThreadlinePinoOptions = {}): {
   mixin: () => object;
   hooks: { streamWrite: (line: string) => string };
 } {
-  const mixin = (): object => {
+  const mixin = (_merge?: unknown, _level?: unknown, logger?: unknown): object => {
+    checkLogger(logger);
     lastMixinObject = {};
     return lastMixinObject;
   };
@@ -231,6 +234,7 @@ export function threadlineDestination(options: PinoBridgeOptions = {}): {
         }
       }
       const level = fresh ? d.lastLevel : undefined;
+      checkLogger(d.lastLogger);
       d.lastObj = d.lastLogger = undefined;
       if (m === undefined) forward(line, level);
       else {
