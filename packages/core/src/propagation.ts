@@ -13,14 +13,17 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
+import { keepOneTraceHeaderPerRequest } from './internal/outbound.js';
 import {
   formatTraceparent,
+  isValidSpanId,
   isValidTraceId,
   parseBaggage,
   parseTraceparent,
   parseTracestate,
   randomSpanId,
   randomTraceId,
+  withTracestateEntry,
 } from './internal/w3c.js';
 import type { HeaderCarrier, TrustPolicy } from './types.js';
 
@@ -31,6 +34,14 @@ export const LINK_KEY = createContextKey('threadline.link');
 export const ATTR_LINK_TRACE_ID = 'threadline.link.trace_id';
 export const ATTR_LINK_SPAN_ID = 'threadline.link.span_id';
 export const ATTR_PARENT_SPAN_ID = 'threadline.parent_span_id';
+
+/**
+ * Threadline's `tracestate` key. Its value, `<hop span id>.<call id>`, names
+ * the hop that made an outbound call whose `traceparent` parent-id is the
+ * call id: the next hop is placed under that hop, although each call carries
+ * an id of its own.
+ */
+export const TRACESTATE_KEY = 'threadline';
 
 function header(carrier: HeaderCarrier, name: string): string | string[] | undefined {
   if (typeof (carrier as { get?: unknown }).get === 'function') {
@@ -126,6 +137,8 @@ export function injectTraceContext<C extends object>(
     } else (carrier as Record<string, string>)[key] = value;
   };
   try {
+    keepOneTraceHeaderPerRequest();
+    ctx = forOneCall(ctx);
     if (propagation.fields().length > 0) {
       propagation.inject(ctx, carrier, {
         set: (_c, key, value) => set(key, value),
@@ -144,6 +157,38 @@ export function injectTraceContext<C extends object>(
     // Telemetry never breaks the outbound call.
   }
   return carrier;
+}
+
+/**
+ * The context an outbound call carries. Inside a hop of Threadline's own (no
+ * tracing SDK made a span), each call gets a parent id of its own, as a
+ * tracing SDK's client span would, and `tracestate` names the hop that made
+ * it; with an SDK's span, `ctx` as it is.
+ */
+function forOneCall(ctx: Context): Context {
+  const span = trace.getSpan(ctx);
+  if (span === undefined || span.isRecording()) return ctx;
+  const sc = span.spanContext();
+  if (sc.isRemote || !isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return ctx;
+  const call = randomSpanId();
+  const state = withTracestateEntry(
+    sc.traceState?.serialize(),
+    TRACESTATE_KEY,
+    `${sc.spanId}.${call}`,
+  );
+  return trace.setSpanContext(ctx, { ...sc, spanId: call, traceState: new TraceState(state) });
+}
+
+/**
+ * The hop that made the call a context continues, when the caller was a
+ * Threadline hop that named itself in `tracestate` for this very call; else
+ * the parent id itself (a tracing SDK's span, or another tracer's).
+ */
+function callerHop(sc: SpanContext): string {
+  const entry = sc.traceState?.get(TRACESTATE_KEY);
+  if (entry === undefined || entry.length !== 33 || entry[16] !== '.') return sc.spanId;
+  const hop = entry.slice(0, 16);
+  return entry.slice(17) === sc.spanId && isValidSpanId(hop) ? hop : sc.spanId;
 }
 
 function safeTraceparent(sc: SpanContext): string | undefined {
@@ -173,7 +218,7 @@ export function createHopContext(ctx: Context = context.active()): HopContext {
     attributes[ATTR_LINK_SPAN_ID] = link.spanId;
   }
   const valid = current !== undefined && isValidTraceId(current.traceId);
-  if (valid && current) attributes[ATTR_PARENT_SPAN_ID] = current.spanId;
+  if (valid && current) attributes[ATTR_PARENT_SPAN_ID] = callerHop(current);
   const hop: SpanContext = {
     traceId: valid && current ? current.traceId : randomTraceId(),
     spanId: randomSpanId(),

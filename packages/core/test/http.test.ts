@@ -6,10 +6,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { urlPath } from '../src/http.js';
 import {
   createHttpCorrelator,
+  extractTraceContext,
   getLogger,
   type HttpCorrelationOptions,
   injectTraceContext,
   log,
+  tryGetScopeAttributes,
   tryGetTraceIds,
   withHopScope,
 } from '../src/index.js';
@@ -168,6 +170,58 @@ describe('createHttpCorrelator with node:http', () => {
   });
 });
 
+describe('the next hop, placed under the hop that called it', () => {
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const HOP = '00f067aa0ba902b7';
+  const CALL = 'b7ad6b7169203331';
+  const parentOf = (headers: Record<string, string>): unknown => {
+    const ctx = extractTraceContext(headers);
+    return withHopScope({}, () => tryGetScopeAttributes()?.['threadline.parent_span_id'], {
+      context: ctx,
+    });
+  };
+
+  it("takes the caller's hop from tracestate when it names this very call", () => {
+    expect(
+      parentOf({
+        traceparent: `00-${TRACE}-${CALL}-01`,
+        tracestate: `threadline=${HOP}.${CALL},rojo=1`,
+      }),
+    ).toBe(HOP);
+  });
+
+  it('takes the parent id itself when tracestate names another call (a tracing SDK in between) or nothing', () => {
+    const other = '1111111111111111';
+    expect(
+      parentOf({ traceparent: `00-${TRACE}-${other}-01`, tracestate: `threadline=${HOP}.${CALL}` }),
+    ).toBe(other);
+    expect(parentOf({ traceparent: `00-${TRACE}-${CALL}-01` })).toBe(CALL);
+    expect(
+      parentOf({
+        traceparent: `00-${TRACE}-${CALL}-01`,
+        tracestate: `threadline=0000000000000000.${CALL}`,
+      }),
+    ).toBe(CALL);
+  });
+
+  it('replaces the entry with its own on the next call out, keeping the other members', () => {
+    const ctx = extractTraceContext({
+      traceparent: `00-${TRACE}-${CALL}-01`,
+      tracestate: `rojo=1,threadline=${HOP}.${CALL}`,
+    });
+    withHopScope(
+      {},
+      () => {
+        const hop = tryGetTraceIds()?.spanId;
+        const out = injectTraceContext({} as Record<string, string>);
+        const call = out.traceparent?.slice(36, 52);
+        expect(out.tracestate).toBe(`threadline=${hop}.${call},rojo=1`);
+      },
+      { context: ctx },
+    );
+  });
+});
+
 describe('urlPath', () => {
   it.each([
     ['/a/b?x=1#f', '/a/b'],
@@ -198,13 +252,12 @@ describe('injectTraceContext on outbound calls', () => {
     server.close();
   });
 
-  it('sends the hop as the parent with fetch, undici, http.request and a Headers object', async () => {
+  it('gives each call with fetch, undici, http.request and a Headers object one traceparent with a parent id of its own, and names the hop in tracestate', async () => {
     received = [];
     const url = `http://127.0.0.1:${port}/`;
-    let expected = '';
+    let hop = { traceId: '', spanId: '' };
     await withHopScope({}, async () => {
-      const ids = tryGetTraceIds();
-      expected = `00-${ids?.traceId}-${ids?.spanId}-01`;
+      hop = tryGetTraceIds() ?? hop;
       await fetch(url, { headers: injectTraceContext({ accept: 'text/plain' }) });
       await fetch(url, { headers: injectTraceContext(new Headers()) });
       const r = await undiciRequest(url, { headers: injectTraceContext({}) });
@@ -219,7 +272,15 @@ describe('injectTraceContext on outbound calls', () => {
           .end(),
       );
     });
-    expect(received.map((h) => h.traceparent)).toEqual([expected, expected, expected, expected]);
+    expect(received).toHaveLength(4);
+    const calls = received.map((h) => {
+      const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(h.traceparent));
+      expect(match?.[1]).toBe(hop.traceId);
+      const call = match?.[2] as string;
+      expect(h.tracestate).toBe(`threadline=${hop.spanId}.${call}`);
+      return call;
+    });
+    expect(new Set([...calls, hop.spanId]).size).toBe(5);
     expect(received[0]?.accept).toBe('text/plain');
   });
 });

@@ -11,6 +11,7 @@ import {
   parseTracestate,
   randomSpanId,
   randomTraceId,
+  withTracestateEntry,
 } from '../src/internal/w3c.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -261,6 +262,45 @@ describe('parseTracestate', () => {
     const huge = `${'k'.repeat(256)}=${'v'.repeat(256)}`;
     expect(huge).toHaveLength(513);
     expect(parseTracestate(huge)).toBeUndefined();
+  });
+});
+
+describe('withTracestateEntry', () => {
+  const ours = 'threadline=00f067aa0ba902b7.b7ad6b7169203331';
+  it('puts the entry leftmost, replacing its own older entry', () => {
+    expect(withTracestateEntry(undefined, 'threadline', '00f067aa0ba902b7.b7ad6b7169203331')).toBe(
+      ours,
+    );
+    expect(
+      withTracestateEntry(
+        'rojo=1,threadline=old.old,congo=2',
+        'threadline',
+        '00f067aa0ba902b7.b7ad6b7169203331',
+      ),
+    ).toBe(`${ours},rojo=1,congo=2`);
+  });
+
+  it('keeps at most 32 members, dropping from the right', () => {
+    const many = Array.from({ length: 32 }, (_, i) => `k${i}=v${i}`).join(',');
+    const out = withTracestateEntry(many, 'threadline', '00f067aa0ba902b7.b7ad6b7169203331').split(
+      ',',
+    );
+    expect(out).toHaveLength(32);
+    expect(out[0]).toBe(ours);
+    expect(out.at(-1)).toBe('k30=v30');
+  });
+
+  it('keeps at most 512 characters, removing members on the right, never its own', () => {
+    const wide = Array.from({ length: 20 }, (_, i) => `key${i}=${'x'.repeat(40)}`).join(',');
+    const out = withTracestateEntry(wide, 'threadline', '00f067aa0ba902b7.b7ad6b7169203331');
+    expect(out.length).toBeLessThanOrEqual(512);
+    expect(out.startsWith(`${ours},key0=`)).toBe(true);
+  });
+
+  it('drops an existing header that does not parse, keeping its own entry', () => {
+    expect(
+      withTracestateEntry('not a member', 'threadline', '00f067aa0ba902b7.b7ad6b7169203331'),
+    ).toBe(ours);
   });
 });
 

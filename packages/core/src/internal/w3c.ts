@@ -261,6 +261,26 @@ export function parseTracestate(value: string | string[] | undefined | null): st
   return entries.join(',');
 }
 
+/**
+ * `tracestate` with `key=value` as its leftmost member, replacing the key's
+ * own entry (the spec: a vendor moves its updated entry to the left), kept
+ * to 32 members and 512 characters by removing members on the right. An
+ * existing header that does not parse is dropped for ours alone.
+ */
+export function withTracestateEntry(
+  existing: string | undefined,
+  key: string,
+  value: string,
+): string {
+  const own = `${key}=${value}`;
+  const others = (existing ?? '')
+    .split(',')
+    .map(trimOws)
+    .filter((m) => m !== '' && !m.startsWith(`${key}=`))
+    .slice(0, MAX_TRACESTATE_MEMBERS - 1);
+  return parseTracestate([own, ...others].join(',')) ?? own;
+}
+
 /** RFC 7230 tchar. */
 function isTchar(c: number): boolean {
   if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) {

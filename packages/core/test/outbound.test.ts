@@ -1,0 +1,67 @@
+import dc from 'node:diagnostics_channel';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request as undiciRequest } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injectTraceContext, withHopScope } from '../src/index.js';
+import { startInMemory } from './helpers.js';
+
+const SDK_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01';
+
+/** What instrumentation-undici does on each request: its own trace headers, added after the application's. */
+function likeInstrumentationUndici({
+  request,
+}: {
+  request: { addHeader(k: string, v: string): void };
+}) {
+  request.addHeader('traceparent', SDK_TRACEPARENT);
+  request.addHeader('tracestate', 'sdk=1');
+}
+
+let server: http.Server;
+let url = '';
+const received: string[][] = [];
+const t = startInMemory();
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    received.push(req.rawHeaders);
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  // The SDK starts first, as it must for its instrumentations.
+  dc.subscribe('undici:request:create', likeInstrumentationUndici as never);
+});
+afterAll(async () => {
+  dc.unsubscribe('undici:request:create', likeInstrumentationUndici as never);
+  server.close();
+  await t.handle.shutdown();
+});
+
+const values = (raw: string[], name: string) =>
+  raw.filter((_v, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === name);
+
+describe('beside a tracing SDK that instruments undici', () => {
+  it('an outbound fetch or undici request carries one traceparent and one tracestate: the SDK’s', async () => {
+    received.length = 0;
+    await withHopScope({}, async () => {
+      await fetch(url, { headers: injectTraceContext({ accept: 'text/plain' }) });
+      await (await undiciRequest(url, { headers: injectTraceContext({}) })).body.text();
+      await fetch(url, { headers: injectTraceContext(new Headers()) });
+    });
+    expect(received).toHaveLength(3);
+    for (const raw of received) {
+      expect(values(raw, 'traceparent')).toEqual([SDK_TRACEPARENT]);
+      expect(values(raw, 'tracestate')).toEqual(['sdk=1']);
+    }
+    expect(values(received[0] as string[], 'accept')).toEqual(['text/plain']);
+  });
+
+  it('leaves a request alone that carries one traceparent', async () => {
+    received.length = 0;
+    await fetch(url, { headers: { 'x-other': '1' } });
+    expect(values(received[0] as string[], 'traceparent')).toEqual([SDK_TRACEPARENT]);
+    expect(values(received[0] as string[], 'x-other')).toEqual(['1']);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Outbound calls across two services (Express calling Koa with fetch, undici
+ * and http.request), each run without any tracing SDK and with
+ * @opentelemetry/sdk-node + auto-instrumentations-node at their defaults.
+ */
+import { createRequire } from 'node:module';
+import { type OtlpReceiver, type ReceivedRecord, startOtlpReceiver } from '@threadline/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Service, startService } from './services.js';
+
+const require = createRequire(import.meta.url);
+
+interface SpanInfo {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+}
+interface Seen {
+  traceparent: string[];
+  tracestate: string[];
+}
+
+const SPAN_KIND = { SERVER: 1, CLIENT: 2 };
+
+describe.each([
+  ['without a tracing SDK', false],
+  ['with sdk-node and auto-instrumentations-node at their defaults', true],
+])('three calls from one request, %s', (_name, withSdk) => {
+  let receiver: OtlpReceiver;
+  let a: Service;
+  let b: Service;
+  const spans: SpanInfo[] = [];
+  let seen: Seen[] = [];
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const env = {
+      ENDPOINT: receiver.url,
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      // The SDK's own log export is off; Threadline's stays on.
+      THREADLINE_EXPORTER: 'otlp',
+    };
+    const preload = withSdk
+      ? ['--require', require.resolve('./fixtures/auto-instrumentations.cjs')]
+      : [];
+    b = await startService('outbound-b.mjs', env, preload);
+    a = await startService('outbound-a.mjs', { ...env, B_URL: b.url }, preload);
+    for (const s of [a, b]) {
+      s.child.on('message', (m: { spans?: SpanInfo[] }) => {
+        if (m.spans) spans.push(...m.spans);
+      });
+    }
+    const reply = await fetch(`${a.url}/fanout`);
+    expect(reply.status).toBe(200);
+    seen = (await reply.json()) as Seen[];
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await receiver?.close();
+  });
+
+  const records = async (service: string, body: string): Promise<ReceivedRecord[]> => {
+    await expect
+      .poll(
+        () =>
+          receiver.records.filter((r) => r.resource['service.name'] === service && r.body === body)
+            .length,
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(body === 'b handled' ? 3 : 1);
+    return receiver.records.filter(
+      (r) => r.resource['service.name'] === service && r.body === body,
+    );
+  };
+
+  it('each outbound request carries exactly one traceparent, each with a parent id of its own', () => {
+    expect(seen.map((s) => s.traceparent.length)).toEqual([1, 1, 1]);
+    const parents = seen.map((s) => (s.traceparent[0] as string).slice(36, 52));
+    expect(new Set(parents).size).toBe(3);
+  });
+
+  it('one trace across both services, and B’s hops placed under A’s', {
+    timeout: 30_000,
+  }, async () => {
+    const [calling] = await records('outbound-a', 'a calling');
+    const handled = await records('outbound-b', 'b handled');
+    for (const r of handled) expect(r.traceId).toBe(calling?.traceId);
+    for (const s of seen) expect((s.traceparent[0] as string).slice(3, 35)).toBe(calling?.traceId);
+    if (!withSdk) {
+      // No spans: each call's parent id is new, and tracestate names A's hop,
+      // so B records A's hop as its parent.
+      for (const r of handled)
+        expect(r.attributes['threadline.parent_span_id']).toBe(calling?.spanId);
+      for (const s of seen) {
+        const call = (s.traceparent[0] as string).slice(36, 52);
+        expect(s.tracestate).toEqual([`threadline=${calling?.spanId}.${call}`]);
+      }
+    } else {
+      // The SDK's spans: each call is a CLIENT span of A, the parent of a SERVER span of B.
+      await expect
+        .poll(() => spans.filter((s) => s.kind === SPAN_KIND.SERVER).length)
+        .toBeGreaterThanOrEqual(4);
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      for (const s of seen) {
+        const client = byId.get((s.traceparent[0] as string).slice(36, 52));
+        expect(client?.kind).toBe(SPAN_KIND.CLIENT);
+        expect(client?.traceId).toBe(calling?.traceId);
+      }
+      for (const r of handled) {
+        expect(byId.has(r.spanId)).toBe(true);
+        expect(r.attributes['threadline.parent_span_id']).toBeUndefined();
+      }
+    }
+  });
+});
