@@ -311,9 +311,12 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
     expect(line.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(line.attributes['threadline.parent_span_id']).toBe('00f067aa0ba902b7');
     expect(line.spanId).not.toBe('00f067aa0ba902b7');
-    expect(r.stdout()).toContain(
-      `traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-${line.spanId}-01'`,
-    );
+    const call = /traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-([0-9a-f]{16})-01'/.exec(
+      r.stdout(),
+    )?.[1];
+    expect(call).toBeDefined();
+    expect(call).not.toBe(line.spanId);
+    expect(r.stdout()).toContain(`tracestate: 'threadline=${line.spanId}.${call}'`);
     expect(r.stdout()).toContain("'content-type': 'application/json'");
   },
 
