@@ -25,9 +25,11 @@ interface Seen {
 const SPAN_KIND = { SERVER: 1, CLIENT: 2 };
 
 describe.each([
-  ['without a tracing SDK', false],
-  ['with sdk-node and auto-instrumentations-node at their defaults', true],
-])('three calls from one request, %s', (_name, withSdk) => {
+  ['without a tracing SDK', 'none'],
+  ['with sdk-node and auto-instrumentations-node at their defaults', 'sdk'],
+  ['with sdk-node running without a tracer provider', 'sdk-no-spans'],
+] as const)('three calls from one request, %s', (_name, mode) => {
+  const withSdk = mode === 'sdk';
   let receiver: OtlpReceiver;
   let a: Service;
   let b: Service;
@@ -36,7 +38,7 @@ describe.each([
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    const env = {
+    const common = {
       ENDPOINT: receiver.url,
       OTEL_TRACES_EXPORTER: 'none',
       OTEL_METRICS_EXPORTER: 'none',
@@ -44,9 +46,9 @@ describe.each([
       // The SDK's own log export is off; Threadline's stays on.
       THREADLINE_EXPORTER: 'otlp',
     };
-    const preload = withSdk
-      ? ['--require', require.resolve('./fixtures/auto-instrumentations.cjs')]
-      : [];
+    const preload =
+      mode === 'none' ? [] : ['--require', require.resolve('./fixtures/auto-instrumentations.cjs')];
+    const env = { ...common, ...(mode === 'sdk-no-spans' ? { SDK_SPANS: 'none' } : {}) };
     b = await startService('outbound-b.mjs', env, preload);
     a = await startService('outbound-a.mjs', { ...env, B_URL: b.url }, preload);
     for (const s of [a, b]) {
@@ -91,8 +93,8 @@ describe.each([
     for (const r of handled) expect(r.traceId).toBe(calling?.traceId);
     for (const s of seen) expect((s.traceparent[0] as string).slice(3, 35)).toBe(calling?.traceId);
     if (!withSdk) {
-      // No spans: each call's parent id is new, and tracestate names A's hop,
-      // so B records A's hop as its parent.
+      // No spans (or only all-zero ones): each call's parent id is new, and
+      // tracestate names A's hop, so B records A's hop as its parent.
       for (const r of handled)
         expect(r.attributes['threadline.parent_span_id']).toBe(calling?.spanId);
       for (const s of seen) {

@@ -14,6 +14,7 @@ import {
 } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { keepOneTraceHeaderPerRequest } from './internal/outbound.js';
+import { activeSpanContext } from './internal/scope.js';
 import {
   formatTraceparent,
   isValidSpanId,
@@ -138,7 +139,7 @@ export function injectTraceContext<C extends object>(
   };
   try {
     keepOneTraceHeaderPerRequest();
-    ctx = forOneCall(ctx);
+    ctx = forOneCall(withUsableSpan(ctx));
     if (propagation.fields().length > 0) {
       propagation.inject(ctx, carrier, {
         set: (_c, key, value) => set(key, value),
@@ -157,6 +158,12 @@ export function injectTraceContext<C extends object>(
     // Telemetry never breaks the outbound call.
   }
   return carrier;
+}
+
+/** `ctx`, with the scope's hop as its span when the active span has no ids (see ScopeData.hop). */
+function withUsableSpan(ctx: Context): Context {
+  const sc = activeSpanContext(ctx);
+  return sc === undefined || sc === trace.getSpanContext(ctx) ? ctx : trace.setSpanContext(ctx, sc);
 }
 
 /**

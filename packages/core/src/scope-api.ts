@@ -1,8 +1,9 @@
 /**
  * Public scope API: attributes on every record written inside a piece of work.
  */
-import { type Context, context, trace } from '@opentelemetry/api';
+import { type Context, context } from '@opentelemetry/api';
 import {
+  activeSpanContext,
   addToScope,
   createScope,
   ensureContextManager,
@@ -111,7 +112,7 @@ export function tryGetScopeAttributes(): Readonly<Record<string, unknown>> | und
  * console.log(`[${ids?.traceId ?? '-'}] cache warmed`);
  */
 export function tryGetTraceIds(ctx: Context = context.active()): TraceIds | undefined {
-  const sc = trace.getSpanContext(ctx);
+  const sc = activeSpanContext(ctx);
   if (!sc || !isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return undefined;
   return { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags };
 }

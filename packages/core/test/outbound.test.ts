@@ -65,3 +65,31 @@ describe('beside a tracing SDK that instruments undici', () => {
     expect(values(received[0] as string[], 'x-other')).toEqual(['1']);
   });
 });
+
+describe('a tracing SDK without a tracer provider (spans with all-zero ids around the handlers)', () => {
+  it("lines, tryGetTraceIds() and outbound calls keep the hop's ids", async () => {
+    const { INVALID_SPAN_CONTEXT, context, trace } = await import('@opentelemetry/api');
+    const { log, tryGetTraceIds } = await import('../src/index.js');
+    t.exporter.reset();
+    let hop: { traceId: string; spanId: string } | undefined;
+    let inside: unknown;
+    let headers: Record<string, string> = {};
+    withHopScope({ 'tenant.id': 't-1' }, () => {
+      hop = tryGetTraceIds();
+      // What an instrumentation does around a handler with the no-op tracer.
+      const noop = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+      context.with(trace.setSpan(context.active(), noop), () => {
+        inside = tryGetTraceIds();
+        log.info('in the handler');
+        headers = injectTraceContext({} as Record<string, string>);
+      });
+    });
+    expect(hop?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(inside).toEqual(hop && { ...hop, traceFlags: 1 });
+    const [line] = await t.records();
+    expect(line?.spanContext?.traceId).toBe(hop?.traceId);
+    expect(line?.spanContext?.spanId).toBe(hop?.spanId);
+    expect(headers.traceparent?.slice(3, 35)).toBe(hop?.traceId);
+    expect(headers.tracestate).toMatch(new RegExp(`^threadline=${hop?.spanId}\\.`));
+  });
+});

@@ -9,13 +9,12 @@ import {
   type HrTime,
   isSpanContextValid,
   type SpanContext,
-  trace,
 } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { BridgedRecord, LogAttributes, Logger, LogLevel } from '../types.js';
-import { createScope, current, getScope, type ScopeData } from './scope.js';
+import { activeSpanContext, createScope, current, getScope, type ScopeData } from './scope.js';
 import { currentSerializer, RECORD_OVERHEAD_BYTES, trimToLimit } from './serialize.js';
 import { globalState, MAX_PENDING_RECORDS, warnOnce } from './state.js';
 
@@ -246,7 +245,7 @@ export class ThreadlineLogger implements Logger {
       if (bindings !== undefined && bindings.serializer !== serializer) {
         bindings = this.bindings = current(bindings, serializer);
       }
-      let spanContext = explicitContext ?? trace.getSpanContext(ctx);
+      let spanContext = explicitContext ?? activeSpanContext(ctx);
       if (spanContext !== undefined && !validSpanContext(spanContext)) spanContext = undefined;
 
       const n = serializer.attributes(attributes);

@@ -4,7 +4,15 @@
  * `await`, timers and callbacks through AsyncLocalStorage and never leaks
  * between concurrent requests.
  */
-import { type AnyValue, type Context, context, createContextKey } from '@opentelemetry/api';
+import {
+  type AnyValue,
+  type Context,
+  context,
+  createContextKey,
+  isSpanContextValid,
+  type SpanContext,
+  trace,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createHopContext } from '../propagation.js';
 import type { LogAttributes } from '../types.js';
@@ -30,6 +38,13 @@ export interface ScopeData {
    * redaction keys and limits apply.
    */
   serializer: Serializer;
+  /**
+   * The span context of the hop (request, job, cron run) the scope belongs
+   * to. Lines use it when the active span has no ids: a tracing SDK started
+   * without a tracer provider (`OTEL_TRACES_EXPORTER=none`) has its
+   * instrumentations make spans with all-zero ids around the handlers.
+   */
+  hop?: SpanContext | undefined;
 }
 
 export const SCOPE_KEY = createContextKey('threadline.scope');
@@ -70,6 +85,7 @@ export function createScope(attributes: LogAttributes, parent: ScopeData | undef
     bytes: p.bytes + n.bytes,
     count: Object.keys(merged).length,
     serializer,
+    hop: p.hop,
   };
 }
 
@@ -77,7 +93,7 @@ export function createScope(attributes: LogAttributes, parent: ScopeData | undef
 export function current(data: ScopeData, serializer: Serializer): ScopeData {
   if (data.serializer === serializer) return data;
   const n = serializer.attributes(data.attributes);
-  return { attributes: n.attributes, bytes: n.bytes, count: n.count, serializer };
+  return { attributes: n.attributes, bytes: n.bytes, count: n.count, serializer, hop: data.hop };
 }
 
 /**
@@ -118,6 +134,16 @@ export function noScopeWarning(what: string): void {
 }
 
 /**
+ * The span context lines and outbound calls use in `ctx`: the active span's,
+ * or, when it has no ids, the hop's of the scope (see {@link ScopeData.hop}).
+ */
+export function activeSpanContext(ctx: Context): SpanContext | undefined {
+  const sc = trace.getSpanContext(ctx);
+  if (sc !== undefined && isSpanContextValid(sc)) return sc;
+  return getScope(ctx)?.hop ?? sc;
+}
+
+/**
  * The context of one hop scope on top of `base`: the hop's span (or the
  * tracing SDK's), and a scope holding the hop's link/parent attributes and
  * `attributes`. May throw on hostile input: callers guard.
@@ -126,5 +152,6 @@ export function openHopScope(attributes: LogAttributes, base: Context): Context 
   ensureContextManager();
   const hop = createHopContext(base);
   const scope = createScope({ ...hop.attributes, ...attributes }, getScope(hop.context));
+  scope.hop = trace.getSpanContext(hop.context);
   return hop.context.setValue(SCOPE_KEY, scope);
 }
