@@ -46,7 +46,11 @@ afterAll(async () => {
 describe('with bullmq-otel and a tracing SDK', () => {
   it("writes the job's lines on bullmq-otel's CONSUMER span, on the producer's trace", async () => {
     const name = `emails-${randomUUID().slice(0, 8)}`;
-    const q = new Queue(name, { connection, prefix, telemetry: new BullMQOtel('test') });
+    const q = new Queue(name, {
+      connection,
+      prefix,
+      telemetry: new BullMQOtel({ tracerName: 'test' }),
+    });
     const events = new QueueEvents(name, { connection, prefix });
     await events.waitUntilReady();
     const w = new Worker(
@@ -54,7 +58,7 @@ describe('with bullmq-otel and a tracing SDK', () => {
       correlateProcessor(async () => {
         log.info('sending');
       }),
-      { connection, prefix, telemetry: new BullMQOtel('test') },
+      { connection, prefix, telemetry: new BullMQOtel({ tracerName: 'test' }) },
     );
     closers.push(
       () => q.obliterate({ force: true }).then(() => q.close()),
