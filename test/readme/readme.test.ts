@@ -139,6 +139,21 @@ async function runToEnd(p: Program, env: Record<string, string> = {}): Promise<R
   return r;
 }
 
+/**
+ * Runs a program that ends by itself (a script, not a service) and checks
+ * it ended well: however slow the machine, it is not stopped early.
+ */
+async function runScript(p: Program): Promise<Running> {
+  const r = start(p);
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), 30_000);
+  const { code } = await r.exited;
+  clearTimeout(timer);
+  const where = `${p.file}:${p.line}\n--- stderr\n${r.stderr()}\n--- stdout\n${r.stdout()}`;
+  expect(code, where).toBe(0);
+  expect(r.stderr(), where).not.toMatch(/Error|\[threadline\]/);
+  return r;
+}
+
 function service(name: string, body: string): ReceivedRecord[] {
   return receiver.records.filter((r) => r.resource['service.name'] === name && r.body === body);
 }
@@ -186,7 +201,7 @@ async function withService(
 /** What the README around each named block promises, checked. */
 const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   async quickstart(p) {
-    await runToEnd(p);
+    await runScript(p);
     const ready = await recordOf('orders', 'ready');
     expect(ready.attributes).toMatchObject({ port: 3000 });
     const slow = await recordOf('orders', 'slow payment');
@@ -277,7 +292,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   },
 
   async logger(p) {
-    await runToEnd(p);
+    await runScript(p);
     expect((await recordOf('orders', 'order placed')).attributes).toMatchObject({
       orderId: 'o-1',
       items: 3,
@@ -297,7 +312,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   },
 
   async scopes(p) {
-    const r = await runToEnd(p);
+    const r = await runScript(p);
     expect((await recordOf('orders', 'cart loaded')).attributes).toMatchObject({
       'tenant.id': 't-42',
       'user.id': 'u-7',
@@ -306,7 +321,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   },
 
   async propagation(p) {
-    const r = await runToEnd(p);
+    const r = await runScript(p);
     const line = await recordOf('gateway', 'handling');
     expect(line.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(line.attributes['threadline.parent_span_id']).toBe('00f067aa0ba902b7');
@@ -333,7 +348,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   },
 
   async redaction(p) {
-    await runToEnd(p);
+    await runScript(p);
     expect((await recordOf('orders', 'customer checked')).attributes).toEqual({
       ssn: '[REDACTED]',
       cardLast4: '[REDACTED]',
@@ -342,7 +357,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   },
 
   async pino(p) {
-    const r = await runToEnd(p);
+    const r = await runScript(p);
     const line = JSON.parse(r.stdout().trim());
     expect(line).toMatchObject({ level: 30, orderId: 7, msg: 'loading order' });
     expect(line).not.toHaveProperty('trace_id'); // outside a request, as the README says
@@ -350,13 +365,13 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   },
 
   async 'pino-transport'(p) {
-    const r = await runToEnd(p);
+    const r = await runScript(p);
     expect(JSON.parse(r.stdout().trim())).toMatchObject({ orderId: 7, msg: 'loading order' });
     expect((await recordOf('orders', 'loading order')).attributes).toMatchObject({ orderId: 7 });
   },
 
   async winston(p) {
-    const r = await runToEnd(p);
+    const r = await runScript(p);
     expect(JSON.parse(r.stdout().trim())).toMatchObject({
       level: 'info',
       message: 'loading order',
@@ -366,7 +381,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
   },
 
   async dev(p) {
-    const r = await runToEnd(p);
+    const r = await runScript(p);
     expect(r.stdout()).toBe('hello\n');
   },
 };
