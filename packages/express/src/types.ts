@@ -1,7 +1,7 @@
 /**
  * Public types of @threadline/express. Structural, so that using the package
- * needs no `@types/express`: Express's own `Request`, `Response` and
- * `NextFunction` fit them.
+ * needs no `@types/express`, and fits Express 4 and 5 alike: the `Request`,
+ * `Response` and `NextFunction` of `@types/express` 4.17 and 5 fit them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpCorrelationOptions, Logger } from '@threadline/core';
@@ -21,7 +21,7 @@ export interface ExpressRequest extends IncomingMessage {
   route?: { path?: unknown };
   /** The path that matched the mount path of the router that matched (ids included). */
   baseUrl?: string;
-  /** The (sub-)app handling the request: its router's `listRoutes()` names the mount paths. */
+  /** The (sub-)app handling the request: its router names the mount paths. */
   app?: unknown;
   /** The client address, proxies included when `trust proxy` is set. */
   ip?: string;

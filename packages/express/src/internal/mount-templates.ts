@@ -3,16 +3,20 @@
  * names a mount by its template (`/users/:uid`), never by the path that
  * matched it (`/users/42`), which is all Express keeps (`req.baseUrl`).
  *
- * Read without patching anything, from public API: router's `listRoutes()`
- * (router 2.3.0 or later) and a sub-app's `mountpath` and `parent`. Read once
- * per app, on its first request through a mounted router, and again on a miss
- * after its router stack grew; per request a Map lookup, and a short loop
- * over the mounts with parameters when the path has one (17 ns and 80 ns a
- * call on the dev machine, against ~36 µs a request).
+ * Read without patching anything, from what the app shows: on Express 5,
+ * router's `listRoutes()` (router 2.3.0 or later); on Express 4, whose
+ * layers keep no mount path string, the RegExp and keys of each `use()`
+ * layer of `app._router` (see express4-mounts.ts); on both, a sub-app's
+ * `mountpath` and `parent`. Read once per app, on its first request through
+ * a mounted router, and again on a miss after its router stack grew; per
+ * request a Map lookup, and a short loop over the mounts with parameters
+ * when the path has one (17 ns and 80 ns a call on the dev machine, against
+ * ~36 µs a request).
  * Following the layers that matched instead (router's `express.router.request`
  * tracing channel) would make router trace every middleware of every request.
  */
 import { diagnoseOnce } from '@threadline/core';
+import { express4Mounts } from './express4-mounts.js';
 
 /** What is known of one app's mounts. */
 interface MountTemplates {
@@ -23,8 +27,16 @@ interface MountTemplates {
   readonly fixed: Map<string, string>;
   /** Mount paths with `:name` segments: each segment lower-cased, `null` for a parameter. */
   readonly withParameters: Array<{ segments: Array<string | null>; template: string }>;
+  /** The app's router, kept: Express 4's `app.router` throws, so it is looked up once. */
+  readonly router: unknown;
   /** The length of the app's router stack when read: a miss after it grew reads the app again. */
   readonly stackLength: number | undefined;
+}
+
+/** A router mounted in another, with the templates of the paths it is mounted at. */
+interface Mount {
+  readonly router: unknown;
+  readonly paths: readonly string[];
 }
 
 /** A `req.baseUrl` longer than this is not looked up (ids that long make no template). */
@@ -41,8 +53,9 @@ const byApp = new WeakMap<object, MountTemplates>();
 /**
  * The template of the mount path `base` (a `req.baseUrl`) in `app`, or
  * `undefined` when it cannot be told: a RegExp, wildcard or optional mount
- * path, a sub-app mounted at several places at once or inside a router, or a
- * router older than 2.3.0.
+ * path (on Express 4, any but literal segments and `:name` parameters), a
+ * sub-app mounted at several places at once or inside a router, or a router
+ * older than 2.3.0.
  */
 export function mountTemplate(app: unknown, base: string): string | undefined {
   if (base.length > MAX_BASE_LENGTH || typeof app !== 'function') return undefined;
@@ -52,7 +65,7 @@ export function mountTemplate(app: unknown, base: string): string | undefined {
     byApp.set(app, templates);
   }
   const found = lookUp(templates, base);
-  if (found !== undefined || templates.stackLength === stackLength(app)) return found;
+  if (found !== undefined || templates.stackLength === stackLength(templates.router)) return found;
   // Routers mounted since the app was read: read it again (only on a miss).
   templates = readMountTemplates(app);
   byApp.set(app, templates);
@@ -69,9 +82,24 @@ function lookUp(templates: MountTemplates, base: string): string | undefined {
   return undefined;
 }
 
-function stackLength(app: object): number | undefined {
-  const stack = (app as { router?: { stack?: unknown } }).router?.stack;
+function stackLength(router: unknown): number | undefined {
+  const stack = (router as { stack?: unknown } | undefined)?.stack;
   return Array.isArray(stack) ? stack.length : undefined;
+}
+
+/**
+ * The app's router: `app._router` on Express 4 (whose `app.router` is a
+ * getter that throws), `app.router` on Express 5 (which has no `_router`).
+ */
+function routerOf(app: object): { router: unknown; express4: boolean } {
+  const legacy = (app as { _router?: unknown })._router;
+  if (legacy !== undefined) return { router: legacy, express4: true };
+  try {
+    return { router: (app as { router?: unknown }).router, express4: false };
+  } catch {
+    // An Express 4 app that has no router yet.
+    return { router: undefined, express4: true };
+  }
 }
 
 function segmentsMatch(segments: Array<string | null>, parts: string[]): boolean {
@@ -85,22 +113,25 @@ function segmentsMatch(segments: Array<string | null>, parts: string[]): boolean
 }
 
 function readMountTemplates(app: object): MountTemplates {
+  const { router, express4 } = routerOf(app);
   const templates: MountTemplates = {
     fixed: new Map(),
     withParameters: [],
-    stackLength: stackLength(app),
+    router,
+    stackLength: stackLength(router),
   };
   try {
-    const router = (app as { router?: unknown }).router;
-    if (typeof (router as { listRoutes?: unknown } | undefined)?.listRoutes !== 'function') {
+    const listRoutes = typeof (router as { listRoutes?: unknown } | undefined)?.listRoutes;
+    if (!express4 && listRoutes !== 'function') {
       diagnoseOnce(
         'express-list-routes',
         'http.route: this Express app’s router has no listRoutes() (router older than 2.3.0), so routes in mounted routers are named by their own template, without the mount path; update the router package to 2.3.0 or later',
       );
     }
+    const mountsOf = express4 ? express4Mounts : listedMounts;
     for (const prefix of appTemplates(app, 0)) {
       add(templates, prefix);
-      addMounts(templates, router, prefix, new Set(), 0);
+      addMounts(templates, { router, prefix, mountsOf });
     }
   } catch {
     // An app we cannot read: no mount is known, and http.route falls back.
@@ -120,25 +151,40 @@ function appTemplates(app: object, depth: number): string[] {
   return appTemplates(parent, depth + 1).flatMap((above) => own.map((p) => above + p));
 }
 
+/** The mounts of `router` and of the routers mounted in it, at any depth, behind `prefix`. */
 function addMounts(
   templates: MountTemplates,
-  router: unknown,
-  prefix: string,
-  ancestors: Set<unknown>,
-  depth: number,
+  top: { router: unknown; prefix: string; mountsOf: (router: unknown) => Mount[] },
 ): void {
+  const ancestors = new Set<unknown>();
+  const visit = (router: unknown, prefix: string, depth: number): void => {
+    if (depth > MAX_DEPTH) return;
+    ancestors.add(router);
+    for (const mount of top.mountsOf(router)) {
+      // A router mounted inside itself, or inside a router it holds: not again.
+      if (ancestors.has(mount.router)) continue;
+      for (const own of mount.paths) {
+        add(templates, prefix + own);
+        visit(mount.router, prefix + own, depth + 1);
+      }
+    }
+    ancestors.delete(router);
+  };
+  visit(top.router, top.prefix, 0);
+}
+
+/** Express 5: the routers mounted in `router`, as its `listRoutes()` lists them. */
+function listedMounts(router: unknown): Mount[] {
   const listRoutes = (router as { listRoutes?: unknown } | undefined)?.listRoutes;
-  if (typeof listRoutes !== 'function' || depth > MAX_DEPTH) return;
-  ancestors.add(router);
+  if (typeof listRoutes !== 'function') return [];
+  const mounts: Mount[] = [];
   for (const entry of listRoutes.call(router) as Array<{ path?: unknown; router?: unknown }>) {
     // Only mounted routers; routes are matched below `req.baseUrl`, not in it.
-    if (entry?.router === undefined || ancestors.has(entry.router)) continue;
+    if (entry?.router === undefined) continue;
     const own = mountPath(entry.path);
-    if (own === undefined) continue;
-    add(templates, prefix + own);
-    addMounts(templates, entry.router, prefix + own, ancestors, depth + 1);
+    if (own !== undefined) mounts.push({ router: entry.router, paths: [own] });
   }
-  ancestors.delete(router);
+  return mounts;
 }
 
 /** A mount path as it shows in `req.baseUrl`: no trailing slash, '' for '/'; undefined for a RegExp. */
