@@ -13,7 +13,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import { keepOneTraceHeaderPerRequest } from './internal/outbound.js';
+import { keepOneTraceHeaderPerRequest, rememberCall } from './internal/outbound.js';
 import { activeSpanContext } from './internal/scope.js';
 import {
   formatTraceparent,
@@ -183,6 +183,7 @@ function forOneCall(ctx: Context): Context {
     TRACESTATE_KEY,
     `${sc.spanId}.${call}`,
   );
+  rememberCall(formatTraceparent(sc.traceId, call, sc.traceFlags), sc.spanId);
   return trace.setSpanContext(ctx, { ...sc, spanId: call, traceState: new TraceState(state) });
 }
 

@@ -1,6 +1,7 @@
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { context, trace } from '@opentelemetry/api';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { injectTraceContext, withHopScope } from '../src/index.js';
@@ -8,14 +9,24 @@ import { startInMemory } from './helpers.js';
 
 const SDK_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01';
 
-/** What instrumentation-undici does on each request: its own trace headers, added after the application's. */
+/**
+ * What instrumentation-undici does on each request: its own trace headers,
+ * added after the application's. `client`: a client span of its own (a real
+ * tracer); `repeat`: the active span's ids again (the API's no-op tracer).
+ */
+let instrumentation: 'client' | 'repeat' = 'client';
 function likeInstrumentationUndici({
   request,
 }: {
   request: { addHeader(k: string, v: string): void };
 }) {
-  request.addHeader('traceparent', SDK_TRACEPARENT);
-  request.addHeader('tracestate', 'sdk=1');
+  if (instrumentation === 'client') {
+    request.addHeader('traceparent', SDK_TRACEPARENT);
+    request.addHeader('tracestate', 'sdk=1');
+    return;
+  }
+  const sc = trace.getSpanContext(context.active());
+  if (sc) request.addHeader('traceparent', `00-${sc.traceId}-${sc.spanId}-01`);
 }
 
 let server: http.Server;
@@ -58,6 +69,29 @@ describe('beside a tracing SDK that instruments undici', () => {
     expect(values(received[0] as string[], 'accept')).toEqual(['text/plain']);
   });
 
+  it('keeps the call’s own parent id when the SDK’s header only repeats the hop (no-op tracer)', async () => {
+    received.length = 0;
+    instrumentation = 'repeat';
+    let hop = '';
+    try {
+      await withHopScope({}, async () => {
+        hop = trace.getSpanContext(context.active())?.spanId as string;
+        await fetch(url, { headers: injectTraceContext({}) });
+        await fetch(url, { headers: injectTraceContext({}) });
+      });
+    } finally {
+      instrumentation = 'client';
+    }
+    const calls = received.map((raw) => {
+      const [tp] = values(raw, 'traceparent');
+      expect(values(raw, 'traceparent')).toHaveLength(1);
+      const call = (tp as string).slice(36, 52);
+      expect(values(raw, 'tracestate')).toEqual([`threadline=${hop}.${call}`]);
+      return call;
+    });
+    expect(new Set([...calls, hop]).size).toBe(3);
+  });
+
   it('leaves a request alone that carries one traceparent', async () => {
     received.length = 0;
     await fetch(url, { headers: { 'x-other': '1' } });
@@ -68,7 +102,7 @@ describe('beside a tracing SDK that instruments undici', () => {
 
 describe('a tracing SDK without a tracer provider (spans with all-zero ids around the handlers)', () => {
   it("lines, tryGetTraceIds() and outbound calls keep the hop's ids", async () => {
-    const { INVALID_SPAN_CONTEXT, context, trace } = await import('@opentelemetry/api');
+    const { INVALID_SPAN_CONTEXT } = await import('@opentelemetry/api');
     const { log, tryGetTraceIds } = await import('../src/index.js');
     t.exporter.reset();
     let hop: { traceId: string; spanId: string } | undefined;
