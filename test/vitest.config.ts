@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // The end-to-end tests and the fault suite are workspace packages of their own.
-  test: { exclude: ['e2e/**', 'faults/**', '**/node_modules/**'] },
+  // The end-to-end tests, the fault suite and the packaging test are workspace
+  // packages of their own.
+  test: { exclude: ['e2e/**', 'faults/**', 'packaging/**', '**/node_modules/**'] },
 });
