@@ -1,5 +1,7 @@
 // One build for every package: each package's tsdown.config.ts re-exports
-// this. ESM + CJS, each with its own types; dependencies stay external.
+// this. ESM + CJS, each with its own types; dependencies stay external. The
+// CJS build is on purpose (apps that `require()` us), so tsdown's advice to
+// drop it (`checks.legacyCjs`) is turned off rather than printed per package.
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
@@ -10,4 +12,5 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  checks: { legacyCjs: false },
 });
