@@ -311,7 +311,7 @@ function destinationWarnings(config: ResolvedConfig): string[] {
     config.exporter.includes('otlp')
   ) {
     return [
-      `${config.grpcAskedBy}=grpc: Threadline sends OTLP over HTTP only, so no records are exported; ` +
+      `${config.grpcAskedBy}=grpc: Threadline sends OTLP over HTTP only, so it exports nothing over OTLP; ` +
         'set OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/protobuf and point OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ' +
         "at the collector's OTLP/HTTP port (4318 by default)",
     ];

@@ -63,7 +63,7 @@ describe('which exporters run', () => {
       });
       expect(handle.destination).toBe('none (OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported)');
       expect(lines).toEqual([
-        "[threadline] OTEL_EXPORTER_OTLP_PROTOCOL=grpc: Threadline sends OTLP over HTTP only, so no records are exported; set OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/protobuf and point OTEL_EXPORTER_OTLP_LOGS_ENDPOINT at the collector's OTLP/HTTP port (4318 by default)",
+        "[threadline] OTEL_EXPORTER_OTLP_PROTOCOL=grpc: Threadline sends OTLP over HTTP only, so it exports nothing over OTLP; set OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/protobuf and point OTEL_EXPORTER_OTLP_LOGS_ENDPOINT at the collector's OTLP/HTTP port (4318 by default)",
       ]);
       log.info('not sent');
       await handle.forceFlush(2000);
