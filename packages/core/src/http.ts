@@ -198,7 +198,12 @@ export function createHttpCorrelator(options: HttpCorrelationOptions = {}): Http
       scope.context = ctx = ctx.setValue(HTTP_REQUEST_KEY, scope);
       // The request's own lines go on the HTTP SERVER span of a tracing SDK,
       // not on a framework instrumentation's span around this middleware.
-      const requestLines = onServerSpan(ctx);
+      let requestLines = ctx;
+      try {
+        requestLines = onServerSpan(ctx);
+      } catch {
+        // A span we cannot read: the request's lines go on the request's context.
+      }
 
       if (logCompleted && !isIgnored(path, method)) {
         const complete = (aborted: boolean): void => {

@@ -75,7 +75,7 @@ export type {
   LogAttributes,
   Logger,
   LogLevel,
-  ResourceDetector,
+  ResourceDetectorName,
   ThreadlineHandle,
   ThreadlineOptions,
   ThreadlineStats,

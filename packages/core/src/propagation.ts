@@ -13,8 +13,9 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import { keepOneTraceHeaderPerRequest, rememberCall } from './internal/outbound.js';
+import { keepOneTraceHeaderPerRequest } from './internal/outbound.js';
 import { activeSpanContext } from './internal/scope.js';
+import { ownHops } from './internal/state.js';
 import {
   formatTraceparent,
   isValidSpanId,
@@ -66,14 +67,17 @@ function header(carrier: HeaderCarrier, name: string): string | string[] | undef
 
 /**
  * True when `ctx` holds a span a tracing SDK made in this process (such as
- * instrumentation-http's server span): that span already continued (or
- * restarted) the incoming trace, so Threadline uses it as it is.
+ * instrumentation-http's server span), recording or not (a trace its sampler
+ * dropped keeps its ids): that span already continued (or restarted) the
+ * incoming trace, so Threadline uses it as it is. Threadline's own hops, and
+ * spans with all-zero ids (an SDK without a tracer provider), are not.
  */
 export function hasLocalSpan(ctx: Context): boolean {
   const span = trace.getSpan(ctx);
   if (!span) return false;
   const sc = span.spanContext();
-  return !sc.isRemote && span.isRecording();
+  if (sc.isRemote || ownHops().has(sc)) return false;
+  return span.isRecording() || isValidSpanId(sc.spanId);
 }
 
 /**
@@ -173,17 +177,14 @@ function withUsableSpan(ctx: Context): Context {
  * it; with an SDK's span, `ctx` as it is.
  */
 function forOneCall(ctx: Context): Context {
-  const span = trace.getSpan(ctx);
-  if (span === undefined || span.isRecording()) return ctx;
-  const sc = span.spanContext();
-  if (sc.isRemote || !isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return ctx;
+  const sc = trace.getSpanContext(ctx);
+  if (sc === undefined || !ownHops().has(sc)) return ctx;
   const call = randomSpanId();
   const state = withTracestateEntry(
     sc.traceState?.serialize(),
     TRACESTATE_KEY,
     `${sc.spanId}.${call}`,
   );
-  rememberCall(formatTraceparent(sc.traceId, call, sc.traceFlags), sc.spanId);
   return trace.setSpanContext(ctx, { ...sc, spanId: call, traceState: new TraceState(state) });
 }
 
@@ -234,6 +235,9 @@ export function createHopContext(ctx: Context = context.active()): HopContext {
     traceFlags: valid && current ? current.traceFlags : TraceFlags.SAMPLED,
     isRemote: false,
   };
-  if (valid && current?.traceState) hop.traceState = current.traceState;
+  // The caller's own entry named its call to this hop; it says nothing further on.
+  const state = valid ? current?.traceState?.unset(TRACESTATE_KEY) : undefined;
+  if (state && state.serialize() !== '') hop.traceState = state;
+  ownHops().add(hop);
   return { context: trace.setSpanContext(ctx, hop), attributes };
 }

@@ -67,7 +67,7 @@ export type ExportProtocol = 'http/protobuf' | 'http/json';
 export type ExporterKind = 'otlp' | 'console' | 'none';
 
 /** Resource detectors Threadline runs at start-up, as the OpenTelemetry SDK's of the same names. */
-export type ResourceDetector = 'host' | 'os' | 'process';
+export type ResourceDetectorName = 'host' | 'os' | 'process';
 
 /**
  * Deploy metadata given explicitly. Every field is optional; what is missing is
@@ -148,7 +148,7 @@ export interface ThreadlineOptions extends DeploymentOptions {
    * owner, runtime; not the command's arguments, which may hold secrets).
    * `[]` turns detection off. @default `OTEL_NODE_RESOURCE_DETECTORS`, else all three
    */
-  resourceDetectors?: readonly ResourceDetector[];
+  resourceDetectors?: readonly ResourceDetectorName[];
   /** OTLP protocol. @default `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`, else 'http/protobuf' */
   protocol?: ExportProtocol;
   /** Full logs URL. @default `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/logs`, else http://localhost:4318/v1/logs */

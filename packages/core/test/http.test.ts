@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { urlPath } from '../src/http.js';
@@ -202,6 +202,18 @@ describe('the next hop, placed under the hop that called it', () => {
         tracestate: `threadline=0000000000000000.${CALL}`,
       }),
     ).toBe(CALL);
+  });
+
+  it("does not pass the caller's entry on: the next hop's own context drops it", () => {
+    const ctx = extractTraceContext({
+      traceparent: `00-${TRACE}-${CALL}-01`,
+      tracestate: `threadline=${HOP}.${CALL},rojo=1`,
+    });
+    withHopScope(
+      {},
+      () => expect(trace.getSpanContext(context.active())?.traceState?.serialize()).toBe('rojo=1'),
+      { context: ctx },
+    );
   });
 
   it('replaces the entry with its own on the next call out, keeping the other members', () => {

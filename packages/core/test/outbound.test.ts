@@ -127,3 +127,34 @@ describe('a tracing SDK without a tracer provider (spans with all-zero ids aroun
     expect(headers.tracestate).toMatch(new RegExp(`^threadline=${hop?.spanId}\\.`));
   });
 });
+
+describe("a tracing SDK's span for a trace its sampler dropped", () => {
+  it('is used as it is: no hop of its own, no parent id made up for outbound calls', async () => {
+    const { tryGetTraceIds, tryGetScopeAttributes } = await import('../src/index.js');
+    // What an SDK's tracer returns for an unsampled trace: valid ids, not recording, not remote.
+    const unsampled = trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 0,
+      isRemote: false,
+    });
+    let ids: unknown;
+    let parent: unknown;
+    let headers: Record<string, string> = {};
+    context.with(trace.setSpan(context.active(), unsampled), () =>
+      withHopScope({}, () => {
+        ids = tryGetTraceIds();
+        parent = tryGetScopeAttributes()?.['threadline.parent_span_id'];
+        headers = injectTraceContext({} as Record<string, string>);
+      }),
+    );
+    expect(ids).toEqual({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 0,
+    });
+    expect(parent).toBeUndefined();
+    expect(headers.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00');
+    expect(headers.tracestate).toBeUndefined();
+  });
+});

@@ -20,7 +20,7 @@ import {
 import type {
   ExporterKind,
   ExportProtocol,
-  ResourceDetector,
+  ResourceDetectorName,
   ThreadlineOptions,
 } from '../types.js';
 import { parseLogLevel } from './logger.js';
@@ -39,7 +39,7 @@ export interface ResolvedConfig {
   /** The variable that asked for OTLP over gRPC, which Threadline does not send: OTLP export is refused. */
   grpcAskedBy: string | undefined;
   /** Which resource detectors run at start-up. */
-  resourceDetectors: readonly ResourceDetector[];
+  resourceDetectors: readonly ResourceDetectorName[];
   endpoint: string;
   headers: Record<string, string> | undefined;
   compression: 'gzip' | 'none';
@@ -207,7 +207,7 @@ function exporterList(kinds: readonly ExporterKind[]): readonly ExporterKind[] {
   return [...new Set(kinds)];
 }
 
-const RESOURCE_DETECTORS: readonly ResourceDetector[] = ['host', 'os', 'process'];
+const RESOURCE_DETECTORS: readonly ResourceDetectorName[] = ['host', 'os', 'process'];
 /** Detector names of the OpenTelemetry SDK that are not Threadline's to run: accepted without a warning. */
 const SDK_ONLY_DETECTORS = new Set([
   'env',
@@ -224,25 +224,28 @@ function resolveDetectors(
   options: ThreadlineOptions,
   env: Env,
   warnings: string[],
-): readonly ResourceDetector[] {
+): readonly ResourceDetectorName[] {
   const v = options.resourceDetectors;
   if (v !== undefined) {
-    if (!Array.isArray(v) || v.some((d) => !RESOURCE_DETECTORS.includes(d as ResourceDetector))) {
+    if (
+      !Array.isArray(v) ||
+      v.some((d) => !RESOURCE_DETECTORS.includes(d as ResourceDetectorName))
+    ) {
       throw bad('resourceDetectors', v, 'an array of "host", "os", "process" (empty: none)');
     }
     return [...new Set(v)];
   }
   const raw = envValue(env, 'OTEL_NODE_RESOURCE_DETECTORS');
   if (raw === undefined) return RESOURCE_DETECTORS;
-  const chosen = new Set<ResourceDetector>();
+  const chosen = new Set<ResourceDetectorName>();
   const unknown: string[] = [];
   for (const part of raw.toLowerCase().split(',')) {
     const name = part.trim();
     if (name === '' || SDK_ONLY_DETECTORS.has(name)) continue;
     if (name === 'all') for (const d of RESOURCE_DETECTORS) chosen.add(d);
     else if (name === 'none') return [];
-    else if (RESOURCE_DETECTORS.includes(name as ResourceDetector))
-      chosen.add(name as ResourceDetector);
+    else if (RESOURCE_DETECTORS.includes(name as ResourceDetectorName))
+      chosen.add(name as ResourceDetectorName);
     else unknown.push(name);
   }
   if (unknown.length > 0) {

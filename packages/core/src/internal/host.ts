@@ -7,13 +7,13 @@
  */
 import os from 'node:os';
 import type { Attributes } from '@opentelemetry/api';
-import type { ResourceDetector } from '../types.js';
+import type { ResourceDetectorName } from '../types.js';
 
 // Node's names, mapped to the semantic conventions' values as the SDK maps them.
 const ARCH: Record<string, string> = { arm: 'arm32', ppc: 'ppc32', x64: 'amd64' };
 const OS_TYPE: Record<string, string> = { sunos: 'solaris', win32: 'windows' };
 
-export function detectResource(detectors: readonly ResourceDetector[]): Attributes {
+export function detectResource(detectors: readonly ResourceDetectorName[]): Attributes {
   const out: Attributes = {};
   if (detectors.includes('host')) {
     out['host.name'] = os.hostname();

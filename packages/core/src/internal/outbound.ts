@@ -7,7 +7,7 @@
  * invalid header). Listening on the same diagnostics channel, after the
  * instrumentation, Threadline keeps the last of each (the SDK's client span,
  * which is the right parent) and removes the earlier ones, unless the SDK's
- * only repeats the hop the call came from (see {@link rememberCall}). `http.request` is
+ * only repeats the hop the call came from. `http.request` is
  * not affected: instrumentation-http sets the header on the same object key,
  * which leaves one.
  */
@@ -28,41 +28,38 @@ export function keepOneTraceHeaderPerRequest(): void {
   dc.subscribe(CHANNEL, removeEarlierTraceHeaders);
 }
 
-/**
- * The `traceparent` values `injectTraceContext()` wrote with a parent id of
- * their own, and the span id of the hop that made each: when a tracing SDK's
- * instrumentation adds a `traceparent` that only repeats that hop (the SDK's
- * no-op tracer makes no client span), the one with the call's own id is kept.
- * Bounded: values never seen on a request (headers passed to another client)
- * fall out oldest first.
- */
-const ownCalls = new Map<string, string>();
-const MAX_OWN_CALLS = 1024;
-
-/** Remembers a `traceparent` written for one call by a hop, while undici requests are watched. */
-export function rememberCall(traceparent: string, hopSpanId: string): void {
-  if (!listening) return;
-  if (ownCalls.size >= MAX_OWN_CALLS) ownCalls.delete(ownCalls.keys().next().value as string);
-  ownCalls.set(traceparent, hopSpanId);
+/** undici's `request.headers`: `[name, value, name, value, …]` (undici 6.7 and later). */
+export function removeEarlierTraceHeaders(message: unknown): void {
+  try {
+    const headers = (message as { request?: { headers?: unknown } } | undefined)?.request?.headers;
+    if (!Array.isArray(headers)) return;
+    const parents = positions(headers, 'traceparent');
+    if (parents.length < 2) return;
+    // The application's headers come first, the instrumentation's after.
+    const keep = repeatsOurHop(headers, parents) ? 'first' : 'last';
+    removeAllBut(headers, 'traceparent', keep);
+    removeAllBut(headers, 'tracestate', keep);
+  } catch {
+    // Never break the request: an error thrown here would be an uncaught exception.
+  }
 }
 
-/** undici's `request.headers`: `[name, value, name, value, …]`. */
-export function removeEarlierTraceHeaders(message: unknown): void {
-  const headers = (message as { request?: { headers?: unknown } } | undefined)?.request?.headers;
-  if (!Array.isArray(headers)) return;
-  const at = positions(headers, 'traceparent');
-  if (at.length < 2) return;
-  // Ours comes first (the application's headers), the instrumentation's after.
-  const ours = headers[(at[0] as number) + 1];
-  const hop = typeof ours === 'string' ? ownCalls.get(ours) : undefined;
-  if (typeof ours === 'string') ownCalls.delete(ours);
-  const theirs = headers[(at.at(-1) as number) + 1];
-  const repeatsTheHop =
-    hop !== undefined && typeof theirs === 'string' && theirs.slice(36, 52) === hop;
-  // Keep the SDK's client span; but not a header that only repeats the hop our call came from.
-  const keep = repeatsTheHop ? 'first' : 'last';
-  removeAllBut(headers, 'traceparent', keep);
-  removeAllBut(headers, 'tracestate', keep);
+/**
+ * True when the first `traceparent` is a call of a Threadline hop (its first
+ * `tracestate` says `threadline=<hop>.<this call>`) and the last one, the
+ * instrumentation's, only repeats that hop: the SDK's no-op tracer made no
+ * client span, so the call's own parent id is the one to keep.
+ */
+function repeatsOurHop(headers: unknown[], parents: number[]): boolean {
+  const ours = headers[(parents[0] as number) + 1];
+  const theirs = headers[(parents.at(-1) as number) + 1];
+  const [state] = positions(headers, 'tracestate');
+  const entry = state === undefined ? undefined : headers[state + 1];
+  if (typeof ours !== 'string' || typeof theirs !== 'string' || typeof entry !== 'string') {
+    return false;
+  }
+  const own = /^threadline=([0-9a-f]{16})\.([0-9a-f]{16})(?:,|$)/.exec(entry);
+  return own !== null && ours.slice(36, 52) === own[2] && theirs.slice(36, 52) === own[1];
 }
 
 function positions(headers: unknown[], name: string): number[] {

@@ -36,9 +36,21 @@ export interface ThreadlineGlobalState {
   active: unknown;
   /** The options the running instance was started with. */
   activeOptions?: object;
+  /**
+   * The span contexts of Threadline's own hops (made when no tracing SDK made
+   * a span), to tell them from a tracing SDK's spans, sampled or not.
+   */
+  ownHops?: WeakSet<object>;
 }
 
 const KEY = Symbol.for('threadline.core.state.v1');
+
+/** The set of Threadline's own hop span contexts (see ThreadlineGlobalState.ownHops). */
+export function ownHops(): WeakSet<object> {
+  const s = globalState();
+  s.ownHops ??= new WeakSet();
+  return s.ownHops;
+}
 
 export function globalState(): ThreadlineGlobalState {
   const g = globalThis as unknown as Record<symbol, ThreadlineGlobalState | undefined>;
