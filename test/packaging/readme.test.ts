@@ -1,34 +1,51 @@
-// The first example of each package's README (and pino's transport
-// snippet), read from the installed package and run by plain Node in the app
-// (core's, fenced as TypeScript, as a .mts file), exporting to
-// `threadline dev` started from the installed @threadline/dev (its README's
-// way: the `threadline` command, with `--port 0`, storing in the app's
+// The examples of the READMEs as published, read from the installed
+// packages (the blocks marked `<!-- snippet: <name> -->` and those marked
+// `continues` after them, read as test/readme reads them), and run as
+// written by plain Node in the app, each in a folder of its own (core's,
+// fenced as TypeScript, as a .mts file), exporting to `threadline dev`
+// started from the installed @threadline/dev (its README's way: the
+// `threadline` command, with `--port 0`, storing in the app's
 // .threadline/dev.sqlite). Assertions read that store through the installed
-// package's RecordStore. Where an example cannot run as written, the edit
-// says why (see src/readme.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
+// package's RecordStore.
+//
+// The examples listen on the ports their READMEs name (3000, 3001, 4318);
+// the hook test/readme uses too moves each server to a free port and tells
+// the test which, so that they run side by side, and beside other tests,
+// without an edit. test/readme runs every block of the workspace's READMEs;
+// this runs each package's first example (and pino's transport one) from the
+// packages npm installed. Both run the bullmq example, whose queues in the
+// machine's Redis have fixed names: turbo runs this test after test/readme.
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { RecordStore as Store, StoredRecord } from '@threadline/dev';
+import { LISTEN_HOOK, type Listening, listening } from '@threadline/testing/listen';
+import {
+  extensionOf,
+  type Program,
+  programNamed,
+  programsOf,
+  snippetsIn,
+} from '@threadline/testing/snippets';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run, userEnv } from './src/app.js';
-import { type Edit, edited, readmeExamples } from './src/readme.js';
 
 const app = inject('app');
-const { RecordStore } = createRequire(join(app.dir, 'package.json'))(
-  '@threadline/dev',
-) as typeof import('@threadline/dev');
+const fromApp = createRequire(join(app.dir, 'package.json'));
+const { RecordStore } = fromApp('@threadline/dev') as typeof import('@threadline/dev');
 
 interface Example {
-  /** Its file's name, and the `test.example` resource attribute of its records. */
+  /** Its folder's and file's name, and the `test.example` resource attribute of its records. */
   name: string;
   child: ChildProcess;
   /** What it printed so far, stdout and stderr. */
   output(): string;
   stdout(): string;
+  stderr(): string;
+  /** Where its servers listen, by the port its README asked for. */
+  listening: Listening;
   exited: Promise<number | null>;
   /** SIGTERM (Threadline flushes, then lets the process end), and wait for it to end. */
   stop(): Promise<void>;
@@ -42,15 +59,17 @@ let store: Store;
 /** Keeps what a process prints, as it comes. */
 function watch(child: ChildProcess) {
   let stdout = '';
+  let stderr = '';
   let all = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     all += chunk;
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
     all += chunk;
   });
-  return { stdout: () => stdout, output: () => all };
+  return { stdout: () => stdout, stderr: () => stderr, output: () => all };
 }
 
 beforeAll(async () => {
@@ -89,41 +108,54 @@ afterAll(async () => {
   );
 });
 
-/** The README's `index`th example of `packageName`, edited. */
-function example(packageName: string, index: number, edits: Edit[] = []): string {
-  const code = readmeExamples(app.dir, packageName)[index];
-  if (code === undefined) throw new Error(`${packageName}'s README has no example ${index + 1}`);
-  return edited(code, edits, `${packageName}'s README (example ${index + 1})`);
+/** The program of the block of `packageName`'s installed README marked `<!-- snippet: <name> -->`. */
+function readme(packageName: string, name: string): Program {
+  const file = join(app.dir, 'node_modules', packageName, 'README.md');
+  const snippets = snippetsIn(readFileSync(file, 'utf8'), `${packageName}/README.md`);
+  return programNamed(programsOf(snippets), name);
 }
 
-/** Runs an example as `examples/<name>.<ext>`, exporting to the receiver, its records marked with its name. */
-function start(name: string, code: string, env: Record<string, string> = {}, ext = 'mjs'): Example {
-  const dir = join(app.dir, 'examples');
+/**
+ * Runs a program as `examples/<name>/<name>.<ext>`, in that folder (where a
+ * relative path it names lands), exporting to the receiver, its records
+ * marked with its name, its servers on free ports.
+ */
+function start(name: string, program: Program, env: Record<string, string> = {}): Example {
+  const dir = join(app.dir, 'examples', name);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.${ext}`);
-  writeFileSync(file, code);
-  const child = spawn(process.execPath, [file], {
-    cwd: app.dir,
+  const file = join(dir, `${name}.${extensionOf(program)}`);
+  writeFileSync(file, program.code);
+  const child = fork(file, [], {
+    cwd: dir,
+    execArgv: ['--import', LISTEN_HOOK],
     env: userEnv({
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
       OTEL_RESOURCE_ATTRIBUTES: `test.example=${name}`,
       ...env,
     }),
+    stdio: 'pipe',
   });
   running.push(child);
-  const { stdout, output } = watch(child);
+  const { stdout, stderr, output } = watch(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return {
     name,
     child,
     stdout,
+    stderr,
     output,
+    listening: listening(child, output),
     exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+/** Nothing went wrong that the example printed (an error, a Threadline diagnostic). */
+function quiet(example: Example): void {
+  expect(example.stderr(), example.output()).not.toMatch(/Error|\[threadline\]/);
 }
 
 /** Polls the store until `done` holds for the records `select` picks, or fails after 20 s. */
@@ -158,6 +190,7 @@ const named = (records: StoredRecord[], body: string) => {
 /** Waits for an example that ends by itself to end well, then for its records of these bodies. */
 async function exported(example: Example, wanted: string[]): Promise<StoredRecord[]> {
   expect(await example.exited, example.output()).toBe(0);
+  quiet(example);
   const records = await recordsWhere(
     ofExample(example.name),
     (found) => wanted.every((body) => bodies(found).includes(body)),
@@ -166,44 +199,14 @@ async function exported(example: Example, wanted: string[]): Promise<StoredRecor
   return wanted.map((body) => named(records, body));
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Waits until the example answers HTTP on `port` (at /healthz, which the examples' middleware ignores). */
-async function listening(port: number, example: Example): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/healthz`);
-      return;
-    } catch {
-      if (example.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`the example never listened on ${port}:\n${example.output()}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 const newTraceparent = () => {
   const traceId = randomBytes(16).toString('hex');
   return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
 };
 
-const LISTEN: Edit = {
-  find: 'app.listen(3000);',
-  insert: 'app.listen(Number(process.env.PORT));',
-  why: 'port 3000 may be taken; the test gives a free one',
-};
-
 describe("each package's README example, run from the installed packages", () => {
   it('@threadline/core: `ready` and, in a scope, `slow payment` reach threadline dev', async () => {
-    const core = start('core', example('@threadline/core', 0), {}, 'mts');
+    const core = start('core', readme('@threadline/core', 'quickstart'));
     const [ready, slow] = await exported(core, ['ready', 'slow payment']);
     expect(ready).toMatchObject({
       service: 'orders',
@@ -217,23 +220,14 @@ describe("each package's README example, run from the installed packages", () =>
   });
 
   it('@threadline/express and @threadline/koa: a request to orders reaches inventory on one trace, which `threadline trace` shows', async () => {
-    const [ordersPort, inventoryPort] = [await freePort(), await freePort()];
-    const inventory = start('koa', example('@threadline/koa', 0, [LISTEN]), {
-      PORT: String(inventoryPort),
+    const inventory = start('koa', readme('@threadline/koa', 'koa'));
+    const inventoryPort = await inventory.listening.portOf(3001);
+    // The Express example calls the Koa one at INVENTORY_URL (its README's
+    // default, localhost:3001, is where the Koa example asked to listen).
+    const orders = start('express', readme('@threadline/express', 'express'), {
+      INVENTORY_URL: `http://127.0.0.1:${inventoryPort}`,
     });
-    const orders = start(
-      'express',
-      example('@threadline/express', 0, [
-        LISTEN,
-        {
-          find: "'http://inventory:3000/reserve/sku-1'",
-          insert: "process.env.INVENTORY_URL + '/reserve/sku-1'",
-          why: 'no host is named inventory here (as written: TypeError: fetch failed, ENOTFOUND inventory, and a 500); the Koa example is that service',
-        },
-      ]),
-      { PORT: String(ordersPort), INVENTORY_URL: `http://127.0.0.1:${inventoryPort}` },
-    );
-    await Promise.all([listening(inventoryPort, inventory), listening(ordersPort, orders)]);
+    const ordersPort = await orders.listening.portOf(3000);
 
     const { traceId, traceparent } = newTraceparent();
     const response = await fetch(`http://127.0.0.1:${ordersPort}/orders/42`, {
@@ -243,6 +237,8 @@ describe("each package's README example, run from the installed packages", () =>
     expect(response.status, orders.output()).toBe(200);
     expect(await response.json()).toEqual({ reserved: true });
     await Promise.all([orders.stop(), inventory.stop()]);
+    quiet(orders);
+    quiet(inventory);
 
     const records = await recordsWhere(
       (record) => record.traceId === traceId,
@@ -281,75 +277,40 @@ describe("each package's README example, run from the installed packages", () =>
     {
       entry: '@threadline/pino',
       readme: '@threadline/pino',
-      index: 0,
       name: 'pino',
-      edits: [],
       printed: { level: 30, orderId: 7, msg: 'loading order' },
     },
     {
       entry: '@threadline/pino/transport',
       readme: '@threadline/pino',
-      index: 1,
       name: 'pino-transport',
-      edits: [
-        {
-          find: 'top',
-          insert:
-            "import pino from 'pino';\nimport { threadlineStreamWrite } from '@threadline/pino';",
-          why: 'the snippet uses the imports of the example above it',
-        },
-        {
-          find: 'end',
-          insert: "logger.info({ orderId: 7 }, 'loading order');",
-          why: 'the snippet makes the logger; the test writes a line with it',
-        },
-      ],
       printed: { level: 30, orderId: 7, msg: 'loading order' },
     },
     {
       entry: '@threadline/winston',
       readme: '@threadline/winston',
-      index: 0,
       name: 'winston',
-      edits: [
-        {
-          find: 'end',
-          insert: "logger.info('loading order', { orderId: 7 });",
-          why: 'the example makes the logger and writes nothing with it',
-        },
-      ],
       printed: { level: 'info', message: 'loading order', orderId: 7 },
     },
-  ])(
-    '$entry: the line goes to stdout and, as a record, to threadline dev',
-    async ({ readme, index, name, edits, printed }) => {
-      const logger = start(name, example(readme, index, edits));
-      const [line] = await exported(logger, ['loading order']);
-      expect(JSON.parse(logger.stdout())).toMatchObject(printed);
-      expect(line).toMatchObject({
-        service: 'orders',
-        severityText: 'INFO',
-        attributes: { orderId: 7 },
-      });
-    },
-  );
+  ])('$entry: the line goes to stdout and, as a record, to threadline dev', async (bridge) => {
+    const logger = start(bridge.name, readme(bridge.readme, bridge.name));
+    const [line] = await exported(logger, ['loading order']);
+    expect(JSON.parse(logger.stdout())).toMatchObject(bridge.printed);
+    expect(line).toMatchObject({
+      service: 'orders',
+      severityText: 'INFO',
+      attributes: { orderId: 7 },
+    });
+  });
 
   it('@threadline/cron: one run of `nightly-report` is a trace of its own, started and completed', async () => {
-    const cron = start(
-      'cron',
-      example('@threadline/cron', 0, [
-        {
-          find: 'top',
-          insert: 'const syncPrices = async () => {};',
-          why: 'the example leaves `syncPrices` to the reader (as written: ReferenceError: syncPrices is not defined)',
-        },
-        {
-          find: 'end',
-          insert: 'await nightly();',
-          why: 'the schedules fire at 03:00 (and every minute); the test runs one run now',
-        },
-      ]),
-    );
+    const example = readme('@threadline/cron', 'cron');
+    const cron = start('cron', {
+      ...example,
+      // The one edit: the schedules fire at 03:00 and every minute; the test
+      // has the run of `nightly` they would start now.
+      code: `${example.code}await nightly(); // added by the test: one run now\n`,
+    });
     const records = await recordsWhere(
       (record) =>
         ofExample('cron')(record) && record.attributes['threadline.job.name'] === 'nightly-report',
@@ -357,6 +318,7 @@ describe("each package's README example, run from the installed packages", () =>
       cron.output,
     );
     await cron.stop();
+    quiet(cron);
     records.sort((a, b) => Number(BigInt(a.timeUnixNano) - BigInt(b.timeUnixNano)));
     expect(bodies(records)).toEqual(['cron run started', 'building report', 'cron run completed']);
     const [first] = records;
@@ -374,50 +336,57 @@ describe("each package's README example, run from the installed packages", () =>
   });
 
   it('@threadline/bullmq: a job added in a request runs on the request’s trace (Redis at 127.0.0.1:6379)', async () => {
-    const port = await freePort();
-    const bullmq = start(
-      'bullmq',
-      example('@threadline/bullmq', 0, [
-        {
-          find: 'top',
-          insert:
-            "import { correlate } from '@threadline/express';\nimport express from 'express';",
-          why: 'the example’s `app` is an Express app it does not show (as written: ReferenceError: app is not defined)',
+    const { Queue } = fromApp('bullmq') as {
+      Queue: new (
+        name: string,
+        options: { connection: { host: string; port: number } },
+      ) => { obliterate(options: { force: boolean }): Promise<void>; close(): Promise<void> };
+    };
+    // The example and its flow (`continues`): queues `emails` and `video`.
+    const bullmq = start('bullmq', readme('@threadline/bullmq', 'bullmq'));
+    try {
+      const port = await bullmq.listening.portOf(3000);
+      const { traceId, traceparent } = newTraceparent();
+      const response = await fetch(`http://127.0.0.1:${port}/signup`, {
+        method: 'POST',
+        headers: { traceparent, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'ada@example.com' }),
+      });
+      expect(response.status, bullmq.output()).toBe(202);
+      const records = await recordsWhere(
+        (record) => record.traceId === traceId,
+        (found) => bodies(found).includes('job completed'),
+        bullmq.output,
+      );
+      await bullmq.stop();
+      quiet(bullmq);
+      expect(named(records, 'sending welcome email')).toMatchObject({
+        service: 'orders',
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.destination.name': 'emails',
+          'threadline.job.name': 'welcome',
+          'threadline.job.attempt': 1,
         },
-        {
-          find: "startThreadline({ serviceName: 'orders' });",
-          insert:
-            "startThreadline({ serviceName: 'orders' });\nconst app = express();\napp.use(correlate());\napp.use(express.json());\napp.listen(Number(process.env.PORT));",
-          why: 'the Express app, made as the Express README makes it',
-        },
-      ]),
-      { PORT: String(port) },
-    );
-    await listening(port, bullmq);
-    const { traceId, traceparent } = newTraceparent();
-    const response = await fetch(`http://127.0.0.1:${port}/signup`, {
-      method: 'POST',
-      headers: { traceparent, 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'ada@example.com' }),
-    });
-    expect(response.status, bullmq.output()).toBe(202);
-    const records = await recordsWhere(
-      (record) => record.traceId === traceId,
-      (found) => bodies(found).includes('job completed'),
-      bullmq.output,
-    );
-    await bullmq.stop();
-    expect(named(records, 'sending welcome email')).toMatchObject({
-      service: 'orders',
-      attributes: {
-        'messaging.system': 'bullmq',
-        'messaging.destination.name': 'emails',
-        'threadline.job.name': 'welcome',
-        'threadline.job.attempt': 1,
-      },
-    });
-    expect(bodies(records)).toEqual(
-      expect.arrayContaining(['request completed', 'job started', 'job completed']),
-    );
+      });
+      expect(bodies(records)).toEqual(
+        expect.arrayContaining(['request completed', 'job started', 'job completed']),
+      );
+    } finally {
+      await bullmq.stop();
+      // What the example leaves in Redis: the flow's jobs, which no worker takes.
+      for (const name of ['emails', 'video']) {
+        const queue = new Queue(name, { connection: { host: '127.0.0.1', port: 6379 } });
+        await queue.obliterate({ force: true });
+        await queue.close();
+      }
+    }
+  });
+
+  it('@threadline/dev: the example stores `hello` and reads it back', async () => {
+    const dev = start('dev', readme('@threadline/dev', 'dev'));
+    expect(await dev.exited, dev.output()).toBe(0);
+    quiet(dev);
+    expect(dev.stdout()).toBe('hello\n');
   });
 });

@@ -11,15 +11,20 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type OtlpReceiver, type ReceivedRecord, startOtlpReceiver } from '@threadline/testing';
+import { LISTEN_HOOK, type Listening, listening } from '@threadline/testing/listen';
+import {
+  extensionOf,
+  type Program,
+  programNamed,
+  programsOf,
+  snippetsOf,
+} from '@threadline/testing/snippets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Snippet, snippetsOf } from './snippets.js';
 
 const HERE = import.meta.dirname;
 const ROOT = path.resolve(HERE, '../..');
 const SCRATCH = path.join(HERE, '.snippets');
-const HOOK = pathToFileURL(path.join(HERE, 'listen-hook.mjs')).href;
 /** A program that has not ended by then is a service: it is left running for its scenario, then stopped. */
 const SETTLE_MS = 2500;
 
@@ -30,35 +35,15 @@ const FILES = [
     .sort(),
 ];
 
-interface Program extends Snippet {
-  id: string;
-}
-
 /** One program a block, continuation blocks appended to theirs. */
-function programs(): Program[] {
-  const out: Program[] = [];
-  for (const file of FILES) {
-    for (const s of snippetsOf(ROOT, file)) {
-      const last = out.at(-1);
-      if (s.continues) {
-        if (!last || last.file !== file) throw new Error(`${file}:${s.line}: continues nothing`);
-        last.code += s.code;
-        continue;
-      }
-      out.push({ ...s, id: `${file.replace(/\W+/g, '-')}-${s.line}` });
-    }
-  }
-  return out;
-}
-
-const ALL = programs();
+const ALL = FILES.flatMap((file) => programsOf(snippetsOf(ROOT, file)));
 
 interface Running {
   child: ChildProcess;
   stdout: () => string;
   stderr: () => string;
-  /** The port a server of the program listens on, by the port the README asked for. */
-  ports: Map<number, number>;
+  /** Where its servers listen, by the port the README asked for. */
+  listening: Listening;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when the program ended by itself, or was still running after SETTLE_MS. */
   settled: Promise<'ended' | 'running'>;
@@ -80,9 +65,7 @@ afterAll(async () => {
 });
 
 function start(p: Program, env: Record<string, string> = {}): Running {
-  const commonJs = /\brequire\(|\bmodule\.exports\b/.test(p.code);
-  const ext = `${commonJs ? 'c' : 'm'}${p.lang === 'ts' ? 'ts' : 'js'}`;
-  const file = path.join(SCRATCH, `${p.id}.${ext}`);
+  const file = path.join(SCRATCH, `${p.id}.${extensionOf(p)}`);
   writeFileSync(file, `// ${p.file}:${p.line}\n${p.code}`);
   const { NODE_PATH: _, OTEL_SERVICE_NAME: __, ...inherited } = process.env;
   // A folder of its own to run in: a README's relative paths (a store, a log file) land there.
@@ -90,7 +73,7 @@ function start(p: Program, env: Record<string, string> = {}): Running {
   folders.push(cwd);
   const child = fork(file, [], {
     cwd,
-    execArgv: ['--import', HOOK, '--disable-warning=ExperimentalWarning'],
+    execArgv: ['--import', LISTEN_HOOK, '--disable-warning=ExperimentalWarning'],
     env: {
       ...inherited,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`,
@@ -107,10 +90,6 @@ function start(p: Program, env: Record<string, string> = {}): Running {
   child.stderr?.on('data', (d) => {
     stderr += d;
   });
-  const ports = new Map<number, number>();
-  child.on('message', (m: { listening?: number; port?: number }) => {
-    if (typeof m.port === 'number') ports.set(m.listening ?? m.port, m.port);
-  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -118,7 +97,14 @@ function start(p: Program, env: Record<string, string> = {}): Running {
     exited.then(() => 'ended' as const),
     new Promise<'running'>((r) => setTimeout(() => r('running'), SETTLE_MS)),
   ]);
-  return { child, stdout: () => stdout, stderr: () => stderr, ports, exited, settled };
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    listening: listening(child, () => stderr),
+    exited,
+    settled,
+  };
 }
 
 /** Stops a program still running (SIGTERM: Threadline flushes, then the signal ends it). */
@@ -163,20 +149,6 @@ async function recordOf(name: string, body: string): Promise<ReceivedRecord> {
   return service(name, body).at(-1) as ReceivedRecord;
 }
 
-function named(name: string): Program {
-  const p = ALL.find((x) => x.name === name);
-  if (!p) throw new Error(`no README block is marked <!-- snippet: ${name} -->`);
-  return p;
-}
-
-/** Waits for the program to listen on the port its README names; the port it really has. */
-async function portOf(r: Running, asked: number): Promise<number> {
-  await expect
-    .poll(() => r.ports.get(asked), { timeout: 15_000, message: r.stderr() })
-    .toBeDefined();
-  return r.ports.get(asked) as number;
-}
-
 async function request(port: number, pathname: string, init?: RequestInit): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}${pathname}`, init);
 }
@@ -212,7 +184,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
 
   async 'express-hello'(p) {
     await withService(p, async (r) => {
-      const res = await request(await portOf(r, 3000), '/orders/42');
+      const res = await request(await r.listening.portOf(3000), '/orders/42');
       expect(await res.json()).toEqual({ id: '42' });
     });
     const line = await recordOf('orders', 'loading order');
@@ -227,7 +199,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
 
   async koa(p) {
     await withService(p, async (r) => {
-      const res = await request(await portOf(r, 3001), '/reserve/sku-1');
+      const res = await request(await r.listening.portOf(3001), '/reserve/sku-1');
       expect(await res.json()).toEqual({ reserved: true });
     });
     const line = await recordOf('inventory', 'reserving stock');
@@ -239,12 +211,14 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
 
   /** The Express example calls the Koa one: one trace across both services. */
   async express(p) {
-    await withService(named('koa'), async (inventory) => {
-      const url = `http://127.0.0.1:${await portOf(inventory, 3001)}`;
+    await withService(programNamed(ALL, 'koa'), async (inventory) => {
+      const url = `http://127.0.0.1:${await inventory.listening.portOf(3001)}`;
       await withService(
         p,
         async (orders) => {
-          const res = await request(await portOf(orders, 3000), '/orders/42', { method: 'POST' });
+          const res = await request(await orders.listening.portOf(3000), '/orders/42', {
+            method: 'POST',
+          });
           expect(await res.json()).toEqual({ reserved: true });
         },
         { INVENTORY_URL: url },
@@ -260,7 +234,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
     const { Queue } = await import('bullmq');
     try {
       await withService(p, async (r) => {
-        const res = await request(await portOf(r, 3000), '/signup', {
+        const res = await request(await r.listening.portOf(3000), '/signup', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ email: 'ann@example.com' }),
@@ -337,7 +311,7 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
 
   async 'http-correlator'(p) {
     await withService(p, async (r) => {
-      const res = await request(await portOf(r, 3000), '/hello');
+      const res = await request(await r.listening.portOf(3000), '/hello');
       expect(await res.text()).toBe('ok');
     });
     const hello = await recordOf('hello', 'hello');

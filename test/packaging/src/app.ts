@@ -25,12 +25,11 @@ export interface PackedApp {
 }
 
 /**
- * Third-party packages the app installs from the registry: the peers, the
- * frameworks and schedulers the READMEs' examples use, and the types an app
- * in TypeScript needs. Versions are the workspace's own.
+ * Third-party packages the app installs from the registry: the frameworks
+ * and schedulers the READMEs' examples use, and the types an app in
+ * TypeScript needs. Versions are the workspace's own.
  */
 const THIRD_PARTY = [
-  '@opentelemetry/api',
   'express',
   'koa',
   '@koa/bodyparser',
@@ -46,6 +45,27 @@ const THIRD_PARTY = [
   '@types/express',
   '@types/koa',
 ];
+
+/**
+ * OpenTelemetry's packages, by range, as a new user's npm install takes them:
+ * the newest in the range. The API by the range the packages take it in as
+ * a peer; `@opentelemetry/sdk-node`, released with OpenTelemetry JS's 0.x
+ * packages, by the range core takes those in (`otlp-exporter-base`'s): the
+ * newest SDK whose packages Threadline's ranges allow, beside which npm has
+ * to install one copy of each (opentelemetry.test.ts). The workspace's own
+ * suite runs on the lowest versions of the ranges instead.
+ */
+function openTelemetryRanges(): Record<string, string> {
+  const core = publishedPackages().find((pkg) => pkg.name === '@threadline/core')?.manifest;
+  const api = core?.peerDependencies?.['@opentelemetry/api'];
+  const sdk = core?.dependencies?.['@opentelemetry/otlp-exporter-base'];
+  if (!api || !sdk) {
+    throw new Error(
+      "@threadline/core no longer takes @opentelemetry/api as a peer and @opentelemetry/otlp-exporter-base by range: update the packaging test's app",
+    );
+  }
+  return { '@opentelemetry/api': api, '@opentelemetry/sdk-node': sdk };
+}
 
 const execFileAsync = promisify(execFile);
 
@@ -126,6 +146,7 @@ export async function createApp(): Promise<PackedApp> {
   const dependencies: Record<string, string> = {};
   for (const [name, tarball] of Object.entries(tarballs)) dependencies[name] = `file:${tarball}`;
   for (const name of THIRD_PARTY) dependencies[name] = workspaceVersion(name);
+  Object.assign(dependencies, openTelemetryRanges());
   // The packages depend on each other by version (`@threadline/core: ^0.1.0`,
   // as pnpm pack wrote it); `overrides` points those at the tarballs, where
   // npm would otherwise look that version up on the registry first.

@@ -1,8 +1,10 @@
 /**
  * The workspace the tarballs are packed from: which packages are published,
  * and the versions of third-party packages it tests them with. (This
- * package's devDependencies on every @threadline package only make turbo
- * build them before this test; nothing imports them from the workspace.)
+ * package's devDependencies on the published @threadline packages only make
+ * turbo build them before this test; nothing imports them from the
+ * workspace. @threadline/testing gives it the README reader and the listen
+ * hook that test/readme uses.)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

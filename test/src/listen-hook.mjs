@@ -1,6 +1,8 @@
-// Loaded with --import into each snippet: a server a README starts on a fixed
-// port (3000, 4318) listens on a free one instead, so that snippets run beside
-// other tests, and the test is told which (over the IPC channel of fork()).
+// Loaded with --import into each README program that test/readme and
+// test/packaging run (see listen.ts): a server a README starts on a fixed
+// port (3000, 3001, 4318) listens on a free one instead, so that the
+// programs run beside each other and beside other tests, and the test is
+// told which (over the IPC channel of fork()).
 import net from 'node:net';
 
 const listen = net.Server.prototype.listen;
