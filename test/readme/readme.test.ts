@@ -262,7 +262,18 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
 
   async cron(p) {
     await runToEnd(p);
-    await recordOf('reports', 'service started');
+    const started = await recordOf('reports', 'cron run started');
+    const completed = await recordOf('reports', 'cron run completed');
+    const building = await recordOf('reports', 'building report');
+    // One run: a trace of its own, with its run id on every line.
+    expect(started.traceId).toMatch(/^[0-9a-f]{32}$/);
+    for (const r of [completed, building]) {
+      expect(r.traceId).toBe(started.traceId);
+      expect(r.attributes['threadline.cron.run_id']).toBe(
+        started.attributes['threadline.cron.run_id'],
+      );
+    }
+    expect(started.attributes['threadline.job.name']).toBe('nightly-report');
   },
 
   async logger(p) {
