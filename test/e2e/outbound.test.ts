@@ -7,17 +7,10 @@
 import { createRequire } from 'node:module';
 import { type OtlpReceiver, type ReceivedRecord, startOtlpReceiver } from '@threadline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Service, startService } from './services.js';
+import { type Service, type SpanInfo, startService } from './services.js';
 
 const require = createRequire(import.meta.url);
 
-interface SpanInfo {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-}
 interface Seen {
   traceparent: string[];
   tracestate: string[];

@@ -1,15 +1,6 @@
 import { type OtlpReceiver, startOtlpReceiver } from '@threadline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Service, startService } from './services.js';
-
-interface SpanInfo {
-  name: string;
-  /** SpanKind: 0 INTERNAL, 1 SERVER, 2 CLIENT, 3 PRODUCER, 4 CONSUMER. */
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-}
+import { type Service, type SpanInfo, startService } from './services.js';
 
 let receiver: OtlpReceiver;
 let service: Service;

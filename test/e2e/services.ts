@@ -3,6 +3,16 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
+/** A finished span of a fixture's tracing SDK, as fixtures/spans-to-test.cjs sends it. */
+export interface SpanInfo {
+  name: string;
+  /** SpanKind: 0 INTERNAL, 1 SERVER, 2 CLIENT, 3 PRODUCER, 4 CONSUMER. */
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+}
+
 export interface Service {
   /** `http://127.0.0.1:<port>` */
   url: string;
