@@ -79,7 +79,9 @@ describe.each(
             .length,
         { timeout: 10_000 },
       )
-      .toBeGreaterThanOrEqual(body === 'b handled' ? 3 : 1);
+      .toBeGreaterThanOrEqual(
+        body === 'b handled' || (service === 'outbound-b' && body === 'request completed') ? 3 : 1,
+      );
     return receiver.records.filter(
       (r) => r.resource['service.name'] === service && r.body === body,
     );
@@ -131,6 +133,14 @@ describe.each(
         expect(byId.has(r.spanId)).toBe(true);
         expect(r.attributes['threadline.parent_span_id']).toBeUndefined();
       }
+      // Request lines on each service's SERVER span; A's handler line on a span of the SDK's.
+      const completed = [
+        ...(await records('outbound-a', 'request completed')),
+        ...(await records('outbound-b', 'request completed')),
+      ];
+      expect(completed).toHaveLength(4);
+      for (const r of completed) expect(byId.get(r.spanId)?.kind).toBe(SPAN_KIND.SERVER);
+      expect(byId.has(calling?.spanId as string)).toBe(true);
     }
   });
 });
