@@ -113,7 +113,6 @@ function oneOf<T extends string>(
   accepted: readonly T[],
   fallback: T,
   warnings: string[],
-  aliases: Record<string, T> = {},
 ): T {
   const v = options[key];
   if (v !== undefined) {
@@ -127,8 +126,6 @@ function oneOf<T extends string>(
     if (raw === undefined) continue;
     const first = (raw.split(',')[0] ?? '').trim();
     if ((accepted as readonly string[]).includes(first)) return first as T;
-    const alias = aliases[first];
-    if (alias !== undefined) return alias;
     warnings.push(
       `${name}=${JSON.stringify(raw.slice(0, 64))} is not supported (accepted: ${accepted.join(', ')}); using ${fallback}`,
     );
