@@ -16,6 +16,7 @@ import {
   type ReadableLogRecord,
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { DEFAULT_ENDPOINT } from './defaults.js';
 import { detectDeployment } from './deployment.js';
 import { displayEndpoint, type ResolvedConfig, resolveConfig } from './internal/config.js';
 import { ConsoleExporter } from './internal/console-exporter.js';
@@ -181,6 +182,10 @@ export function startThreadline(options: ThreadlineOptions = {}): ThreadlineHand
     destination,
     diagnosticIntervalMillis: config.diagnosticIntervalMillis,
     diagnostic: config.diagnostic,
+    connectionRefusedHint:
+      config.endpoint === DEFAULT_ENDPOINT
+        ? 'nothing listens at the default endpoint: to see the records locally, install @threadline/dev and run `npx threadline dev`, or set OTEL_LOGS_EXPORTER=console to print them'
+        : undefined,
     estimateBytes: (r) => estimateForeign(r),
     sanitizeForeign: (r) => sanitizeForeign(r, serializer),
   });

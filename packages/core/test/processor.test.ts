@@ -323,3 +323,41 @@ describe("the exporter's HTTP agent", () => {
     expect(defaultAgentFactory({ keepAlive: false }, {})).toBeUndefined();
   });
 });
+
+describe('a refused connection to the default endpoint', () => {
+  const HINT = 'run `npx threadline dev` to see the records locally';
+
+  it('says how to see the records, on the failure line and on the undelivered one', async () => {
+    vi.useFakeTimers();
+    const { exporter, calls } = scriptedExporter();
+    const { p, lines } = processor(exporter, { connectionRefusedHint: HINT });
+    p.enqueue(record(1), 100);
+    await vi.advanceTimersByTimeAsync(20);
+    calls[0]?.done(down());
+    await vi.advanceTimersByTimeAsync(1);
+    p.reportAtExit();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/failing \(.*ECONNREFUSED.*\).*; run `npx threadline dev`/);
+    expect(lines[1]).toMatch(
+      /^\[threadline\] exiting with 1 record not delivered .*; run `npx threadline dev`/,
+    );
+  });
+
+  it('says nothing more for other errors, or without a hint', async () => {
+    vi.useFakeTimers();
+    const refusedHere = scriptedExporter();
+    const withHint = processor(refusedHere.exporter, { connectionRefusedHint: HINT });
+    withHint.p.enqueue(record(1), 100);
+    await vi.advanceTimersByTimeAsync(20);
+    refusedHere.calls[0]?.done(refused());
+    const noHint = scriptedExporter();
+    const without = processor(noHint.exporter);
+    without.p.enqueue(record(1), 100);
+    await vi.advanceTimersByTimeAsync(20);
+    noHint.calls[0]?.done(down());
+    await vi.advanceTimersByTimeAsync(1);
+    for (const l of [...withHint.lines, ...without.lines])
+      expect(l).not.toContain('threadline dev');
+    expect(without.lines.length).toBeGreaterThan(0);
+  });
+});

@@ -28,6 +28,11 @@ export interface ExportProcessorOptions {
   maxConcurrentExports: number;
   /** Where the records go, for diagnostics (never includes headers). */
   destination: string;
+  /**
+   * Said after a failure to connect, when there is something a person can do
+   * about it (nothing listens at the default endpoint: how to see records).
+   */
+  connectionRefusedHint?: string;
   /** Minimum time between two diagnostic lines. */
   diagnosticIntervalMillis: number;
   diagnostic: (line: string) => void;
@@ -344,7 +349,8 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     const failing = status || (this.consecutiveFailures > 0 ? `failing (${c.lastError}); ` : '');
     this.o.diagnostic(
       `[threadline] export to ${this.o.destination} ${failing}${queued} records queued (${mb} MiB), ` +
-        `${this.droppedSinceReport} dropped since last report, ${c.droppedQueueFull + c.droppedRejected} in total`,
+        `${this.droppedSinceReport} dropped since last report, ${c.droppedQueueFull + c.droppedRejected} in total` +
+        this.hint(),
     );
     this.droppedSinceReport = 0;
   }
@@ -462,8 +468,15 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     if (lost === 0) return;
     this.o.diagnostic(
       `[threadline] ${when} with ${lost} record${lost === 1 ? '' : 's'} not delivered to ${this.o.destination}` +
-        (this.counters.lastError ? ` (${this.counters.lastError})` : ''),
+        (this.counters.lastError ? ` (${this.counters.lastError})` : '') +
+        this.hint(),
     );
+  }
+
+  /** The hint for a refused connection, when one was given and the last error is one. */
+  private hint(): string {
+    const hint = this.o.connectionRefusedHint;
+    return hint && this.counters.lastError?.includes('ECONNREFUSED') ? `; ${hint}` : '';
   }
 }
 
