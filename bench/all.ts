@@ -1,6 +1,6 @@
 // Every benchmark, one after the other, each in its own process, run exactly
 // as its package script runs it; then the page that publishes them,
-// docs/benchmarks.md (issue 7): the machine, the method, every target of the
+// docs/benchmarks.md: the machine, the method, every target of the
 // earlier issues with this run's figure, and each benchmark's full table.
 // The figures for the targets come from the `BENCH_JSON {...}` line each
 // benchmark prints last; its Markdown is published as printed.

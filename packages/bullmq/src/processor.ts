@@ -54,8 +54,8 @@ export function correlateProcessor<J extends BullJob, A extends unknown[], R>(
   assertQueueLibraryCanRun();
   const logger = options.logger ?? getLogger('threadline.bullmq');
   // Not `async`: withJobScope's promise is returned as it is, not wrapped in
-  // another (~50-90 ns a job in a micro-benchmark; issue 4). Only a sandboxed
-  // job waits for the flush.
+  // another (measured: bench/README.md, "Figures behind the code"). Only a
+  // sandboxed job waits for the flush.
   return function threadlineProcessor(job, ...rest) {
     try {
       const run = withJobScope(jobScope(job, mode, logger), () => processor(job, ...rest));

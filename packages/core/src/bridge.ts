@@ -83,10 +83,9 @@ export function traceFields(
         : [];
   const make = fieldMaker(names, datadog);
   // The ids of the last span context, checked and formatted once for all the
-  // lines written under it (pino to /dev/null, 200,000 lines under one span
-  // context, side by side: 2.84 → 2.69 µs a line with the literals below; a
-  // new span context every line: unchanged). A fresh object each line all the
-  // same: pino merges the line's own fields into what the mixin returns.
+  // lines written under it (measured with pino to /dev/null: bench/README.md,
+  // "Figures behind the code"). A fresh object each line all the same: pino
+  // merges the line's own fields into what the mixin returns.
   let lastContext: SpanContext | undefined;
   let lastIds: [string, string, string] | undefined;
   const fields = (() => {

@@ -189,8 +189,7 @@ function carriedContext(job: JobScopeOptions, mode: (typeof MODES)[number]): Con
 
 /**
  * Jobs added outside any request all arrive without context: the message is
- * built only for the first of each queue (bench/job-throughput.ts --untraced;
- * issue 4).
+ * built only for the first of each queue (bench/job-throughput.ts --untraced).
  */
 function warnUnusableCarrier(system: string, queue: string): void {
   warnOnce(

@@ -315,8 +315,8 @@ export interface HttpCorrelationOptions {
   requestIdHeader?: string | false;
   /**
    * Headers put on the response so that whoever reports a problem can quote
-   * an id (off by default: in a loopback benchmark of a tiny Express handler,
-   * one more response header cost 13% of its throughput): `requestId` echoes
+   * an id (off by default: one more response header is a measurable share of
+   * a tiny handler's cost, bench/http-throughput.ts): `requestId` echoes
    * the request id under `requestIdHeader`;
    * `traceResponse` sets W3C `traceresponse` (`00-<trace id>-<span id>-<flags>`);
    * `traceIdHeader` names a header for the bare trace id (e.g. `'x-trace-id'`).

@@ -1,5 +1,5 @@
 /**
- * fast-check arbitraries for hostile input (issue 7): what a peer, a proxy or
+ * fast-check arbitraries for hostile input: what a peer, a proxy or
  * a careless caller can hand to a parser, a header or the logger.
  */
 import fc from 'fast-check';

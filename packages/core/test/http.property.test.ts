@@ -1,5 +1,5 @@
 /**
- * Property-based tests of the inbound request id (issue 7): whatever arrives
+ * Property-based tests of the inbound request id: whatever arrives
  * in `x-request-id`, the request id on the scope, on log lines and on the
  * echoed response header is the incoming one when it is safe, a fresh UUID
  * otherwise, and never carries a control character or grows without bound.

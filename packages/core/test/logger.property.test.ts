@@ -1,5 +1,5 @@
 /**
- * Property-based tests of the logger on hostile values (issue 7): no value
+ * Property-based tests of the logger on hostile values: no value
  * makes a log call throw or lose its record, what is exported stays within
  * the configured limits, and control characters stay data. Redaction has its
  * own file (it needs the default value-length limit).

@@ -205,7 +205,7 @@ describe('logger', () => {
     expect(a.bytes).toEqual(new Uint8Array([1, 2, 3]));
   });
 
-  // Regressions found by the property tests of issue 7 (logger.property.test.ts).
+  // Regressions found by the property tests (logger.property.test.ts).
 
   it('keeps a graph of shared references bounded: 10 arrays of 8 references to the next', async () => {
     const t = start();

@@ -1,5 +1,5 @@
 /**
- * Property-based test of redaction (issue 7): for any secret under any key of
+ * Property-based test of redaction: for any secret under any key of
  * the default redaction list, spelled as applications spell it, wherever the
  * redaction promises to reach, the secret is in no byte of the OTLP/protobuf
  * or OTLP/JSON request that would be exported.

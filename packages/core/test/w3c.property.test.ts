@@ -1,5 +1,5 @@
 /**
- * Property-based tests of the W3C header parsers and of propagation (issue 7):
+ * Property-based tests of the W3C header parsers and of propagation:
  * whatever a peer sends, nothing throws, what is kept is valid and bounded,
  * and what we send on is well-formed.
  */

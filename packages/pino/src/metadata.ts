@@ -24,8 +24,8 @@
  * made of the level, checked once per cache and level), the time function's
  * text, the bindings and the fields, and hands it over with this call's
  * metadata. Reading the level, the time and the bindings back from the line
- * as well cost 0.3 µs a line more (pino burst, pinned, 7 processes each:
- * 7.38 → 7.07 µs a line until exported).
+ * as well cost more (bench/pino-ab.ts; figures in bench/README.md, "Figures
+ * behind the code").
  */
 
 import { tryGetScopeAttributes } from '@threadline/core';

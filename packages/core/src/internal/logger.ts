@@ -66,10 +66,9 @@ export interface ThreadlineLogRecord extends ReadableLogRecord {
  * literal's allocation site once it sees its objects survive, so they are
  * allocated where they will stay instead of being copied out of the young
  * generation (which also grows, page by page, to hold them). A constructor
- * call is never pretenured. Side by side (bench/pino-ab.ts, the pino
- * scenario's threadline variant, 200,000 lines a process, 4 processes each):
- * 15.32 → 14.56 µs a line until exported, 67,363 → 58,299 page faults a
- * process; with `--no-allocation-site-pretenuring`, no gain.
+ * call is never pretenured. Measured side by side with bench/pino-ab.ts
+ * (figures: bench/README.md, "Figures behind the code"); with
+ * `--no-allocation-site-pretenuring` the gain goes.
  */
 export function makeRecord(
   hrTime: HrTime,

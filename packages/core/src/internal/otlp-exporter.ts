@@ -105,8 +105,8 @@ type RequestFn = typeof import('node:http').request;
 /**
  * Node's http or https module, loaded synchronously when the first export
  * needs it. A dynamic `import()` would start the ESM loader in a CommonJS
- * application: about 20 ms more at the first export (measured: 7 ms for
- * `require`, 20 ms more for `import()` after it).
+ * application, which costs the first export more than `require` (measured:
+ * bench/README.md, "Figures behind the code").
  */
 function httpModule(protocol: string): Pick<typeof import('node:http'), 'Agent' | 'request'> {
   return protocol === 'http:'

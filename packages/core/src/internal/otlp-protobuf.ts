@@ -9,8 +9,8 @@
  * collector/logs/v1/logs_service.proto, logs/v1/logs.proto,
  * common/v1/common.proto, resource/v1/resource.proto.
  *
- * Why: the SDK's serializer was ~40% of the CPU of a 200k-record burst
- * (profile of bench/scenario.ts); see bench/ for the before/after figures.
+ * Why: the SDK's serializer was the largest share of the CPU of a burst
+ * (a profile of bench/scenario.ts); bench/encode.ts compares the two.
  */
 import type { AnyValue, Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -310,8 +310,8 @@ function writeKeyValues(
     const value = (attrs as Record<string, AnyValue>)[key];
     if (value === undefined) continue;
     // Own keys only: `except.constructor` (or `toString`, …) is Object.prototype's, and a base
-    // attribute of that name is not overridden by it. No slower than `except[key]` (1.76 vs
-    // 1.82 ms per 2048-record batch with 3 scope attributes, median of 15x100, Node 24.21).
+    // attribute of that name is not overridden by it. No slower than `except[key]`
+    // (bench/encode.ts; figures in bench/README.md, "Figures behind the code").
     if (except !== undefined && Object.hasOwn(except, key)) continue;
     if (typeof value === 'string' && w.shortStringKeyValue(t, key, value)) continue;
     const kv = w.begin(t);
@@ -349,9 +349,8 @@ function writeHex(b: Buffer, at: number, hex: string, n: number): boolean {
  * Where the flags (when set), trace_id and span_id fields of the last record
  * with a span context were written, in the request being encoded: the
  * records of one span (a request's lines, a job's) repeat them, so they are
- * copied from there instead of decoded again (bench/encode.ts, a 2048-record
- * batch, two runs each: of one span 1.49–1.55 → 1.22–1.25 ms, with the time
- * copied too; of a span a record 1.51–1.59 → 1.53–1.57 ms). Checked by value, not by the object (a
+ * copied from there instead of decoded again (bench/encode.ts; figures in
+ * bench/README.md, "Figures behind the code"). Checked by value, not by the object (a
  * span context is never trusted not to have changed), and only within one
  * scope's records: ending a scope's field moves its records.
  */

@@ -139,8 +139,8 @@ export function noScopeWarning(what: string): void {
  */
 export function activeSpanContext(ctx: Context): SpanContext | undefined {
   const sc = trace.getSpanContext(ctx);
-  // Only the all-zero ids are looked for here (callers validate what they use):
-  // a full check on every log call costs ~75 ns.
+  // Only the all-zero ids are looked for here, on every log call: callers
+  // validate what they use, the logger with its cache of the last valid ids.
   if (sc !== undefined && sc.spanId !== INVALID_SPANID) return sc;
   return getScope(ctx)?.hop ?? sc;
 }

@@ -51,9 +51,8 @@ for (let i = 0; i < 10; i++) HEX_LC[0x30 + i] = i;
 for (let i = 0; i < 6; i++) HEX_LC[0x61 + i] = 10 + i;
 
 /**
- * HEXDIGLC value (0-15) or -1. A table lookup: on a 55-char header this measured
- * ~250 ns vs ~450 ns for range comparisons and ~780 ns for an anchored regex
- * (median of 7x2M parses, Node 24.21, 2-vCPU Xeon @ 2.5 GHz; throwaway script).
+ * HEXDIGLC value (0-15) or -1. A table lookup, faster than range comparisons
+ * or an anchored regex (measured: bench/README.md, "Figures behind the code").
  */
 function hexLc(c: number): number {
   return c < 128 ? (HEX_LC[c] as number) : -1;
@@ -124,8 +123,8 @@ function combinedHeader(
  * lowercase; all-zero ids are invalid. Only surrounding spaces/tabs are
  * trimmed. Duplicated headers (an array) are accepted only when identical.
  *
- * A char-code loop over a lookup table, not a regex: ~250 ns vs ~780 ns per valid
- * header on the same machine (see {@link hexLc}); an oversized header is rejected in ~14 ns.
+ * A char-code loop over a lookup table, not a regex (see {@link hexLc}); an
+ * oversized header is rejected before any of it is read.
  *
  * @returns the parsed ids and masked flags, or `undefined` if the header must be ignored.
  */
@@ -444,8 +443,8 @@ export function isValidSpanId(id: string): boolean {
   return typeof id === 'string' && id.length === 16 && isNonZeroHexLc(id, 0, 16);
 }
 
-// Ids are cut from a 4 KiB pool refilled by one randomFillSync call (256 trace ids).
-// ~180 ns/id vs ~2950 ns for randomBytes(16) per id, ~700 ns via randomUUID (Node 24.21, 7x1M).
+// Ids are cut from a 4 KiB pool refilled by one randomFillSync call (256 trace ids):
+// cheaper than randomBytes or randomUUID per id (bench/README.md, "Figures behind the code").
 const POOL_SIZE = 4096;
 let pool: Buffer | undefined;
 let poolOffset = POOL_SIZE;

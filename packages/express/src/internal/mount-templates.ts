@@ -10,8 +10,8 @@
  * `mountpath` and `parent`. Read once per app, on its first request through
  * a mounted router, and again on a miss after its router stack grew; per
  * request a Map lookup, and a short loop over the mounts with parameters
- * when the path has one (17 ns and 80 ns a call on the dev machine, against
- * ~36 µs a request).
+ * when the path has one (figures: bench/README.md, "Figures behind the
+ * code").
  * Following the layers that matched instead (router's `express.router.request`
  * tracing channel) would make router trace every middleware of every request.
  */
