@@ -5,8 +5,15 @@
  */
 import { formatWithOptions } from 'node:util';
 import { emitBridged } from './internal/logger.js';
+import { SEVERITY_NUMBER } from './severity.js';
 
-const METHODS = { debug: 5, log: 9, info: 9, warn: 13, error: 17 } as const;
+const METHODS = {
+  debug: SEVERITY_NUMBER.debug,
+  log: SEVERITY_NUMBER.info,
+  info: SEVERITY_NUMBER.info,
+  warn: SEVERITY_NUMBER.warn,
+  error: SEVERITY_NUMBER.error,
+} as const;
 type Method = keyof typeof METHODS;
 
 // Set while a captured call is being forwarded: anything the pipeline itself

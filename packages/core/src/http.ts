@@ -19,6 +19,7 @@ import { warnOnce } from './internal/state.js';
 import { formatTraceparent } from './internal/w3c.js';
 import { getLogger } from './logger-api.js';
 import { extractTraceContext, TRUST_POLICIES } from './propagation.js';
+import { LOG_LEVELS } from './severity.js';
 import type {
   HttpCorrelationOptions,
   HttpCorrelator,
@@ -87,7 +88,7 @@ export function defaultHttpSeverity(statusCode: number, aborted: boolean): LogLe
   return 'info';
 }
 
-const LEVELS: ReadonlySet<string> = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+const LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
 
 /**
  * The shared HTTP semantics behind every `correlate()` middleware. Options are

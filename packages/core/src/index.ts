@@ -59,6 +59,7 @@ export {
   withHopScope,
   withScope,
 } from './scope-api.js';
+export { LOG_LEVELS, SEVERITY_NUMBER, severityName } from './severity.js';
 export { startThreadline, tryGetThreadline } from './start.js';
 export type {
   BridgedRecord,

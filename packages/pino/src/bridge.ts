@@ -7,6 +7,7 @@
 import {
   diagnoseOnce,
   emitBridgedRecord,
+  SEVERITY_NUMBER,
   type LogAttributes,
   type TraceFieldProfile,
   type TraceFields,
@@ -180,12 +181,12 @@ const LEVELS = new Map([
  */
 function severity(level: unknown): number {
   const n = typeof level === 'number' ? level : (LEVELS.get(level as string) ?? 30);
-  if (n < 20) return 1;
-  if (n < 30) return 5;
-  if (n < 40) return 9;
-  if (n < 50) return 13;
-  if (n < 60) return 17;
-  return 21;
+  if (n < 20) return SEVERITY_NUMBER.trace;
+  if (n < 30) return SEVERITY_NUMBER.debug;
+  if (n < 40) return SEVERITY_NUMBER.info;
+  if (n < 50) return SEVERITY_NUMBER.warn;
+  if (n < 60) return SEVERITY_NUMBER.error;
+  return SEVERITY_NUMBER.fatal;
 }
 
 /**

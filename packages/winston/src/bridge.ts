@@ -4,18 +4,23 @@
  */
 import { inspect } from 'node:util';
 import { type Context, context } from '@opentelemetry/api';
-import { emitBridgedRecord, type TraceFieldProfile, traceFields } from '@threadline/core';
+import {
+  emitBridgedRecord,
+  SEVERITY_NUMBER,
+  type TraceFieldProfile,
+  traceFields,
+} from '@threadline/core';
 import TransportStream from 'winston-transport';
 
 /** winston's npm levels → OpenTelemetry severity numbers. */
 const SEVERITY: Record<string, number> = {
-  error: 17,
-  warn: 13,
-  info: 9,
-  http: 9,
-  verbose: 5,
-  debug: 5,
-  silly: 1,
+  error: SEVERITY_NUMBER.error,
+  warn: SEVERITY_NUMBER.warn,
+  info: SEVERITY_NUMBER.info,
+  http: SEVERITY_NUMBER.info,
+  verbose: SEVERITY_NUMBER.debug,
+  debug: SEVERITY_NUMBER.debug,
+  silly: SEVERITY_NUMBER.trace,
 };
 
 // winston's own fields, not attributes of the record.
@@ -222,7 +227,7 @@ export class ThreadlineTransport extends TransportStream {
     const timestamp = info.timestamp;
     // In the line's context already: _write and _writev run log in it.
     emitBridgedRecord('winston', {
-      severityNumber: SEVERITY[level] ?? 9,
+      severityNumber: SEVERITY[level] ?? SEVERITY_NUMBER.info,
       body: info.message ?? '',
       attributes,
       timeMillis: typeof timestamp === 'string' ? Date.parse(timestamp) : undefined,

@@ -6,6 +6,7 @@
  */
 import { ExportResultCode, hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { severityName } from '../severity.js';
 import type { Env } from './options.js';
 
 /** What the exporter writes to: `process.stdout` unless a test gives another. */
@@ -90,12 +91,7 @@ export class ConsoleExporter implements LogRecordExporter {
 function levelName(r: ReadableLogRecord): string {
   if (r.severityText) return r.severityText.toUpperCase();
   const n = r.severityNumber ?? 0;
-  if (n >= 21) return 'FATAL';
-  if (n >= 17) return 'ERROR';
-  if (n >= 13) return 'WARN';
-  if (n >= 9) return 'INFO';
-  if (n >= 5) return 'DEBUG';
-  return n >= 1 ? 'TRACE' : 'LOG';
+  return n >= 1 ? severityName(n) : 'LOG';
 }
 
 /** Local wall-clock time with milliseconds: what a developer compares with their own terminal. */

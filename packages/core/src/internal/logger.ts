@@ -13,26 +13,21 @@ import {
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { LOG_LEVELS, SEVERITY_NUMBER, severityName, severityText } from '../severity.js';
 import type { BridgedRecord, LogAttributes, Logger, LogLevel } from '../types.js';
 import { activeSpanContext, createScope, current, getScope, type ScopeData } from './scope.js';
 import { currentSerializer, RECORD_OVERHEAD_BYTES, trimToLimit } from './serialize.js';
 import { globalState, MAX_PENDING_RECORDS, warnOnce } from './state.js';
 
-export const SEVERITY: Record<LogLevel, number> = {
-  trace: 1,
-  debug: 5,
-  info: 9,
-  warn: 13,
-  error: 17,
-  fatal: 21,
-};
+const SEVERITY = SEVERITY_NUMBER;
+// The texts by level, looked up on every call: an object literal (one fast shape), not a call.
 const SEVERITY_TEXT: Record<LogLevel, string> = {
-  trace: 'TRACE',
-  debug: 'DEBUG',
-  info: 'INFO',
-  warn: 'WARN',
-  error: 'ERROR',
-  fatal: 'FATAL',
+  trace: severityText('trace'),
+  debug: severityText('debug'),
+  info: severityText('info'),
+  warn: severityText('warn'),
+  error: severityText('error'),
+  fatal: severityText('fatal'),
 };
 
 // Resolved once: the state object lives as long as the process.
@@ -128,8 +123,6 @@ function at(ms: number, fromClock = false): HrTime {
   } else return [secs, Math.round((ms - secs * 1000) * 1_000_000)];
   return [secs, (ms - secs * 1000) * 1_000_000 + Math.min(sameMsCount, 999_999)];
 }
-
-export const LOG_LEVELS = Object.keys(SEVERITY) as LogLevel[];
 
 export function parseLogLevel(value: unknown, source: string): number {
   if (typeof value === 'string' && value.toLowerCase() in SEVERITY) {
@@ -336,7 +329,7 @@ export function emitBridged(scopeName: string, r: BridgedRecord): void {
     const ms = r.timeMillis;
     logger.emit(
       severityNumber,
-      r.severityText ?? severityTextOf(severityNumber),
+      r.severityText ?? severityName(severityNumber),
       r.body,
       r.attributes,
       typeof ms === 'number' && Number.isFinite(ms) ? at(ms) : undefined,
@@ -345,13 +338,4 @@ export function emitBridged(scopeName: string, r: BridgedRecord): void {
   } catch (error) {
     warnOnce('bridge-failed', `a bridged log line was dropped: ${String(error)}`);
   }
-}
-
-function severityTextOf(n: number): string {
-  if (n >= 21) return 'FATAL';
-  if (n >= 17) return 'ERROR';
-  if (n >= 13) return 'WARN';
-  if (n >= 9) return 'INFO';
-  if (n >= 5) return 'DEBUG';
-  return 'TRACE';
 }
