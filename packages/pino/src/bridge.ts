@@ -7,8 +7,8 @@
 import {
   diagnoseOnce,
   emitBridgedRecord,
-  SEVERITY_NUMBER,
   type LogAttributes,
+  SEVERITY_NUMBER,
   type TraceFieldProfile,
   type TraceFields,
   traceFields,
