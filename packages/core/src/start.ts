@@ -333,19 +333,19 @@ function replayed(
   const n = serializer.attributes(record.attributes);
   const b = serializer.body(record.body);
   return {
-    record: makeRecord(
-      record.hrTime,
-      record.spanContext,
-      record.severityNumber ?? 0,
-      record.severityText ?? '',
-      b.body,
-      undefined,
-      n.attributes,
-      record.droppedAttributesCount + n.dropped,
-      record.instrumentationScope,
+    record: makeRecord({
+      hrTime: record.hrTime,
+      spanContext: record.spanContext,
+      severityNumber: record.severityNumber ?? 0,
+      severityText: record.severityText ?? '',
+      body: b.body,
+      base: undefined,
+      own: n.attributes,
+      dropped: record.droppedAttributesCount + n.dropped,
+      instrumentationScope: record.instrumentationScope,
       resource,
-      false,
-    ),
+      keepApart: false,
+    }),
     bytes: RECORD_OVERHEAD_BYTES + n.bytes + b.bytes,
   };
 }

@@ -65,36 +65,56 @@ export interface ThreadlineLogRecord extends ReadableLogRecord {
  * (figures: bench/README.md, "Figures behind the code"); with
  * `--no-allocation-site-pretenuring` the gain goes.
  */
-export function makeRecord(
-  hrTime: HrTime,
-  spanContext: SpanContext | undefined,
-  severityNumber: number,
-  severityText: string,
-  body: AnyValue,
-  base: Record<string, AnyValue> | undefined,
-  own: Record<string, AnyValue>,
-  dropped: number,
-  instrumentationScope: InstrumentationScope,
-  resource: Resource,
-  keepApart: boolean,
-): ThreadlineLogRecord {
-  const apart = base !== undefined && keepApart;
+export function makeRecord(parts: RecordParts): ThreadlineLogRecord {
+  const { base, own, hrTime } = parts;
+  const apart = base !== undefined && parts.keepApart;
   return {
     hrTime,
     hrTimeObserved: hrTime,
-    spanContext,
-    severityNumber,
-    severityText,
-    body,
+    spanContext: parts.spanContext,
+    severityNumber: parts.severityNumber,
+    severityText: parts.severityText,
+    body: parts.body,
     // Spread, not Object.assign: it copies a `__proto__` key as a key (see setOwn).
     attributes: base === undefined || apart ? own : { ...base, ...own },
     base: apart ? base : undefined,
     own,
-    droppedAttributesCount: dropped,
-    instrumentationScope,
-    resource,
+    droppedAttributesCount: parts.dropped,
+    instrumentationScope: parts.instrumentationScope,
+    resource: parts.resource,
     eventName: undefined,
   };
+}
+
+/** What {@link makeRecord} makes a record of. */
+export interface RecordParts {
+  hrTime: HrTime;
+  spanContext: SpanContext | undefined;
+  severityNumber: number;
+  severityText: string;
+  body: AnyValue;
+  /** Shared attributes (the scope's, a child logger's), or undefined. */
+  base: Record<string, AnyValue> | undefined;
+  /** The call's own attributes; they win over `base`. */
+  own: Record<string, AnyValue>;
+  /** Attributes dropped by the limits. */
+  dropped: number;
+  instrumentationScope: InstrumentationScope;
+  resource: Resource;
+  /** Keep `base` apart from `own`: the pipeline's exporter reads them apart. */
+  keepApart: boolean;
+}
+
+/**
+ * True when the record's attributes were kept in two parts, `base` and
+ * `own` (a record {@link makeRecord} made for an exporter that reads them
+ * so, which only Threadline's OTLP/protobuf encoder does). Otherwise, and
+ * for records made elsewhere, `attributes` holds them all.
+ */
+export function hasAttributesApart(
+  record: ReadableLogRecord,
+): record is ThreadlineLogRecord & { base: Record<string, AnyValue> } {
+  return (record as Partial<ThreadlineLogRecord>).base !== undefined;
 }
 
 // Records written in the same millisecond get increasing nanoseconds, so a
@@ -270,8 +290,8 @@ export class ThreadlineLogger implements Logger {
         bytes += b.bytes;
       }
 
-      const record = makeRecord(
-        hrTime ?? now(),
+      const record = makeRecord({
+        hrTime: hrTime ?? now(),
         spanContext,
         severityNumber,
         severityText,
@@ -279,10 +299,10 @@ export class ThreadlineLogger implements Logger {
         base,
         own,
         dropped,
-        this.scope,
-        pipeline?.resource as Resource,
-        pipeline?.keepAttributesApart === true,
-      );
+        instrumentationScope: this.scope,
+        resource: pipeline?.resource as Resource,
+        keepApart: pipeline?.keepAttributesApart === true,
+      });
       if (pipeline) pipeline.processor.enqueue(record, bytes);
       else if (s.pending.length < MAX_PENDING_RECORDS) s.pending.push(record);
       else s.droppedBeforeStart++;

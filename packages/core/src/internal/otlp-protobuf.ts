@@ -14,6 +14,7 @@
  */
 import type { AnyValue, Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { hasAttributesApart } from './logger.js';
 
 // Wire types.
 const VARINT = 0;
@@ -420,12 +421,10 @@ function writeLogRecord(w: Writer, r: ReadableLogRecord, last: LastIds): void {
     writeAnyValue(w, r.body, 0);
     w.end(b);
   }
-  // Threadline's own records keep the scope's attributes apart (see ThreadlineLogRecord).
-  const base = (r as { base?: Record<string, AnyValue> }).base;
-  if (base !== undefined) {
-    const own = (r as unknown as { own: Record<string, AnyValue> }).own;
-    writeKeyValues(w, T_ATTRIBUTES, base, 0, own);
-    writeKeyValues(w, T_ATTRIBUTES, own, 0);
+  // Threadline's own records may keep the scope's attributes apart (see makeRecord).
+  if (hasAttributesApart(r)) {
+    writeKeyValues(w, T_ATTRIBUTES, r.base, 0, r.own);
+    writeKeyValues(w, T_ATTRIBUTES, r.own, 0);
   } else writeKeyValues(w, T_ATTRIBUTES, r.attributes, 0);
   if (r.droppedAttributesCount > 0) {
     w.ensure(1);
