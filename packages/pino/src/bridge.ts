@@ -13,7 +13,8 @@ import {
   type TraceFields,
   traceFields,
 } from '@threadline/core';
-import { APPENDING_HOOKS, type MetadataLine, metadataReader, setOwn } from './metadata.js';
+import { APPENDING_HOOKS, call } from './handoff.js';
+import { type MetadataLine, metadataReader, setOwn } from './metadata.js';
 import { checkLogger } from './otel-check.js';
 
 /** Streams that set it get what each line is made of from pino, just before its write. */
@@ -51,8 +52,9 @@ export function threadlineMixin(options: PinoBridgeOptions = {}): TraceFields {
   });
   const mixin = ((_merge: unknown, _level: unknown, logger: unknown) => {
     checkLogger(logger);
-    lastMixinObject = fields();
-    return lastMixinObject;
+    const out = fields();
+    call.mixinObject = out;
+    return out;
   }) as TraceFields;
   for (const name of ['names', 'scoped', 'read', 'json'] as const)
     Object.defineProperty(mixin, name, { value: fields[name] });
@@ -86,8 +88,9 @@ export function threadlineOptions(options: ThreadlinePinoOptions = {}): {
 } {
   const mixin = (_merge?: unknown, _level?: unknown, logger?: unknown): object => {
     checkLogger(logger);
-    lastMixinObject = {};
-    return lastMixinObject;
+    const out = {};
+    call.mixinObject = out;
+    return out;
   };
   return { mixin, hooks: { streamWrite: threadlineStreamWrite(options) } };
 }
@@ -152,15 +155,6 @@ export function appendMembers(line: string, members: string): string {
   return line.slice(0, close) + text + end;
 }
 
-/**
- * The object the mixin returned last. pino merges the call's fields into it
- * (copying them: getters are read once, by pino) and hands it to the
- * destination as `lastObj`: the destination's fast path is taken only for
- * that object, once, so metadata a stream in between copied from an earlier
- * call is never read again.
- */
-let lastMixinObject: object | undefined;
-
 // pino's own fields, not attributes of the record.
 const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'v']);
 
@@ -214,7 +208,7 @@ export function threadlineDestination(options: PinoBridgeOptions = {}): {
   // pino writes what the line is made of onto the stream just before each
   // write (see metadata.ts): the record is built from that when it can be,
   // from the line otherwise. Only what came with the mixin's object of this
-  // call is read (see lastMixinObject), and it is let go after the write.
+  // call is read (see handoff.ts), and it is let go after the write.
   const destination = {
     [METADATA]: true,
     lastObj: undefined as unknown,
@@ -224,8 +218,8 @@ export function threadlineDestination(options: PinoBridgeOptions = {}): {
     lastLogger: undefined as unknown,
     write(line: string): boolean {
       const d = destination;
-      const fresh = d.lastObj !== undefined && d.lastObj === lastMixinObject;
-      lastMixinObject = undefined;
+      const fresh = d.lastObj !== undefined && d.lastObj === call.mixinObject;
+      call.mixinObject = undefined;
       let m: MetadataLine | undefined;
       if (fresh) {
         try {

@@ -29,6 +29,7 @@
  */
 
 import { tryGetScopeAttributes } from '@threadline/core';
+import { APPENDING_HOOKS } from './handoff.js';
 
 /** What pino writes onto a destination that sets `Symbol.for('pino.metadata')`, just before each write. */
 export interface PinoMetadata {
@@ -118,16 +119,6 @@ function millis(time: string): number | undefined {
   const ms = time.charCodeAt(0) === 34 ? Date.parse(time.slice(1, -1)) : Number(time);
   return Number.isFinite(ms) ? ms : undefined;
 }
-
-/**
- * `threadlineStreamWrite()` hooks: the names of the members each appends to
- * the end of a line (`trace`, the trace fields; `scoped`, the scope's
- * attributes it was asked to write).
- */
-export const APPENDING_HOOKS = new WeakMap<
-  object,
-  { trace: ReadonlySet<string>; scoped: readonly string[] }
->();
 
 const sameNames = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean =>
   a.size === b.size && [...a].every((n) => b.has(n));
