@@ -49,19 +49,19 @@ const part = (a: ReadableLogRecord['attributes'], call: boolean) =>
   Object.fromEntries(Object.entries(a).filter(([k]) => CALL_KEYS.has(k) === call));
 const scopePart = part(records[0]?.attributes ?? {}, false);
 const apart = records.map((r) =>
-  makeRecord(
-    r.hrTime,
-    r.spanContext,
-    r.severityNumber ?? 0,
-    r.severityText ?? '',
-    r.body ?? '',
-    scopePart,
-    part(r.attributes, true),
-    r.droppedAttributesCount,
-    r.instrumentationScope,
-    r.resource as never,
-    true,
-  ),
+  makeRecord({
+    hrTime: r.hrTime,
+    spanContext: r.spanContext,
+    severityNumber: r.severityNumber ?? 0,
+    severityText: r.severityText ?? '',
+    body: r.body ?? '',
+    base: scopePart,
+    own: part(r.attributes, true),
+    dropped: r.droppedAttributesCount,
+    instrumentationScope: r.instrumentationScope,
+    resource: r.resource as never,
+    keepApart: true,
+  }),
 );
 
 // The same records with a span each (one line a request): no span's ids to copy.
