@@ -9,11 +9,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver } from './receiver.js';
+import { type ReceivedRecord, startOtlpReceiver } from './receiver.js';
 
 const run = promisify(execFile);
 
@@ -69,4 +70,134 @@ export function describeModuleSystems(loggerName: string, fixtures: URL): void {
       }
     }, 30_000);
   });
+}
+
+/** A stdout stand-in for a bridge's tests: the JSON lines written to `stream`, parsed, in `lines`. */
+export function jsonLines(): { lines: Array<Record<string, unknown>>; stream: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+/**
+ * What the frameworks suite needs, passed in (this package depends on none of
+ * them): a logger of the bridge writing to a stdout stand-in, the key its
+ * lines put the message under, and the frameworks and Threadline's adapters.
+ */
+export interface FrameworksSuiteOptions {
+  /** A fresh logger; `log(message, fields)` writes one INFO line; `lines` are its stdout lines, parsed. */
+  bridged(): {
+    log(message: string, fields?: Record<string, unknown>): void;
+    lines: Array<Record<string, unknown>>;
+  };
+  /** The stdout field holding the message (`msg` for pino, `message` for winston). */
+  messageKey: string;
+  /** The records the pipeline exported so far. */
+  exported(): Promise<ReceivedRecord[]>;
+  express: () => ExpressLikeApp;
+  correlate: (options: object) => unknown;
+  supertest: (app: unknown) => {
+    get(path: string): PromiseLike<{ headers: Record<string, string> }>;
+  };
+  Queue: new (
+    name: string,
+    options: object,
+  ) => {
+    add(name: string, data: object): Promise<unknown>;
+    obliterate(options: object): Promise<unknown>;
+    close(): Promise<unknown>;
+  };
+  Worker: new (name: string, processor: unknown, options: object) => { close(): Promise<unknown> };
+  correlateProcessor: (processor: () => Promise<void>) => unknown;
+  threadlineTelemetry: () => unknown;
+  /** Runs `fn` in a hop scope, and gives the trace id of the active context. */
+  withHopScope: <T>(attributes: Record<string, never>, fn: () => T) => T;
+  traceId: () => string;
+}
+
+interface ExpressLikeApp {
+  use(middleware: unknown): void;
+  get(
+    path: string,
+    handler: (req: { params: Record<string, string> }, res: { send(body: string): void }) => void,
+  ): void;
+}
+
+/**
+ * The frameworks a bridge is used inside, for pino and winston alike: a line
+ * written in an Express request is on that request's trace with its
+ * attributes, and a line written in a BullMQ job is on the trace of the
+ * request that added the job, with the job on the record.
+ */
+export function describeInFrameworks(o: FrameworksSuiteOptions): void {
+  const line = (lines: Array<Record<string, unknown>>, message: string) =>
+    lines.find((l) => l[o.messageKey] === message);
+
+  it('puts lines written inside an Express request on that request’s trace, with its attributes', async () => {
+    const { log, lines } = o.bridged();
+    const app = o.express();
+    app.use(o.correlate({ responseHeaders: { traceIdHeader: 'x-trace-id', requestId: true } }));
+    app.get('/orders/:id', (req, res) => {
+      log('loading order', { orderId: req.params.id });
+      res.send('ok');
+    });
+    const res = await o.supertest(app).get('/orders/7');
+    expect(res.headers['x-trace-id']).toMatch(/^[0-9a-f]{32}$/);
+    const written = line(lines, 'loading order');
+    expect(written?.trace_id).toBe(res.headers['x-trace-id']);
+    expect(written?.['threadline.request.id']).toBe(res.headers['x-request-id']);
+    const rec = (await o.exported()).find((r) => r.body === 'loading order');
+    expect(rec?.traceId).toBe(res.headers['x-trace-id']);
+    expect(rec?.spanId).toBe(written?.span_id);
+    expect(rec?.attributes).toMatchObject({
+      'url.path': '/orders/7',
+      'http.request.method': 'GET',
+      orderId: '7',
+    });
+  });
+
+  it('puts lines written inside a BullMQ job on the trace of the request that added it, with the job on the record', async () => {
+    const { log, lines } = o.bridged();
+    const prefix = `tl-bridge-${process.pid}-${Date.now()}`;
+    const connection = { host: '127.0.0.1', port: 6379 };
+    const queue = new o.Queue('emails', { connection, prefix, telemetry: o.threadlineTelemetry() });
+    let origin = '';
+    try {
+      const done = new Promise<void>((resolve) => {
+        const worker = new o.Worker(
+          'emails',
+          o.correlateProcessor(async () => {
+            log('sending from the job');
+            setImmediate(() => void worker.close().then(() => resolve()));
+          }),
+          { connection, prefix },
+        );
+      });
+      await o.withHopScope({}, async () => {
+        origin = o.traceId();
+        await queue.add('welcome', {});
+      });
+      await done;
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+    expect(origin).toMatch(/^[0-9a-f]{32}$/);
+    const written = line(lines, 'sending from the job');
+    expect(written?.trace_id).toBe(origin);
+    expect(written?.['messaging.message.id']).toEqual(expect.any(String));
+    const rec = (await o.exported()).find((r) => r.body === 'sending from the job');
+    expect(rec?.traceId).toBe(origin);
+    expect(rec?.spanId).toBe(written?.span_id);
+    expect(rec?.attributes).toMatchObject({
+      'messaging.system': 'bullmq',
+      'messaging.destination.name': 'emails',
+      'threadline.job.name': 'welcome',
+    });
+  }, 20_000);
 }

@@ -2,13 +2,13 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker as WorkerThread } from 'node:worker_threads';
 import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
 import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
 import { correlate } from '@threadline/express';
 import { startOtlpReceiver } from '@threadline/testing';
+import { describeInFrameworks, jsonLines } from '@threadline/testing/bridge-suite';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
 import { Queue, Worker } from 'bullmq';
 import express from 'express';
@@ -33,18 +33,6 @@ const { exported } = useReceiverPipeline((endpoint) =>
   }),
 );
 
-/** stdout stand-in: the lines pino wrote, parsed. */
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { lines, stream };
-}
-
 type FieldOptions = Parameters<typeof threadlineMixin>[0];
 
 /** The two ways of writing the trace fields onto lines, as pino options. */
@@ -61,7 +49,7 @@ describe.each(Object.keys(WAYS))('@threadline/pino, fields written by %s', (way)
   const fieldOptions = WAYS[way] as (options?: FieldOptions) => pino.LoggerOptions;
 
   function bridged(options: FieldOptions = {}, pinoOptions: pino.LoggerOptions = {}) {
-    const out = capture();
+    const out = jsonLines();
     const logger = pino(
       { ...fieldOptions(options), ...pinoOptions },
       pino.multistream([{ stream: out.stream }, { stream: threadlineDestination(options) }]),
@@ -160,27 +148,6 @@ describe.each(Object.keys(WAYS))('@threadline/pino, fields written by %s', (way)
     expect(rec?.attributes.password).toBe('[REDACTED]');
   });
 
-  it('puts lines written inside an Express request on that request’s trace, with its attributes', async () => {
-    const { logger, lines } = bridged({ scopeAttributes: true });
-    const app = express();
-    app.use(correlate({ responseHeaders: { traceIdHeader: 'x-trace-id', requestId: true } }));
-    app.get('/orders/:id', (req, res) => {
-      logger.info({ orderId: req.params.id }, 'loading order');
-      res.send('ok');
-    });
-    const res = await request(app).get('/orders/7');
-    const line = lines.find((l) => l.msg === 'loading order');
-    expect(line?.trace_id).toBe(res.headers['x-trace-id']);
-    expect(line?.['threadline.request.id']).toBe(res.headers['x-request-id']);
-    const rec = (await exported()).find((r) => r.body === 'loading order');
-    expect(rec?.traceId).toBe(res.headers['x-trace-id']);
-    expect(rec?.attributes).toMatchObject({
-      'url.path': '/orders/7',
-      'http.request.method': 'GET',
-      orderId: '7',
-    });
-  });
-
   it('keeps the ids when pino runs the transport in a worker thread (they are taken in the logging thread)', async () => {
     const receiver = await startOtlpReceiver();
     try {
@@ -233,7 +200,7 @@ describe.each(Object.keys(WAYS))('@threadline/pino, fields written by %s', (way)
           },
         },
       });
-      const out = capture();
+      const out = jsonLines();
       const logger = pino(
         fieldOptions({ profile: 'datadog' }),
         pino.multistream([{ stream: out.stream }, { stream: transport }]),
@@ -348,39 +315,21 @@ describe.each(Object.keys(WAYS))('@threadline/pino, fields written by %s', (way)
     }
   }, 20_000);
 
-  it('puts lines written inside a BullMQ job on the trace of the request that added it, with the job on the record', async () => {
-    const { logger, lines } = bridged({ scopeAttributes: true });
-    const prefix = `tl-pino-${process.pid}-${Date.now()}`;
-    const connection = { host: '127.0.0.1', port: 6379 };
-    const queue = new Queue('emails', { connection, prefix, telemetry: threadlineTelemetry() });
-    let origin = '';
-    const done = new Promise<void>((resolve) => {
-      const worker = new Worker(
-        'emails',
-        correlateProcessor(async () => {
-          logger.info('sending from the job');
-          setImmediate(() => void worker.close().then(resolve));
-        }),
-        { connection, prefix },
-      );
-    });
-    await withHopScope({}, async () => {
-      origin = getTraceIds().traceId;
-      await queue.add('welcome', {});
-    });
-    await done;
-    await queue.obliterate({ force: true });
-    await queue.close();
-    const line = lines.find((l) => l.msg === 'sending from the job');
-    expect(line?.trace_id).toBe(origin);
-    expect(line?.['messaging.message.id']).toEqual(expect.any(String));
-    const rec = (await exported()).find((r) => r.body === 'sending from the job');
-    expect(rec?.traceId).toBe(origin);
-    expect(rec?.spanId).toBe(line?.span_id);
-    expect(rec?.attributes).toMatchObject({
-      'messaging.system': 'bullmq',
-      'messaging.destination.name': 'emails',
-      'threadline.job.name': 'welcome',
-    });
-  }, 20_000);
+  describeInFrameworks({
+    bridged() {
+      const { logger, lines } = bridged({ scopeAttributes: true });
+      return { log: (message, fields) => logger.info(fields ?? {}, message), lines };
+    },
+    messageKey: 'msg',
+    exported,
+    express: express as never,
+    correlate: correlate as never,
+    supertest: request as never,
+    Queue: Queue as never,
+    Worker: Worker as never,
+    correlateProcessor: correlateProcessor as never,
+    threadlineTelemetry,
+    withHopScope,
+    traceId: () => getTraceIds().traceId,
+  });
 });
