@@ -85,9 +85,11 @@ export function jsonLines(): { lines: Array<Record<string, unknown>>; stream: Wr
 }
 
 /**
- * What the frameworks suite needs, passed in (this package depends on none of
- * them): a logger of the bridge writing to a stdout stand-in, the key its
- * lines put the message under, and the frameworks and Threadline's adapters.
+ * What the frameworks suite needs: a logger of the bridge writing to a stdout
+ * stand-in, the key its lines put the message under, and a `require` of the
+ * bridge's test (`createRequire(import.meta.url)`): the frameworks and
+ * Threadline's adapters are loaded through it, from the bridge's own
+ * dependencies (this package depends on none of them).
  */
 export interface FrameworksSuiteOptions {
   /** A fresh logger; `log(message, fields)` writes one INFO line; `lines` are its stdout lines, parsed. */
@@ -99,33 +101,7 @@ export interface FrameworksSuiteOptions {
   messageKey: string;
   /** The records the pipeline exported so far. */
   exported(): Promise<ReceivedRecord[]>;
-  express: () => ExpressLikeApp;
-  correlate: (options: object) => unknown;
-  supertest: (app: unknown) => {
-    get(path: string): PromiseLike<{ headers: Record<string, string> }>;
-  };
-  Queue: new (
-    name: string,
-    options: object,
-  ) => {
-    add(name: string, data: object): Promise<unknown>;
-    obliterate(options: object): Promise<unknown>;
-    close(): Promise<unknown>;
-  };
-  Worker: new (name: string, processor: unknown, options: object) => { close(): Promise<unknown> };
-  correlateProcessor: (processor: () => Promise<void>) => unknown;
-  threadlineTelemetry: () => unknown;
-  /** Runs `fn` in a hop scope, and gives the trace id of the active context. */
-  withHopScope: <T>(attributes: Record<string, never>, fn: () => T) => T;
-  traceId: () => string;
-}
-
-interface ExpressLikeApp {
-  use(middleware: unknown): void;
-  get(
-    path: string,
-    handler: (req: { params: Record<string, string> }, res: { send(body: string): void }) => void,
-  ): void;
+  require: NodeJS.Require;
 }
 
 /**
@@ -137,16 +113,27 @@ interface ExpressLikeApp {
 export function describeInFrameworks(o: FrameworksSuiteOptions): void {
   const line = (lines: Array<Record<string, unknown>>, message: string) =>
     lines.find((l) => l[o.messageKey] === message);
+  // biome-ignore lint/suspicious/noExplicitAny: modules loaded by name, typed by their use below
+  const load = (name: string): any => o.require(name);
+  const express = load('express');
+  const supertest = load('supertest');
+  const { Queue, Worker } = load('bullmq');
+  const { correlate } = load('@threadline/express');
+  const { correlateProcessor, threadlineTelemetry } = load('@threadline/bullmq');
+  const { getTraceIds, withHopScope } = load('@threadline/core');
 
   it('puts lines written inside an Express request on that request’s trace, with its attributes', async () => {
     const { log, lines } = o.bridged();
-    const app = o.express();
-    app.use(o.correlate({ responseHeaders: { traceIdHeader: 'x-trace-id', requestId: true } }));
-    app.get('/orders/:id', (req, res) => {
-      log('loading order', { orderId: req.params.id });
-      res.send('ok');
-    });
-    const res = await o.supertest(app).get('/orders/7');
+    const app = express();
+    app.use(correlate({ responseHeaders: { traceIdHeader: 'x-trace-id', requestId: true } }));
+    app.get(
+      '/orders/:id',
+      (req: { params: Record<string, string> }, res: { send(b: string): void }) => {
+        log('loading order', { orderId: req.params.id });
+        res.send('ok');
+      },
+    );
+    const res = await supertest(app).get('/orders/7');
     expect(res.headers['x-trace-id']).toMatch(/^[0-9a-f]{32}$/);
     const written = line(lines, 'loading order');
     expect(written?.trace_id).toBe(res.headers['x-trace-id']);
@@ -165,21 +152,21 @@ export function describeInFrameworks(o: FrameworksSuiteOptions): void {
     const { log, lines } = o.bridged();
     const prefix = `tl-bridge-${process.pid}-${Date.now()}`;
     const connection = { host: '127.0.0.1', port: 6379 };
-    const queue = new o.Queue('emails', { connection, prefix, telemetry: o.threadlineTelemetry() });
+    const queue = new Queue('emails', { connection, prefix, telemetry: threadlineTelemetry() });
     let origin = '';
     try {
       const done = new Promise<void>((resolve) => {
-        const worker = new o.Worker(
+        const worker = new Worker(
           'emails',
-          o.correlateProcessor(async () => {
+          correlateProcessor(async () => {
             log('sending from the job');
             setImmediate(() => void worker.close().then(() => resolve()));
           }),
           { connection, prefix },
         );
       });
-      await o.withHopScope({}, async () => {
-        origin = o.traceId();
+      await withHopScope({}, async () => {
+        origin = getTraceIds().traceId;
         await queue.add('welcome', {});
       });
       await done;

@@ -1,19 +1,15 @@
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as WorkerThread } from 'node:worker_threads';
-import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
 import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
-import { correlate } from '@threadline/express';
 import { startOtlpReceiver } from '@threadline/testing';
 import { describeInFrameworks, jsonLines } from '@threadline/testing/bridge-suite';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
-import { Queue, Worker } from 'bullmq';
-import express from 'express';
 import pino from 'pino';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
   threadlineDestination,
@@ -322,14 +318,6 @@ describe.each(Object.keys(WAYS))('@threadline/pino, fields written by %s', (way)
     },
     messageKey: 'msg',
     exported,
-    express: express as never,
-    correlate: correlate as never,
-    supertest: request as never,
-    Queue: Queue as never,
-    Worker: Worker as never,
-    correlateProcessor: correlateProcessor as never,
-    threadlineTelemetry,
-    withHopScope,
-    traceId: () => getTraceIds().traceId,
+    require: createRequire(import.meta.url),
   });
 });

@@ -1,14 +1,10 @@
 // winston with the bridge inside the frameworks it is used with: an Express
 // request handled by correlate(), and a BullMQ job added during a request
 // (the suite @threadline/pino runs too).
-import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
-import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
-import { correlate } from '@threadline/express';
+import { createRequire } from 'node:module';
+import { startThreadline } from '@threadline/core';
 import { describeInFrameworks, jsonLines } from '@threadline/testing/bridge-suite';
 import { useReceiverPipeline } from '@threadline/testing/pipeline';
-import { Queue, Worker } from 'bullmq';
-import express from 'express';
-import request from 'supertest';
 import { describe } from 'vitest';
 import winston from 'winston';
 import { ThreadlineTransport, threadlineFormat } from '../src/index.js';
@@ -39,14 +35,6 @@ describe('@threadline/winston inside Express and BullMQ', () => {
     },
     messageKey: 'message',
     exported,
-    express: express as never,
-    correlate: correlate as never,
-    supertest: request as never,
-    Queue: Queue as never,
-    Worker: Worker as never,
-    correlateProcessor: correlateProcessor as never,
-    threadlineTelemetry,
-    withHopScope,
-    traceId: () => getTraceIds().traceId,
+    require: createRequire(import.meta.url),
   });
 });
