@@ -29,6 +29,9 @@ import {
 } from './internal/w3c.js';
 import type { HeaderCarrier, TrustPolicy } from './types.js';
 
+// Resolved once: the process-wide set lives as long as the process.
+const OWN_HOPS = ownHops();
+
 export const TRUST_POLICIES: readonly TrustPolicy[] = ['continue', 'restart', 'ignore'];
 
 /** Incoming ids kept by `restart`, read by the hop scope. */
@@ -76,7 +79,7 @@ export function hasLocalSpan(ctx: Context): boolean {
   const span = trace.getSpan(ctx);
   if (!span) return false;
   const sc = span.spanContext();
-  if (sc.isRemote || ownHops().has(sc)) return false;
+  if (sc.isRemote || OWN_HOPS.has(sc)) return false;
   return span.isRecording() || isValidSpanId(sc.spanId);
 }
 
@@ -178,7 +181,7 @@ function withUsableSpan(ctx: Context): Context {
  */
 function forOneCall(ctx: Context): Context {
   const sc = trace.getSpanContext(ctx);
-  if (sc === undefined || !ownHops().has(sc)) return ctx;
+  if (sc === undefined || !OWN_HOPS.has(sc)) return ctx;
   const call = randomSpanId();
   const state = withTracestateEntry(
     sc.traceState?.serialize(),
@@ -236,8 +239,13 @@ export function createHopContext(ctx: Context = context.active()): HopContext {
     isRemote: false,
   };
   // The caller's own entry named its call to this hop; it says nothing further on.
-  const state = valid ? current?.traceState?.unset(TRACESTATE_KEY) : undefined;
-  if (state && state.serialize() !== '') hop.traceState = state;
-  ownHops().add(hop);
+  // (Looked up first: most requests carry no such entry, and unset() copies.)
+  let state = valid ? current?.traceState : undefined;
+  if (state?.get(TRACESTATE_KEY) !== undefined) {
+    state = state.unset(TRACESTATE_KEY);
+    if (state.serialize() === '') state = undefined;
+  }
+  if (state) hop.traceState = state;
+  OWN_HOPS.add(hop);
   return { context: trace.setSpanContext(ctx, hop), attributes };
 }
