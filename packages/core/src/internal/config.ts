@@ -180,12 +180,10 @@ function resolveExporters(
   if (raw === undefined) return ['otlp'];
   const kinds: ExporterKind[] = [];
   const unknown: string[] = [];
-  for (const part of raw.toLowerCase().split(',')) {
-    const name = part.trim();
-    if (name === '') continue;
-    const kind = name === 'logging' ? 'console' : name;
+  for (const item of listItems(raw)) {
+    const kind = item === 'logging' ? 'console' : item;
     if (EXPORTER_KINDS.includes(kind as ExporterKind)) kinds.push(kind as ExporterKind);
-    else unknown.push(name);
+    else unknown.push(item);
   }
   const chosen = exporterList(kinds.length > 0 ? kinds : ['otlp']);
   if (unknown.length > 0) {
@@ -197,6 +195,15 @@ function resolveExporters(
     warnings.push(`${name}=${show(raw)} holds "none": nothing is exported`);
   }
   return chosen;
+}
+
+/** The items of a comma-separated variable, lower-cased and trimmed; empty ones left out. */
+function listItems(raw: string): string[] {
+  return raw
+    .toLowerCase()
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function exporterList(kinds: readonly ExporterKind[]): readonly ExporterKind[] {
@@ -236,14 +243,13 @@ function resolveDetectors(
   if (raw === undefined) return RESOURCE_DETECTORS;
   const chosen = new Set<ResourceDetectorName>();
   const unknown: string[] = [];
-  for (const part of raw.toLowerCase().split(',')) {
-    const name = part.trim();
-    if (name === '' || SDK_ONLY_DETECTORS.has(name)) continue;
-    if (name === 'all') for (const d of RESOURCE_DETECTORS) chosen.add(d);
-    else if (name === 'none') return [];
-    else if (RESOURCE_DETECTORS.includes(name as ResourceDetectorName))
-      chosen.add(name as ResourceDetectorName);
-    else unknown.push(name);
+  for (const item of listItems(raw)) {
+    if (SDK_ONLY_DETECTORS.has(item)) continue;
+    if (item === 'all') for (const d of RESOURCE_DETECTORS) chosen.add(d);
+    else if (item === 'none') return [];
+    else if (RESOURCE_DETECTORS.includes(item as ResourceDetectorName))
+      chosen.add(item as ResourceDetectorName);
+    else unknown.push(item);
   }
   if (unknown.length > 0) {
     warnings.push(
