@@ -1,22 +1,12 @@
 /**
  * Options and the standard OTEL_* environment, resolved once at start-up.
  * Bad options throw (fail fast, naming the option); bad environment values
- * are ignored with a warning, as the OpenTelemetry spec asks.
+ * are ignored with a warning, as the OpenTelemetry spec asks. Whole numbers,
+ * booleans and choices are resolved from their rows in option-table.ts; the
+ * rest, and the rules that tie two settings together, are code here.
  */
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import {
-  DEFAULT_BATCH_TIMEOUT_MILLIS,
-  DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS,
-  DEFAULT_ENDPOINT,
-  DEFAULT_EXPORT_TIMEOUT_MILLIS,
-  DEFAULT_MAX_CONCURRENT_EXPORTS,
-  DEFAULT_MAX_EXPORT_BATCH_SIZE,
-  DEFAULT_MAX_QUEUE_BYTES,
-  DEFAULT_MAX_QUEUE_SIZE,
-  DEFAULT_PROTOCOL,
-  DEFAULT_SCHEDULED_DELAY_MILLIS,
-  DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-} from '../defaults.js';
+import { DEFAULT_ENDPOINT, DEFAULT_PROTOCOL } from '../defaults.js';
 import type {
   ExporterKind,
   ExportProtocol,
@@ -24,11 +14,20 @@ import type {
   ThreadlineOptions,
 } from '../types.js';
 import { parseLogLevel } from './logger.js';
+import {
+  BOOLEAN_ROWS,
+  type BooleanOption,
+  type BooleanRow,
+  CHOICE_ROWS,
+  type ChoiceRow,
+  WHOLE_ROWS,
+  type WholeField,
+  type WholeRow,
+} from './option-table.js';
 import { bad, type Env, envValue, isHttpUrl, show } from './options.js';
-import { DEFAULT_LIMITS } from './serialize.js';
 import { writeStderr } from './state.js';
 
-export interface ResolvedConfig {
+export interface ResolvedConfig extends Record<WholeField, number>, Record<BooleanOption, boolean> {
   disabled: boolean;
   /** The variable that turned Threadline off. */
   disabledBy: string | undefined;
@@ -43,105 +42,62 @@ export interface ResolvedConfig {
   endpoint: string;
   headers: Record<string, string> | undefined;
   compression: 'gzip' | 'none';
-  exportTimeoutMillis: number;
-  batchTimeoutMillis: number;
-  maxQueueBytes: number;
-  maxQueueSize: number;
-  maxExportBatchSize: number;
-  scheduledDelayMillis: number;
-  maxConcurrentExports: number;
-  attributeCountLimit: number;
-  attributeValueLengthLimit: number;
   redactKeys: string[];
   redactPatterns: RegExp[];
   redactAllowKeys: string[];
-  handleSignals: boolean;
-  handleUncaught: boolean;
-  shutdownTimeoutMillis: number;
-  logStartup: boolean;
-  registerGlobals: boolean;
   diagnostic: (line: string) => void;
-  diagnosticIntervalMillis: number;
   warnings: string[];
 }
 
-function positiveInt(
-  options: ThreadlineOptions,
-  key: keyof ThreadlineOptions,
-  env: Env,
-  envNames: string[],
-  fallback: number,
-  warnings: string[],
-  allowZero = false,
-): number {
-  const v = options[key];
-  if (v !== undefined) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
-      throw bad(key, v, allowZero ? 'a whole number >= 0' : 'a whole number > 0');
+/** A whole number from its row: the option, else the first variable set, else the default. */
+function whole(row: WholeRow, options: ThreadlineOptions, env: Env, warnings: string[]): number {
+  const accepted = row.min === 0 ? 'a whole number >= 0' : 'a whole number > 0';
+  const valid = (n: unknown): n is number =>
+    typeof n === 'number' && Number.isInteger(n) && n >= row.min;
+  if (row.option !== undefined) {
+    const v = options[row.option];
+    if (v !== undefined) {
+      if (!valid(v)) throw bad(row.option, v, accepted);
+      return v;
     }
-    return v;
   }
-  return envPositiveInt(env, envNames, fallback, warnings, allowZero);
-}
-
-/** The first of `envNames` that is set, as a whole number; a bad value warns and gives `fallback`. */
-function envPositiveInt(
-  env: Env,
-  envNames: string[],
-  fallback: number,
-  warnings: string[],
-  allowZero = false,
-): number {
-  for (const name of envNames) {
+  for (const name of row.env) {
     const raw = envValue(env, name);
     if (raw === undefined) continue;
     const n = Number(raw);
-    if (Number.isInteger(n) && n >= (allowZero ? 0 : 1)) return n;
-    warnings.push(
-      `${name}=${JSON.stringify(raw.slice(0, 64))} is not a valid number; using ${fallback}`,
-    );
-    return fallback;
+    if (valid(n)) return n;
+    warnings.push(`${name}=${show(raw)} is not ${accepted}; using ${row.default}`);
+    return row.default;
   }
-  return fallback;
+  return row.default;
 }
 
-function oneOf<T extends string>(
-  options: ThreadlineOptions,
-  key: keyof ThreadlineOptions,
-  env: Env,
-  envNames: string[],
-  accepted: readonly T[],
-  fallback: T,
-  warnings: string[],
-): T {
-  const v = options[key];
+/** One of the row's accepted strings: the option, else the first item of the first variable set. */
+function choice(row: ChoiceRow, options: ThreadlineOptions, env: Env, warnings: string[]): string {
+  const v = options[row.option];
   if (v !== undefined) {
-    if (typeof v !== 'string' || !(accepted as readonly string[]).includes(v)) {
-      throw bad(key, v, `one of ${accepted.map((a) => `"${a}"`).join(', ')}`);
+    if (typeof v !== 'string' || !row.accepted.includes(v)) {
+      throw bad(row.option, v, `one of ${row.accepted.map((a) => `"${a}"`).join(', ')}`);
     }
-    return v as T;
+    return v;
   }
-  for (const name of envNames) {
+  for (const name of row.env) {
     const raw = envValue(env, name)?.toLowerCase();
     if (raw === undefined) continue;
     const first = (raw.split(',')[0] ?? '').trim();
-    if ((accepted as readonly string[]).includes(first)) return first as T;
+    if (row.accepted.includes(first)) return first;
     warnings.push(
-      `${name}=${JSON.stringify(raw.slice(0, 64))} is not supported (accepted: ${accepted.join(', ')}); using ${fallback}`,
+      `${name}=${show(raw)} is not supported (accepted: ${row.accepted.join(', ')}); using ${row.default}`,
     );
-    return fallback;
+    return row.default;
   }
-  return fallback;
+  return row.default;
 }
 
-function bool(
-  options: ThreadlineOptions,
-  key: keyof ThreadlineOptions,
-  fallback: boolean,
-): boolean {
-  const v = options[key];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw bad(key, v, 'true or false');
+function boolean(row: BooleanRow, options: ThreadlineOptions): boolean {
+  const v = options[row.option];
+  if (v === undefined) return row.default;
+  if (typeof v !== 'boolean') throw bad(row.option, v, 'true or false');
   return v;
 }
 
@@ -330,6 +286,13 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
 
   const exporter = resolveExporters(options, env, warnings);
 
+  const numbers = {} as Record<WholeField, number>;
+  for (const row of WHOLE_ROWS)
+    numbers[row.field as WholeField] = whole(row, options, env, warnings);
+  const booleans = {} as Record<BooleanOption, boolean>;
+  for (const row of BOOLEAN_ROWS) booleans[row.option as BooleanOption] = boolean(row, options);
+  const choices: Record<string, string> = {};
+
   // OTLP over gRPC would need another transport; sending http/protobuf to a
   // gRPC port (4317) fails on every batch, so the export is refused instead.
   let grpcAskedBy: string | undefined;
@@ -341,27 +304,12 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
       break;
     }
   }
-  const protocol =
-    grpcAskedBy !== undefined
-      ? DEFAULT_PROTOCOL
-      : oneOf<ExportProtocol>(
-          options,
-          'protocol',
-          env,
-          ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
-          ['http/protobuf', 'http/json'],
-          DEFAULT_PROTOCOL,
-          warnings,
-        );
-  const compression = oneOf<'gzip' | 'none'>(
-    options,
-    'compression',
-    env,
-    ['OTEL_EXPORTER_OTLP_LOGS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'],
-    ['gzip', 'none'],
-    'none',
-    warnings,
-  );
+  for (const row of CHOICE_ROWS) {
+    choices[row.option] =
+      row.option === 'protocol' && grpcAskedBy !== undefined
+        ? DEFAULT_PROTOCOL
+        : choice(row, options, env, warnings);
+  }
 
   if (options.headers !== undefined) {
     const h = options.headers;
@@ -397,138 +345,46 @@ export function resolveConfig(options: ThreadlineOptions): ResolvedConfig {
     throw bad('redactAllowKeys', redactAllowKeys, 'an array of non-empty strings');
   }
 
-  const maxQueueSize = positiveInt(
-    options,
-    'maxQueueSize',
-    env,
-    ['OTEL_BLRP_MAX_QUEUE_SIZE'],
-    DEFAULT_MAX_QUEUE_SIZE,
-    warnings,
-  );
-  let maxExportBatchSize = positiveInt(
-    options,
-    'maxExportBatchSize',
-    env,
-    ['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'],
-    DEFAULT_MAX_EXPORT_BATCH_SIZE,
-    warnings,
-  );
-  if (maxExportBatchSize > maxQueueSize) {
+  if (numbers.maxExportBatchSize > numbers.maxQueueSize) {
     // Spec: the batch size must not exceed the queue size.
     warnings.push(
-      `maxExportBatchSize ${maxExportBatchSize} > maxQueueSize ${maxQueueSize}; using ${maxQueueSize}`,
+      `maxExportBatchSize ${numbers.maxExportBatchSize} > maxQueueSize ${numbers.maxQueueSize}; using ${numbers.maxQueueSize}`,
     );
-    maxExportBatchSize = maxQueueSize;
+    numbers.maxExportBatchSize = numbers.maxQueueSize;
   }
 
   // One export, the exporter's own retries included, must end before the
   // processor gives up on it and tries the batch again: otherwise a slow
   // success would deliver the batch twice.
-  const batchTimeoutMillis = envPositiveInt(
-    env,
-    ['OTEL_BLRP_EXPORT_TIMEOUT'],
-    DEFAULT_BATCH_TIMEOUT_MILLIS,
-    warnings,
-  );
-  let exportTimeoutMillis = positiveInt(
-    options,
-    'exportTimeoutMillis',
-    env,
-    ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
-    DEFAULT_EXPORT_TIMEOUT_MILLIS,
-    warnings,
-  );
+  const { batchTimeoutMillis } = numbers;
   const exportCap = Math.max(
     1,
     batchTimeoutMillis - Math.min(1000, Math.floor(batchTimeoutMillis / 10)),
   );
-  if (exportTimeoutMillis > exportCap) {
+  if (numbers.exportTimeoutMillis > exportCap) {
     warnings.push(
-      `the export timeout (${exportTimeoutMillis} ms) must end before OTEL_BLRP_EXPORT_TIMEOUT (${batchTimeoutMillis} ms); using ${exportCap} ms`,
+      `the export timeout (${numbers.exportTimeoutMillis} ms) must end before OTEL_BLRP_EXPORT_TIMEOUT (${batchTimeoutMillis} ms); using ${exportCap} ms`,
     );
-    exportTimeoutMillis = exportCap;
+    numbers.exportTimeoutMillis = exportCap;
   }
 
   return {
+    ...numbers,
+    ...booleans,
     disabled,
     disabledBy,
     minSeverity,
     exporter,
-    protocol,
+    protocol: choices.protocol as ExportProtocol,
     grpcAskedBy,
     resourceDetectors: resolveDetectors(options, env, warnings),
     endpoint: resolveEndpoint(options, env, warnings),
     headers: options.headers,
-    compression,
-    exportTimeoutMillis,
-    batchTimeoutMillis,
-    maxQueueBytes: positiveInt(
-      options,
-      'maxQueueBytes',
-      env,
-      [],
-      DEFAULT_MAX_QUEUE_BYTES,
-      warnings,
-    ),
-    maxQueueSize,
-    maxExportBatchSize,
-    scheduledDelayMillis: positiveInt(
-      options,
-      'scheduledDelayMillis',
-      env,
-      ['OTEL_BLRP_SCHEDULE_DELAY'],
-      DEFAULT_SCHEDULED_DELAY_MILLIS,
-      warnings,
-      true,
-    ),
-    maxConcurrentExports: positiveInt(
-      options,
-      'maxConcurrentExports',
-      env,
-      [],
-      DEFAULT_MAX_CONCURRENT_EXPORTS,
-      warnings,
-    ),
-    attributeCountLimit: positiveInt(
-      options,
-      'attributeCountLimit',
-      env,
-      ['OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'],
-      DEFAULT_LIMITS.attributeCountLimit,
-      warnings,
-    ),
-    attributeValueLengthLimit: positiveInt(
-      options,
-      'attributeValueLengthLimit',
-      env,
-      ['OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'],
-      DEFAULT_LIMITS.attributeValueLengthLimit,
-      warnings,
-    ),
+    compression: choices.compression as 'gzip' | 'none',
     redactKeys,
     redactPatterns,
     redactAllowKeys,
-    handleSignals: bool(options, 'handleSignals', true),
-    handleUncaught: bool(options, 'handleUncaught', true),
-    shutdownTimeoutMillis: positiveInt(
-      options,
-      'shutdownTimeoutMillis',
-      env,
-      [],
-      DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-      warnings,
-    ),
-    logStartup: bool(options, 'logStartup', true),
-    registerGlobals: bool(options, 'registerGlobals', true),
     diagnostic,
-    diagnosticIntervalMillis: positiveInt(
-      options,
-      'diagnosticIntervalMillis',
-      env,
-      [],
-      DEFAULT_DIAGNOSTIC_INTERVAL_MILLIS,
-      warnings,
-    ),
     warnings,
   };
 }
