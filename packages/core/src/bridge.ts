@@ -10,11 +10,91 @@ import { getScope } from './internal/scope.js';
 import { isValidSpanId, isValidTraceId } from './internal/w3c.js';
 import type { BridgedRecord, LogAttributes, TraceFieldProfile } from './types.js';
 
-const PROFILES = {
-  otel: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' },
-  ecs: { traceId: 'trace.id', spanId: 'span.id', traceFlags: '' },
-  datadog: { traceId: 'dd.trace_id', spanId: 'dd.span_id', traceFlags: '' },
-} as const;
+type FieldNames = {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: string;
+};
+type Ids = [traceId: string, spanId: string, flags: string];
+
+/** A naming profile of the trace fields: one entry of {@link PROFILES}. */
+interface Profile {
+  /** The field names; `traceFlags` '' when the flags are not written. */
+  readonly names: FieldNames;
+  /** A span context's ids as the profile writes them, or undefined when they are not valid. */
+  readonly formatIds: (sc: SpanContext) => Ids | undefined;
+  /**
+   * Makes the fields object of one line. The built-in profiles' objects are
+   * literals, of one shape each: cheaper to make, and to read for the logger
+   * that serializes them.
+   */
+  readonly make: (traceId: string, spanId: string, flags: string) => Record<string, unknown>;
+}
+
+/** The W3C ids as they are: 32 and 16 hex digits, and the flags as two. */
+function hexIds(sc: SpanContext): Ids | undefined {
+  if (!isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return undefined;
+  return [sc.traceId, sc.spanId, `0${sc.traceFlags.toString(16)}`.slice(-2)];
+}
+
+/**
+ * The low 64 bits of the trace id and the span id as decimal strings, as
+ * Datadog correlates them. They cannot give the 128-bit trace id back: `read`
+ * finds no valid trace id in them.
+ */
+function datadogIds(sc: SpanContext): Ids | undefined {
+  if (!isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return undefined;
+  return [BigInt(`0x${sc.traceId.slice(16)}`).toString(), BigInt(`0x${sc.spanId}`).toString(), ''];
+}
+
+/** The built-in profiles: a new one is one entry here (and its name in TraceFieldProfile). */
+const PROFILES: Readonly<Record<Exclude<TraceFieldProfile, object>, Profile>> = {
+  otel: {
+    names: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' },
+    formatIds: hexIds,
+    make: (traceId, spanId, flags) => ({ trace_id: traceId, span_id: spanId, trace_flags: flags }),
+  },
+  ecs: {
+    names: { traceId: 'trace.id', spanId: 'span.id', traceFlags: '' },
+    formatIds: hexIds,
+    make: (traceId, spanId) => ({ 'trace.id': traceId, 'span.id': spanId }),
+  },
+  datadog: {
+    names: { traceId: 'dd.trace_id', spanId: 'dd.span_id', traceFlags: '' },
+    formatIds: datadogIds,
+    make: (traceId, spanId) => ({ 'dd.trace_id': traceId, 'dd.span_id': spanId }),
+  },
+};
+
+/** A profile of the application's own field names, with the W3C ids. */
+function customProfile(names: FieldNames): Profile {
+  return {
+    names,
+    formatIds: hexIds,
+    make: (traceId, spanId, flags) => {
+      const out: Record<string, unknown> = {};
+      out[names.traceId] = traceId;
+      out[names.spanId] = spanId;
+      if (names.traceFlags) out[names.traceFlags] = flags;
+      return out;
+    },
+  };
+}
+
+/** The profile a `traceFields()` argument names, or undefined. */
+function profileOf(profile: unknown): Profile | undefined {
+  if (typeof profile === 'string') {
+    return Object.hasOwn(PROFILES, profile)
+      ? PROFILES[profile as keyof typeof PROFILES]
+      : undefined;
+  }
+  if (profile === null || typeof profile !== 'object') return undefined;
+  const { traceId, spanId, traceFlags } = profile as Record<string, unknown>;
+  if (typeof traceId !== 'string' || typeof spanId !== 'string' || !traceId || !spanId)
+    return undefined;
+  if (traceFlags !== undefined && typeof traceFlags !== 'string') return undefined;
+  return customProfile({ traceId, spanId, traceFlags: traceFlags ?? '' });
+}
 
 /** Scope attributes a line can carry (`scopeAttributes: true`). */
 const DEFAULT_SCOPE_FIELDS = [
@@ -61,27 +141,23 @@ export function traceFields(
   profile: TraceFieldProfile = 'otel',
   options: { scopeAttributes?: boolean | readonly string[] } = {},
 ): TraceFields {
-  const names =
-    typeof profile === 'string'
-      ? PROFILES[profile as keyof typeof PROFILES]
-      : profile !== null && typeof profile === 'object'
-        ? { traceId: profile.traceId, spanId: profile.spanId, traceFlags: profile.traceFlags ?? '' }
-        : undefined;
-  if (!names?.traceId || !names.spanId) {
+  const chosen = profileOf(profile);
+  if (chosen === undefined) {
     throw bad(
       'profile',
       profile,
-      '"otel", "ecs", "datadog" or { traceId, spanId, traceFlags? } field names',
+      `${Object.keys(PROFILES)
+        .map((name) => `"${name}"`)
+        .join(', ')} or { traceId, spanId, traceFlags? } field names`,
     );
   }
-  const datadog = profile === 'datadog';
+  const { names, formatIds, make } = chosen;
   const scoped =
     options.scopeAttributes === true
       ? DEFAULT_SCOPE_FIELDS
       : Array.isArray(options.scopeAttributes)
         ? options.scopeAttributes
         : [];
-  const make = fieldMaker(names, datadog);
   // The ids of the last span context, checked and formatted once for all the
   // lines written under it (measured with pino to /dev/null: bench/README.md,
   // "Figures behind the code"). A fresh object each line all the same: pino
@@ -93,7 +169,7 @@ export function traceFields(
     const sc = trace.getSpanContext(ctx);
     if (sc !== lastContext) {
       lastContext = sc;
-      lastIds = sc && formatIds(sc, datadog);
+      lastIds = sc && formatIds(sc);
     }
     const out = lastIds ? make(lastIds[0], lastIds[1], lastIds[2]) : {};
     if (scoped.length > 0) {
@@ -126,7 +202,7 @@ export function traceFields(
       if (sc !== jsonContext || attrs !== jsonAttributes) {
         jsonContext = sc;
         jsonAttributes = attrs;
-        const ids = sc && formatIds(sc, datadog);
+        const ids = sc && formatIds(sc);
         let text = ids
           ? `${keys.traceId}${ids[0]}${keys.spanId}${ids[1]}${keys.traceFlags ? `${keys.traceFlags}${ids[2]}` : ''}"`
           : '';
@@ -138,7 +214,6 @@ export function traceFields(
   });
   Object.defineProperty(fields, 'read', {
     value: (line: Record<string, unknown>): SpanContext | undefined => {
-      if (datadog) return undefined; // 64-bit decimal ids cannot give the 128-bit trace id back
       const traceId = line[names.traceId];
       const spanId = line[names.spanId];
       if (typeof traceId !== 'string' || typeof spanId !== 'string') return undefined;
@@ -172,45 +247,6 @@ function jsonMembers(attributes: Record<string, unknown>, names: readonly string
     if (json !== undefined) text += `,${JSON.stringify(name)}:${json}`;
   }
   return text;
-}
-
-/** A span context's ids as a profile writes them, or undefined when they are not valid. */
-function formatIds(sc: SpanContext, datadog: boolean): [string, string, string] | undefined {
-  if (!isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return undefined;
-  if (datadog) {
-    return [
-      BigInt(`0x${sc.traceId.slice(16)}`).toString(),
-      BigInt(`0x${sc.spanId}`).toString(),
-      '',
-    ];
-  }
-  return [sc.traceId, sc.spanId, `0${sc.traceFlags.toString(16)}`.slice(-2)];
-}
-
-type FieldNames = { traceId: string; spanId: string; traceFlags: string };
-
-/**
- * Makes the fields object of one line. The built-in profiles' objects are
- * literals, of one shape each: cheaper to make, and to read for the logger
- * that serializes them.
- */
-function fieldMaker(
-  names: FieldNames,
-  datadog: boolean,
-): (traceId: string, spanId: string, flags: string) => Record<string, unknown> {
-  if (names === PROFILES.otel) {
-    return (traceId, spanId, flags) => ({ trace_id: traceId, span_id: spanId, trace_flags: flags });
-  }
-  if (names === PROFILES.ecs)
-    return (traceId, spanId) => ({ 'trace.id': traceId, 'span.id': spanId });
-  if (datadog) return (traceId, spanId) => ({ 'dd.trace_id': traceId, 'dd.span_id': spanId });
-  return (traceId, spanId, flags) => {
-    const out: Record<string, unknown> = {};
-    out[names.traceId] = traceId;
-    out[names.spanId] = spanId;
-    if (names.traceFlags) out[names.traceFlags] = flags;
-    return out;
-  };
 }
 
 /**

@@ -102,6 +102,25 @@ describe('traceFields', () => {
       /option "profile" must be "otel", "ecs", "datadog"/,
     );
     expect(() => traceFields({ traceId: '', spanId: 's' })).toThrow(/option "profile"/);
+    expect(() => traceFields('toString' as never)).toThrow(/option "profile"/);
+    expect(() => traceFields({ traceId: 1, spanId: 's' } as never)).toThrow(/option "profile"/);
+    expect(() => traceFields({ traceId: 't', spanId: 's', traceFlags: 1 } as never)).toThrow(
+      /option "profile"/,
+    );
+  });
+
+  it.each([
+    ['otel', true],
+    ['ecs', true],
+    [{ traceId: 'tid', spanId: 'sid' }, true],
+    // 64-bit decimal ids cannot give the 128-bit trace id back.
+    ['datadog', false],
+  ] as const)('reads the span context back from its own fields (%j: %s)', (profile, readable) => {
+    const fields = traceFields(profile);
+    const [line, sc] = withHopScope({}, () => [fields(), trace.getActiveSpan()?.spanContext()]);
+    const read = fields.read(line as Record<string, unknown>);
+    if (readable) expect(read).toMatchObject({ traceId: sc?.traceId, spanId: sc?.spanId });
+    else expect(read).toBeUndefined();
   });
 });
 
