@@ -10,6 +10,7 @@ import {
   tryGetThreadline,
   withJobScope,
 } from '@threadline/core';
+import { assertFunction, oneOfOption } from '@threadline/core/internal';
 import { assertQueueLibraryCanRun } from './driver-check.js';
 import { parseMetadata } from './telemetry.js';
 import type { BullJob, CorrelateProcessorOptions } from './types.js';
@@ -40,17 +41,8 @@ export function correlateProcessor<J extends BullJob, A extends unknown[], R>(
   processor: (job: J, ...rest: A) => R | Promise<R>,
   options: CorrelateProcessorOptions = {},
 ): (job: J, ...rest: A) => Promise<R> {
-  if (typeof processor !== 'function') {
-    throw new TypeError(
-      `Threadline: correlateProcessor(processor) needs a function; got ${typeof processor}`,
-    );
-  }
-  const mode = options.mode ?? 'parent';
-  if (mode !== 'parent' && mode !== 'link') {
-    throw new TypeError(
-      `Threadline: option "mode" must be one of "parent", "link"; got ${JSON.stringify(mode)}`,
-    );
-  }
+  assertFunction('correlateProcessor(processor)', processor);
+  const mode = oneOfOption('mode', options.mode ?? 'parent', ['parent', 'link']);
   assertQueueLibraryCanRun();
   const logger = options.logger ?? getLogger('threadline.bullmq');
   // Not `async`: withJobScope's promise is returned as it is, not wrapped in

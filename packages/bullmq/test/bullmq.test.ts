@@ -467,6 +467,10 @@ describe('@threadline/bullmq with a real Redis', () => {
     expect(() => correlateProcessor(async () => 1, { mode: 'child' as never })).toThrow(
       /option "mode" must be one of "parent", "link"; got "child"/,
     );
+    // A value JSON cannot write is described, not thrown from JSON.stringify.
+    expect(() => correlateProcessor(async () => 1, { mode: 1n as never })).toThrow(
+      /option "mode" must be one of "parent", "link"; got 1n/,
+    );
   });
 });
 

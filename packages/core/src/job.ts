@@ -6,7 +6,7 @@
  */
 import { type Context, context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { ATTR_DURATION_MS } from './http.js';
-import { bad } from './internal/options.js';
+import { assertFunction, bad, oneOfOption } from './internal/options.js';
 import { openHopScope } from './internal/scope.js';
 import { thrownValue } from './internal/serialize.js';
 import { warnOnce } from './internal/state.js';
@@ -69,11 +69,8 @@ const POSTPONED_MESSAGE = 'job postponed';
  */
 export function withJobScope<T>(job: JobScopeOptions, fn: () => T | Promise<T>): Promise<T> {
   if (job === null || typeof job !== 'object') throw bad('job', job, 'an object');
-  if (typeof fn !== 'function') {
-    throw new TypeError(`Threadline: withJobScope(job, fn) needs a function; got ${typeof fn}`);
-  }
-  const mode = job.mode ?? 'parent';
-  if (!MODES.includes(mode)) throw bad('mode', mode, 'one of "parent", "link", "root"');
+  assertFunction('withJobScope(job, fn)', fn);
+  const mode = oneOfOption('mode', job.mode ?? 'parent', MODES);
 
   const started = performance.now();
   const logger = job.logger ?? getLogger('threadline.job');

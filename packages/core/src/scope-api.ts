@@ -2,6 +2,7 @@
  * Public scope API: attributes on every record written inside a piece of work.
  */
 import { type Context, context } from '@opentelemetry/api';
+import { assertFunction } from './internal/options.js';
 import {
   activeSpanContext,
   addToScope,
@@ -17,9 +18,7 @@ import { isValidSpanId, isValidTraceId } from './internal/w3c.js';
 import type { LogAttributes, TraceIds } from './types.js';
 
 function checkFn(fn: unknown, what: string): void {
-  if (typeof fn !== 'function') {
-    throw new TypeError(`Threadline: ${what}(attributes, fn) needs a function; got ${typeof fn}`);
-  }
+  assertFunction(`${what}(attributes, fn)`, fn);
 }
 
 /**

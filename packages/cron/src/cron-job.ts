@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { diagnoseOnce, getLogger, withJobScope } from '@threadline/core';
+import { assertFunction, oneOfOption } from '@threadline/core/internal';
 import type { CronJobOptions, CronRunner } from './types.js';
 
 /** `threadline.cron.run_id`: one id per run. */
@@ -43,15 +44,8 @@ export function cronJob<A extends unknown[]>(
       `Threadline: cronJob(name, fn) needs a non-empty name; got ${JSON.stringify(name)}`,
     );
   }
-  if (typeof fn !== 'function') {
-    throw new TypeError(`Threadline: cronJob(name, fn) needs a function; got ${typeof fn}`);
-  }
-  const overlap = options.overlap ?? 'allow';
-  if (overlap !== 'allow' && overlap !== 'skip') {
-    throw new TypeError(
-      `Threadline: option "overlap" must be one of "allow", "skip"; got ${JSON.stringify(overlap)}`,
-    );
-  }
+  assertFunction('cronJob(name, fn)', fn);
+  const overlap = oneOfOption('overlap', options.overlap ?? 'allow', ['allow', 'skip']);
   const logger = options.logger ?? getLogger('threadline.cron');
   const running = new Set<string>();
   let consecutiveFailures = 0;

@@ -251,5 +251,8 @@ describe('cronJob', () => {
     expect(() => cronJob('x', () => 1, { overlap: 'queue' as never })).toThrow(
       /option "overlap" must be one of "allow", "skip"; got "queue"/,
     );
+    expect(() => cronJob('x', () => 1, { overlap: 1n as never })).toThrow(
+      /option "overlap" must be one of "allow", "skip"; got 1n/,
+    );
   });
 });

@@ -13,8 +13,9 @@ import {
   type TraceFields,
   traceFields,
 } from '@threadline/core';
+import { optionError, setOwn } from '@threadline/core/internal';
 import { APPENDING_HOOKS, call } from './handoff.js';
-import { type MetadataLine, metadataReader, setOwn } from './metadata.js';
+import { type MetadataLine, metadataReader } from './metadata.js';
 import { checkLogger } from './otel-check.js';
 
 /** Streams that set it get what each line is made of from pino, just before its write. */
@@ -121,9 +122,7 @@ export function threadlineStreamWrite(
   });
   const own = options.streamWrite;
   if (own !== undefined && typeof own !== 'function') {
-    throw new TypeError(
-      `@threadline/pino: streamWrite must be a function (pino's hooks.streamWrite); got ${typeof own}`,
-    );
+    throw optionError('streamWrite', own, "a function (pino's hooks.streamWrite)");
   }
   const streamWrite =
     own === undefined

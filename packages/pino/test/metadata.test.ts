@@ -391,7 +391,7 @@ describe('threadlineOptions(): the fields appended to each line by pino’s hook
 
   it('refuses a streamWrite that is not a function', () => {
     expect(() => threadlineOptions({ streamWrite: 'x' as never })).toThrow(
-      /streamWrite must be a function/,
+      /option "streamWrite" must be a function/,
     );
   });
 

@@ -54,3 +54,25 @@ export function isHttpUrl(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * `value` when it is one of `accepted`, else the TypeError of a bad option
+ * (`option "mode" must be one of "parent", "link"; got "child"`).
+ */
+export function oneOfOption<T extends string>(
+  option: string,
+  value: unknown,
+  accepted: readonly T[],
+): T {
+  if (typeof value === 'string' && (accepted as readonly string[]).includes(value)) {
+    return value as T;
+  }
+  throw bad(option, value, `one of ${accepted.map((a) => `"${a}"`).join(', ')}`);
+}
+
+/** The TypeError of a call given something else than a function (`withScope(attributes, fn) needs a function; got string`). */
+export function assertFunction(call: string, value: unknown): void {
+  if (typeof value !== 'function') {
+    throw new TypeError(`Threadline: ${call} needs a function; got ${typeof value}`);
+  }
+}

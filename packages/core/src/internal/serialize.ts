@@ -472,7 +472,7 @@ export function currentSerializer(): Serializer {
  * set the object's prototype instead, losing the value and making its keys
  * appear, uncounted, to the encoder's `for…in`.
  */
-export function setOwn(out: Record<string, AnyValue>, key: string, value: AnyValue): void {
+export function setOwn<T>(out: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__') {
     Object.defineProperty(out, key, {
       value,
