@@ -29,6 +29,7 @@
  */
 
 import { tryGetScopeAttributes } from '@threadline/core';
+import { setOwn } from '@threadline/core/internal';
 import { APPENDING_HOOKS } from './handoff.js';
 
 /** What pino writes onto a destination that sets `Symbol.for('pino.metadata')`, just before each write. */
@@ -80,18 +81,6 @@ function findInternals(logger: object): Internals | undefined {
   return n === Object.keys(PRIVATE).length ? (found as Internals) : undefined;
 }
 
-/** Sets `key` as a property of its own: a `__proto__` key is a key, as JSON.parse makes it. */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  } else target[key] = value;
-}
-
 /**
  * The length of pino's prefix of a line at a level (`{"level":30`, from the
  * logger's level cache: what `formatters.level` made of the level) when it is
@@ -138,6 +127,34 @@ type Kind = typeof ATTRIBUTE | typeof SKIP | typeof MESSAGE | typeof LINE;
 const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /**
+ * What one logger's configuration makes of its lines, worked out once and
+ * again only when one of the things it is made of changes: its serializers,
+ * redact paths (`stringifiers`), `errorKey`, formatters, `hooks.streamWrite`
+ * and level cache. Whether its lines can be read from the metadata at all
+ * (`fast`), and what each key of a call's fields is, learned as keys are seen.
+ */
+interface LoggerShape {
+  readonly serializers: unknown;
+  readonly stringifiers: unknown;
+  readonly errorKey: unknown;
+  readonly formatters: unknown;
+  readonly hook: unknown;
+  readonly prefixes: unknown;
+  readonly nestedKey: unknown;
+  readonly messageKey: unknown;
+  /** false: every line of the logger goes through the line. */
+  readonly fast: boolean;
+  /** A serializer or redact path applies to the message. */
+  readonly messageOnLine: boolean;
+  /** The scope attributes a threadlineStreamWrite() hook appends to each line. */
+  readonly hookScoped: readonly string[];
+  /** What each key of a call's fields is (bounded: callers may make keys up). */
+  readonly kinds: Map<string, Kind>;
+  /** The length of pino's prefix of a line at each level (-1: not pino's default form). */
+  readonly prefixLengths: Map<number, number>;
+}
+
+/**
  * Makes the reader of one destination. `pinoFields`: pino's own fields
  * (`level`, `time`, `pid`, …), which are not attributes; `traceFields`: the
  * mixin's, which are not either; `messageKey`: the one the destination was
@@ -151,30 +168,66 @@ export function metadataReader(
   // A message key JSON would escape makes pino write a line that is not JSON: left to the line.
   if (JSON.stringify(messageKey) !== `"${messageKey}"`) return () => undefined;
   let internals: Internals | undefined;
-  // What depends on the logger's serializers, redact paths and errorKey, worked out again
-  // when one of them changes: whether redact has a wildcard (`*.password`, which applies
-  // to every key), and what each key of a call's fields is.
-  let lastSerializers: object | undefined;
-  let lastStringifiers: object | undefined;
-  let lastErrorKey: unknown;
-  let hasWildcard = false;
-  const kinds = new Map<string, Kind>();
-  // The last level cache and level seen, and the length of their prefix (-1: not pino's default form).
-  let lastPrefixes: unknown;
-  let lastLevel = Number.NaN;
-  let prefixLength = -1;
+  let shape: LoggerShape | undefined;
   // The last time text found plain (digits, or a quoted string without escapes), and its epoch ms:
   // lines of one millisecond repeat it.
   let lastPlainTime = '';
   let lastPlainMillis: number | undefined;
-  // The logger's last hooks.streamWrite: whether it is a threadlineStreamWrite() hook that appends this
-  // destination's trace fields (with other names, parsing the line keeps them as attributes), and the
-  // scope attributes it appends (after a call's field or a binding of the same name: the line's wins).
-  let lastHook: unknown;
-  let hookAppends = false;
-  let hookScoped: readonly string[] = [];
   // Child loggers' bindings, parsed once per text (bounded: a logger per request makes new texts).
   const bindings = new Map<string, Record<string, unknown> | null>();
+
+  const shapeOf = (
+    serializers: unknown,
+    stringifiers: unknown,
+    errorKey: unknown,
+    formatters: unknown,
+    hook: unknown,
+    prefixes: unknown,
+    nestedKey: unknown,
+    loggerMessageKey: unknown,
+  ): LoggerShape => {
+    // A threadlineStreamWrite() hook that appends this destination's trace fields is read
+    // (with other names, parsing the line keeps them as attributes); any other hook is not.
+    const appended = typeof hook === 'function' ? APPENDING_HOOKS.get(hook) : undefined;
+    const hookAppends = appended !== undefined && sameNames(appended.trace, traceFields);
+    const fast =
+      serializers !== null &&
+      typeof serializers === 'object' &&
+      stringifiers !== null &&
+      typeof stringifiers === 'object' &&
+      formatters !== null &&
+      typeof formatters === 'object' &&
+      (formatters as { log?: unknown }).log === undefined &&
+      !nestedKey &&
+      loggerMessageKey === messageKey &&
+      (hook === undefined || hookAppends) &&
+      // A redact wildcard (`*.password`) applies to every key.
+      !Object.getOwnPropertySymbols(stringifiers).some(
+        (s) =>
+          s.description === 'pino.wildcardFirst' &&
+          Boolean((stringifiers as Record<symbol, unknown>)[s]),
+      );
+    return {
+      serializers,
+      stringifiers,
+      errorKey,
+      formatters,
+      hook,
+      prefixes,
+      nestedKey,
+      messageKey: loggerMessageKey,
+      fast,
+      messageOnLine:
+        fast &&
+        Boolean(
+          (serializers as Record<string, unknown>)[messageKey] ||
+            (stringifiers as Record<string, unknown>)[messageKey],
+        ),
+      hookScoped: hookAppends ? appended.scoped : [],
+      kinds: new Map(),
+      prefixLengths: new Map(),
+    };
+  };
 
   const bindingsOf = (chindings: string): Record<string, unknown> | null => {
     let b = bindings.get(chindings);
@@ -209,75 +262,47 @@ export function metadataReader(
     return b;
   };
 
-  return (m, line) => {
-    const obj = m.lastObj;
-    const logger = m.lastLogger;
-    const level = m.lastLevel;
-    if (obj === null || typeof obj !== 'object' || logger === null || typeof logger !== 'object')
-      return undefined;
-    if (typeof level !== 'number') return undefined;
-    const l = logger as Record<symbol, unknown>;
-    if (internals === undefined || l[internals.chindings] === undefined) {
-      internals = findInternals(logger);
-      if (internals === undefined) return undefined;
-    }
-    const chindings = l[internals.chindings];
-    const stringifiers = l[internals.stringifiers] as Record<string, unknown> | undefined;
-    const serializers = l[SERIALIZERS] as Record<string, unknown> | undefined;
-    const formatters = l[FORMATTERS] as { log?: unknown } | undefined;
-    const hooks = l[HOOKS] as { streamWrite?: unknown } | undefined;
-    if (
-      typeof chindings !== 'string' ||
-      stringifiers === null ||
-      typeof stringifiers !== 'object' ||
-      serializers === null ||
-      typeof serializers !== 'object' ||
-      formatters === undefined ||
-      formatters.log !== undefined ||
-      l[internals.nestedKey] ||
-      l[internals.messageKey] !== messageKey
-    )
-      return undefined;
-    const hook = hooks?.streamWrite;
-    if (hook !== lastHook) {
-      lastHook = hook;
-      const appended = typeof hook === 'function' ? APPENDING_HOOKS.get(hook) : undefined;
-      hookAppends = appended !== undefined && sameNames(appended.trace, traceFields);
-      hookScoped = appended?.scoped ?? [];
-      kinds.clear();
-    }
-    if (hook !== undefined && !hookAppends) return undefined;
-    const errorKey = l[internals.errorKey];
-    if (
-      serializers !== lastSerializers ||
-      stringifiers !== lastStringifiers ||
-      errorKey !== lastErrorKey
-    ) {
-      lastSerializers = serializers;
-      lastStringifiers = stringifiers;
-      lastErrorKey = errorKey;
-      hasWildcard = Object.getOwnPropertySymbols(stringifiers).some(
-        (s) => s.description === 'pino.wildcardFirst' && Boolean(stringifiers[s as never]),
-      );
-      kinds.clear();
-    }
-    if (hasWildcard) return undefined;
+  /** What a key of the call's fields is, for this logger. */
+  const kindOf = (s: LoggerShape, key: string): Kind => {
+    let kind = s.kinds.get(key);
+    if (kind !== undefined) return kind;
+    const serializers = s.serializers as Record<string, unknown>;
+    kind = traceFields.has(key)
+      ? SKIP
+      : serializers[key] ||
+          (s.stringifiers as Record<string, unknown>)[key] ||
+          (key === s.errorKey && serializers.err) ||
+          pinoFields.has(key) ||
+          s.hookScoped.includes(key)
+        ? LINE
+        : key === messageKey
+          ? MESSAGE
+          : ATTRIBUTE;
+    if (s.kinds.size >= KINDS_CACHE_SIZE) s.kinds.clear();
+    s.kinds.set(key, kind);
+    return kind;
+  };
 
+  /** One line from the call's metadata, for a logger of this shape; undefined: go through the line. */
+  const lineOf = (
+    s: LoggerShape,
+    m: PinoMetadata,
+    line: string,
+    level: number,
+    chindings: string,
+  ): MetadataLine | undefined => {
     // The message: pino writes the call's message last, so it wins over a field of that name.
     let message = m.lastMsg;
-    if (message !== undefined) {
-      if (typeof message !== 'string' || serializers[messageKey] || stringifiers[messageKey])
-        return undefined;
-    }
+    if (message !== undefined && (typeof message !== 'string' || s.messageOnLine)) return undefined;
 
     // pino's default level and time fields (a formatters.level or timestamp writing other
     // fields, or the time under another name, is left to the line).
-    const prefixes = l[internals.levelPrefixes] as Record<number, unknown> | null | undefined;
-    if (prefixes !== lastPrefixes || level !== lastLevel) {
-      lastPrefixes = prefixes;
-      lastLevel = level;
+    let prefixLength = s.prefixLengths.get(level);
+    if (prefixLength === undefined) {
+      const prefixes = s.prefixes as Record<number, unknown> | null | undefined;
       prefixLength =
         typeof prefixes === 'object' && prefixes ? levelPrefixLength(prefixes[level]) : -1;
+      s.prefixLengths.set(level, prefixLength);
     }
     if (prefixLength < 0) return undefined;
     const time = m.lastTime;
@@ -294,26 +319,12 @@ export function metadataReader(
     }
     const base = bindingsOf(chindings);
     if (base === null) return undefined;
+    const { hookScoped } = s;
     for (const name of hookScoped) if (Object.hasOwn(base, name)) return undefined;
     const attributes: Record<string, unknown> = base === NO_BINDINGS ? {} : { ...base };
-    const fields = obj as Record<string, unknown>;
+    const fields = m.lastObj as Record<string, unknown>;
     for (const key in fields) {
-      let kind = kinds.get(key);
-      if (kind === undefined) {
-        kind = traceFields.has(key)
-          ? SKIP
-          : serializers[key] ||
-              stringifiers[key] ||
-              (key === errorKey && serializers.err) ||
-              pinoFields.has(key) ||
-              hookScoped.includes(key)
-            ? LINE
-            : key === messageKey
-              ? MESSAGE
-              : ATTRIBUTE;
-        if (kinds.size >= KINDS_CACHE_SIZE) kinds.clear();
-        kinds.set(key, kind);
-      }
+      const kind = kindOf(s, key);
       if (kind === SKIP) continue;
       let v = fields[key];
       if (v === undefined || !Object.hasOwn(fields, key)) continue; // as pino
@@ -358,5 +369,52 @@ export function metadataReader(
       attributes,
       timeMillis,
     };
+  };
+
+  return (m, line) => {
+    const obj = m.lastObj;
+    const logger = m.lastLogger;
+    const level = m.lastLevel;
+    if (obj === null || typeof obj !== 'object' || logger === null || typeof logger !== 'object')
+      return undefined;
+    if (typeof level !== 'number') return undefined;
+    const l = logger as Record<symbol, unknown>;
+    if (internals === undefined || l[internals.chindings] === undefined) {
+      internals = findInternals(logger);
+      if (internals === undefined) return undefined;
+    }
+    const chindings = l[internals.chindings];
+    if (typeof chindings !== 'string') return undefined;
+    const serializers = l[SERIALIZERS];
+    const stringifiers = l[internals.stringifiers];
+    const errorKey = l[internals.errorKey];
+    const formatters = l[FORMATTERS];
+    const hook = (l[HOOKS] as { streamWrite?: unknown } | undefined)?.streamWrite;
+    const prefixes = l[internals.levelPrefixes];
+    const nestedKey = l[internals.nestedKey];
+    const loggerMessageKey = l[internals.messageKey];
+    if (
+      shape === undefined ||
+      shape.serializers !== serializers ||
+      shape.stringifiers !== stringifiers ||
+      shape.errorKey !== errorKey ||
+      shape.formatters !== formatters ||
+      shape.hook !== hook ||
+      shape.prefixes !== prefixes ||
+      shape.nestedKey !== nestedKey ||
+      shape.messageKey !== loggerMessageKey
+    ) {
+      shape = shapeOf(
+        serializers,
+        stringifiers,
+        errorKey,
+        formatters,
+        hook,
+        prefixes,
+        nestedKey,
+        loggerMessageKey,
+      );
+    }
+    return shape.fast ? lineOf(shape, m, line, level, chindings) : undefined;
   };
 }
