@@ -134,14 +134,13 @@ const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string,
  * (`fast`), and what each key of a call's fields is, learned as keys are seen.
  */
 interface LoggerShape {
-  readonly serializers: unknown;
-  readonly stringifiers: unknown;
+  /** What it was made of: the logger's values under the reader's shape keys, in their order. */
+  readonly inputs: readonly unknown[];
+  readonly serializers: Record<string, unknown>;
+  readonly stringifiers: Record<string, unknown>;
   readonly errorKey: unknown;
-  readonly formatters: unknown;
-  readonly hook: unknown;
-  readonly prefixes: unknown;
-  readonly nestedKey: unknown;
-  readonly messageKey: unknown;
+  /** pino's level cache: the start of a line at each level. */
+  readonly prefixes: Record<number, unknown> | null | undefined;
   /** false: every line of the logger goes through the line. */
   readonly fast: boolean;
   /** A serializer or redact path applies to the message. */
@@ -176,18 +175,17 @@ export function metadataReader(
   // Child loggers' bindings, parsed once per text (bounded: a logger per request makes new texts).
   const bindings = new Map<string, Record<string, unknown> | null>();
 
-  const shapeOf = (
-    serializers: unknown,
-    stringifiers: unknown,
-    errorKey: unknown,
-    formatters: unknown,
-    hook: unknown,
-    prefixes: unknown,
-    nestedKey: unknown,
-    loggerMessageKey: unknown,
-  ): LoggerShape => {
+  // The logger's values a shape is made of: serializers, redact paths, errorKey, formatters,
+  // hooks, level cache, nestedKey, messageKey (set when the logger's internals are found).
+  let shapeKeys: readonly symbol[] = [];
+
+  const shapeOf = (l: Record<symbol, unknown>): LoggerShape => {
+    const inputs = shapeKeys.map((key) => l[key]);
+    const [serializers, stringifiers, errorKey, formatters, hooks, prefixes, nestedKey, ownKey] =
+      inputs as [Record<string, unknown>, Record<string, unknown>, ...unknown[]];
     // A threadlineStreamWrite() hook that appends this destination's trace fields is read
     // (with other names, parsing the line keeps them as attributes); any other hook is not.
+    const hook = (hooks as { streamWrite?: unknown } | undefined)?.streamWrite;
     const appended = typeof hook === 'function' ? APPENDING_HOOKS.get(hook) : undefined;
     const hookAppends = appended !== undefined && sameNames(appended.trace, traceFields);
     const fast =
@@ -199,34 +197,32 @@ export function metadataReader(
       typeof formatters === 'object' &&
       (formatters as { log?: unknown }).log === undefined &&
       !nestedKey &&
-      loggerMessageKey === messageKey &&
+      ownKey === messageKey &&
       (hook === undefined || hookAppends) &&
       // A redact wildcard (`*.password`) applies to every key.
       !Object.getOwnPropertySymbols(stringifiers).some(
-        (s) =>
-          s.description === 'pino.wildcardFirst' &&
-          Boolean((stringifiers as Record<symbol, unknown>)[s]),
+        (s) => s.description === 'pino.wildcardFirst' && Boolean(stringifiers[s as never]),
       );
     return {
+      inputs,
       serializers,
       stringifiers,
       errorKey,
-      formatters,
-      hook,
-      prefixes,
-      nestedKey,
-      messageKey: loggerMessageKey,
+      prefixes: prefixes as LoggerShape['prefixes'],
       fast,
-      messageOnLine:
-        fast &&
-        Boolean(
-          (serializers as Record<string, unknown>)[messageKey] ||
-            (stringifiers as Record<string, unknown>)[messageKey],
-        ),
+      messageOnLine: fast && Boolean(serializers[messageKey] || stringifiers[messageKey]),
       hookScoped: hookAppends ? appended.scoped : [],
       kinds: new Map(),
       prefixLengths: new Map(),
     };
+  };
+
+  /** Whether the logger's values are still those the shape was made of. */
+  const madeOf = (s: LoggerShape, l: Record<symbol, unknown>): boolean => {
+    for (let i = 0; i < shapeKeys.length; i++) {
+      if (l[shapeKeys[i] as symbol] !== s.inputs[i]) return false;
+    }
+    return true;
   };
 
   const bindingsOf = (chindings: string): Record<string, unknown> | null => {
@@ -266,11 +262,11 @@ export function metadataReader(
   const kindOf = (s: LoggerShape, key: string): Kind => {
     let kind = s.kinds.get(key);
     if (kind !== undefined) return kind;
-    const serializers = s.serializers as Record<string, unknown>;
+    const { serializers } = s;
     kind = traceFields.has(key)
       ? SKIP
       : serializers[key] ||
-          (s.stringifiers as Record<string, unknown>)[key] ||
+          s.stringifiers[key] ||
           (key === s.errorKey && serializers.err) ||
           pinoFields.has(key) ||
           s.hookScoped.includes(key)
@@ -299,7 +295,7 @@ export function metadataReader(
     // fields, or the time under another name, is left to the line).
     let prefixLength = s.prefixLengths.get(level);
     if (prefixLength === undefined) {
-      const prefixes = s.prefixes as Record<number, unknown> | null | undefined;
+      const { prefixes } = s;
       prefixLength =
         typeof prefixes === 'object' && prefixes ? levelPrefixLength(prefixes[level]) : -1;
       s.prefixLengths.set(level, prefixLength);
@@ -382,39 +378,21 @@ export function metadataReader(
     if (internals === undefined || l[internals.chindings] === undefined) {
       internals = findInternals(logger);
       if (internals === undefined) return undefined;
+      shapeKeys = [
+        SERIALIZERS,
+        internals.stringifiers,
+        internals.errorKey,
+        FORMATTERS,
+        HOOKS,
+        internals.levelPrefixes,
+        internals.nestedKey,
+        internals.messageKey,
+      ];
+      shape = undefined;
     }
     const chindings = l[internals.chindings];
     if (typeof chindings !== 'string') return undefined;
-    const serializers = l[SERIALIZERS];
-    const stringifiers = l[internals.stringifiers];
-    const errorKey = l[internals.errorKey];
-    const formatters = l[FORMATTERS];
-    const hook = (l[HOOKS] as { streamWrite?: unknown } | undefined)?.streamWrite;
-    const prefixes = l[internals.levelPrefixes];
-    const nestedKey = l[internals.nestedKey];
-    const loggerMessageKey = l[internals.messageKey];
-    if (
-      shape === undefined ||
-      shape.serializers !== serializers ||
-      shape.stringifiers !== stringifiers ||
-      shape.errorKey !== errorKey ||
-      shape.formatters !== formatters ||
-      shape.hook !== hook ||
-      shape.prefixes !== prefixes ||
-      shape.nestedKey !== nestedKey ||
-      shape.messageKey !== loggerMessageKey
-    ) {
-      shape = shapeOf(
-        serializers,
-        stringifiers,
-        errorKey,
-        formatters,
-        hook,
-        prefixes,
-        nestedKey,
-        loggerMessageKey,
-      );
-    }
+    if (shape === undefined || !madeOf(shape, l)) shape = shapeOf(l);
     return shape.fast ? lineOf(shape, m, line, level, chindings) : undefined;
   };
 }
