@@ -7,19 +7,13 @@
  * the record.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { log } from '../src/index.js';
 import { ConsoleExporter } from '../src/internal/console-exporter.js';
-import { startInMemory } from './helpers.js';
+import { useInMemory } from './helpers.js';
 import { HOSTILE_PIECES, hugeString } from './hostile.js';
 
-let t: ReturnType<typeof startInMemory>;
-beforeAll(() => {
-  t = startInMemory();
-});
-afterAll(async () => {
-  await t.handle.shutdown();
-});
+const t = useInMemory();
 
 /** What the console exporter prints for the records the pipeline made of these lines. */
 async function printed(

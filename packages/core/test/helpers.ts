@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startThreadline, type ThreadlineHandle, type ThreadlineOptions } from '../src/index.js';
 
 /** Starts Threadline with an in-memory exporter (unit tests; wire tests use a real receiver). */
@@ -24,6 +25,46 @@ export function startInMemory(options: ThreadlineOptions = {}): {
     records: async () => {
       await handle.forceFlush(5000);
       return exporter.getFinishedLogRecords();
+    },
+  };
+}
+
+/**
+ * {@link startInMemory} for the tests of one file: started before them, shut
+ * down after them, with the records of earlier tests flushed and cleared
+ * before each.
+ */
+export function useInMemory(options: ThreadlineOptions = {}): ReturnType<typeof startInMemory> & {
+  /** The records written since the last call (or since the test began). */
+  flushed(): Promise<ReadableLogRecord[]>;
+} {
+  let started: ReturnType<typeof startInMemory> | undefined;
+  const get = () => {
+    if (started === undefined) throw new Error('useInMemory(): Threadline starts in beforeAll');
+    return started;
+  };
+  beforeAll(() => {
+    started = startInMemory(options);
+  });
+  afterAll(async () => {
+    await started?.handle.shutdown();
+  });
+  beforeEach(async () => {
+    await get().handle.forceFlush();
+    get().exporter.reset();
+  });
+  return {
+    get handle() {
+      return get().handle;
+    },
+    get exporter() {
+      return get().exporter;
+    },
+    records: () => get().records(),
+    flushed: async () => {
+      const records = [...(await get().records())];
+      get().exporter.reset();
+      return records;
     },
   };
 }

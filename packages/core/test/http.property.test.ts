@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
 import { context } from '@opentelemetry/api';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_REQUEST_ID,
   createHttpCorrelator,
@@ -17,7 +17,7 @@ import {
   MAX_REQUEST_ID_LENGTH,
   tryGetScopeAttributes,
 } from '../src/index.js';
-import { startInMemory } from './helpers.js';
+import { useInMemory } from './helpers.js';
 import {
   CONTROL_CHARS,
   headerValue,
@@ -30,17 +30,7 @@ import {
 const SAFE_ID = /^[A-Za-z0-9._~:@+=/-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-let t: ReturnType<typeof startInMemory>;
-beforeAll(() => {
-  t = startInMemory();
-});
-afterAll(async () => {
-  await t.handle.shutdown();
-});
-beforeEach(async () => {
-  await t.handle.forceFlush();
-  t.exporter.reset();
-});
+const t = useInMemory();
 
 /** A request id the correlator must keep: one value of 1–128 safe characters. */
 function isSafe(value: unknown): value is string {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';
 import { request as undiciRequest } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { urlPath } from '../src/http.js';
 import {
   createHttpCorrelator,
@@ -15,19 +15,9 @@ import {
   tryGetTraceIds,
   withHopScope,
 } from '../src/index.js';
-import { startInMemory } from './helpers.js';
+import { useInMemory } from './helpers.js';
 
-let t: ReturnType<typeof startInMemory>;
-beforeAll(() => {
-  t = startInMemory();
-});
-afterAll(async () => {
-  await t.handle.shutdown();
-});
-beforeEach(async () => {
-  await t.handle.forceFlush();
-  t.exporter.reset();
-});
+const t = useInMemory();
 
 /** A plain node:http server using the correlator directly, as a user of another framework would. */
 async function serve(

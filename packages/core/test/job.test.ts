@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   diagnoseOnce,
   getTraceIds,
@@ -11,20 +11,10 @@ import {
   withHopScope,
   withJobScope,
 } from '../src/index.js';
-import { startInMemory } from './helpers.js';
+import { useInMemory } from './helpers.js';
 
-let t: ReturnType<typeof startInMemory>;
 const warnings: string[] = [];
-beforeAll(() => {
-  t = startInMemory({ diagnostics: (line) => warnings.push(line) });
-});
-afterAll(async () => {
-  await t.handle.shutdown();
-});
-beforeEach(async () => {
-  await t.handle.forceFlush();
-  t.exporter.reset();
-});
+const t = useInMemory({ diagnostics: (line) => warnings.push(line) });
 
 /** What a producer inside a request would carry with the job. */
 function enqueueInRequest(): { carrier: Record<string, string>; request: TraceIds } {

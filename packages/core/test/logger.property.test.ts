@@ -9,12 +9,12 @@ import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { decodeExportLogsRequest } from '@threadline/testing';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emitBridgedRecord, getLogger, log, withScope } from '../src/index.js';
 import { encodeLogsRequest } from '../src/internal/otlp-protobuf.js';
 import { createRedaction } from '../src/internal/redaction.js';
 import { DEFAULT_LIMITS, estimateBytes, Serializer } from '../src/internal/serialize.js';
-import { startInMemory } from './helpers.js';
+import { useInMemory } from './helpers.js';
 import { HOSTILE_PIECES, hostileString, hugeString } from './hostile.js';
 
 const COUNT_LIMIT = 12;
@@ -22,24 +22,12 @@ const LENGTH_LIMIT = 64;
 /** Messages under 256 characters without a URL are kept whole (logger.ts fast path); longer ones are cut like any value. */
 const BODY_LIMIT = Math.max(LENGTH_LIMIT + 1, 255);
 
-let t: ReturnType<typeof startInMemory>;
-beforeAll(() => {
-  t = startInMemory({ attributeCountLimit: COUNT_LIMIT, attributeValueLengthLimit: LENGTH_LIMIT });
-});
-afterAll(async () => {
-  await t.handle.shutdown();
-});
-beforeEach(async () => {
-  await t.handle.forceFlush();
-  t.exporter.reset();
+const t = useInMemory({
+  attributeCountLimit: COUNT_LIMIT,
+  attributeValueLengthLimit: LENGTH_LIMIT,
 });
 
-/** The records written since the last call. */
-async function flushed(): Promise<ReadableLogRecord[]> {
-  const records = [...(await t.records())];
-  t.exporter.reset();
-  return records;
-}
+const flushed = t.flushed;
 
 /**
  * Traps and getters below throw only while armed (around the log calls), so

@@ -6,31 +6,16 @@
  */
 
 import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_REDACT_KEYS, emitBridgedRecord, log, REDACTED, withScope } from '../src/index.js';
 import { encodeLogsRequest } from '../src/internal/otlp-protobuf.js';
-import { startInMemory } from './helpers.js';
+import { useInMemory } from './helpers.js';
 
 // Default limits: values are long enough to hold the whole URL around a secret.
-let t: ReturnType<typeof startInMemory>;
-beforeAll(() => {
-  t = startInMemory();
-});
-afterAll(async () => {
-  await t.handle.shutdown();
-});
-beforeEach(async () => {
-  await t.handle.forceFlush();
-  t.exporter.reset();
-});
+const t = useInMemory();
 
-async function flushed(): Promise<ReadableLogRecord[]> {
-  const records = [...(await t.records())];
-  t.exporter.reset();
-  return records;
-}
+const flushed = t.flushed;
 
 /**
  * A key of the default redaction list as applications spell it: any case, and

@@ -4,7 +4,7 @@
  * bounds and its line in the README. config.ts resolves the whole numbers,
  * booleans and choices from it, option-check.ts knows the option names from
  * it, the README's options table is written from it (`pnpm docs:options`,
- * checked by test/option-table.test.ts), and the configuration tests take
+ * checked by test/internal/option-table.test.ts), and the configuration tests take
  * their cases from it. A new option is a row here, its field in
  * ThreadlineOptions (types.ts) and, unless it is a plain number, boolean or
  * choice, a few lines in config.ts.

@@ -12,7 +12,7 @@ import {
   randomSpanId,
   randomTraceId,
   withTracestateEntry,
-} from '../src/internal/w3c.js';
+} from '../../src/internal/w3c.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -397,7 +397,7 @@ describe('random ids', () => {
 
   describe('with a stubbed randomFillSync', () => {
     async function loadWith(fill: (buf: Buffer, call: number) => void): Promise<{
-      mod: typeof import('../src/internal/w3c.js');
+      mod: typeof import('../../src/internal/w3c.js');
       calls: () => number;
     }> {
       let calls = 0;
@@ -414,7 +414,7 @@ describe('random ids', () => {
         };
       });
       try {
-        const mod = await import('../src/internal/w3c.js');
+        const mod = await import('../../src/internal/w3c.js');
         return { mod, calls: () => calls };
       } finally {
         vi.doUnmock('node:crypto');

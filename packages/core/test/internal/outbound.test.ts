@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { injectTraceContext, withHopScope } from '../src/index.js';
-import { startInMemory } from './helpers.js';
+import { injectTraceContext, withHopScope } from '../../src/index.js';
+import { startInMemory } from '../helpers.js';
 
 const SDK_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01';
 
@@ -103,7 +103,7 @@ describe('beside a tracing SDK that instruments undici', () => {
 describe('a tracing SDK without a tracer provider (spans with all-zero ids around the handlers)', () => {
   it("lines, tryGetTraceIds() and outbound calls keep the hop's ids", async () => {
     const { INVALID_SPAN_CONTEXT } = await import('@opentelemetry/api');
-    const { log, tryGetTraceIds } = await import('../src/index.js');
+    const { log, tryGetTraceIds } = await import('../../src/index.js');
     t.exporter.reset();
     let hop: { traceId: string; spanId: string } | undefined;
     let inside: unknown;
@@ -130,7 +130,7 @@ describe('a tracing SDK without a tracer provider (spans with all-zero ids aroun
 
 describe("a tracing SDK's span for a trace its sampler dropped", () => {
   it('is used as it is: no hop of its own, no parent id made up for outbound calls', async () => {
-    const { tryGetTraceIds, tryGetScopeAttributes } = await import('../src/index.js');
+    const { tryGetTraceIds, tryGetScopeAttributes } = await import('../../src/index.js');
     // What an SDK's tracer returns for an unsampled trace: valid ids, not recording, not remote.
     const unsampled = trace.wrapSpanContext({
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',

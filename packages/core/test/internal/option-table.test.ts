@@ -1,15 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { startThreadline, type ThreadlineOptions } from '../src/index.js';
-import { resolveConfig } from '../src/internal/config.js';
+import { startThreadline, type ThreadlineOptions } from '../../src/index.js';
+import { resolveConfig } from '../../src/internal/config.js';
 import {
   BOOLEAN_ROWS,
   CHOICE_ROWS,
   optionsTableMarkdown,
   WHOLE_ROWS,
-} from '../src/internal/option-table.js';
+} from '../../src/internal/option-table.js';
 
-const README = new URL('../README.md', import.meta.url);
+const README = new URL('../../README.md', import.meta.url);
 const START =
   '<!-- options-table: written from src/internal/option-table.ts by `pnpm docs:options` -->';
 const END = '<!-- /options-table -->';

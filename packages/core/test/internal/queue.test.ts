@@ -1,7 +1,7 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { log, startThreadline, type ThreadlineHandle } from '../src/index.js';
+import { log, startThreadline, type ThreadlineHandle } from '../../src/index.js';
 
 let handle: ThreadlineHandle | undefined;
 afterEach(async () => {

@@ -7,12 +7,12 @@ import {
   defaultAgentFactory,
   parseRetryAfter,
   RetryableExportError,
-} from '../src/internal/otlp-exporter.js';
+} from '../../src/internal/otlp-exporter.js';
 import {
   type ExportProcessorOptions,
   retryDelay,
   ThreadlineExportProcessor,
-} from '../src/internal/processor.js';
+} from '../../src/internal/processor.js';
 
 type Done = (result: ExportResult) => void;
 

@@ -1,7 +1,7 @@
 import { startOtlpReceiver } from '@threadline/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { log, startThreadline, type ThreadlineHandle, withScope } from '../src/index.js';
-import { ConsoleExporter } from '../src/internal/console-exporter.js';
+import { log, startThreadline, type ThreadlineHandle, withScope } from '../../src/index.js';
+import { ConsoleExporter } from '../../src/internal/console-exporter.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';

@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/sdk-logs';
 import { decodeExportLogsRequest } from '@threadline/testing';
 import { describe, expect, it } from 'vitest';
-import { encodeLogsRequest, releaseRequestBody } from '../src/internal/otlp-protobuf.js';
+import { encodeLogsRequest, releaseRequestBody } from '../../src/internal/otlp-protobuf.js';
 
 /** Records made by the SDK itself, of every value shape OTLP has. */
 function sdkRecords(): ReadableLogRecord[] {
