@@ -5,6 +5,18 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type OtlpReceiver, type ReceivedRecord, startOtlpReceiver } from './receiver.js';
 
+/**
+ * The options of a Threadline started by a test: no signal handlers, no
+ * `service started` record, no diagnostics, and no variables of the
+ * machine's environment read. Spread them first: `startThreadline({ ...QUIET, endpoint })`.
+ */
+export const QUIET = {
+  handleSignals: false,
+  logStartup: false,
+  diagnostics: 'silent',
+  env: {},
+} as const;
+
 /** What the hooks need of a Threadline handle (`startThreadline()`'s). */
 export interface FlushableHandle {
   forceFlush(timeoutMillis?: number): Promise<void>;

@@ -12,7 +12,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { log, startThreadline } from '@threadline/core';
-import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,10 +30,7 @@ const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
     serviceName: 'bullmq-otel-test',
     endpoint,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
   }),
 );
 

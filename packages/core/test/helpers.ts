@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { QUIET } from '@threadline/testing/pipeline';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startThreadline, type ThreadlineHandle, type ThreadlineOptions } from '../src/index.js';
 
@@ -13,10 +14,7 @@ export function startInMemory(options: ThreadlineOptions = {}): {
   const exporter = new InMemoryLogRecordExporter();
   const handle = startThreadline({
     exporter,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
     ...options,
   });
   return {

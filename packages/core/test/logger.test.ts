@@ -2,6 +2,7 @@ import { context, logs, type SpanContext, trace } from '@opentelemetry/api';
 import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { decodeExportLogsRequest, startOtlpReceiver } from '@threadline/testing';
+import { QUIET } from '@threadline/testing/pipeline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addScopeAttributes, getLogger, log, startThreadline, withScope } from '../src/index.js';
 import { encodeLogsRequest } from '../src/internal/otlp-protobuf.js';
@@ -271,10 +272,7 @@ describe('logger', () => {
     const receiver = await startOtlpReceiver();
     const handle = startThreadline({
       endpoint: receiver.url,
-      handleSignals: false,
-      logStartup: false,
-      diagnostics: 'silent',
-      env: {},
+      ...QUIET,
     });
     stop = async () => {
       await handle.shutdown();

@@ -3,6 +3,7 @@ import { BatchLogRecordProcessor, InMemoryLogRecordExporter } from '@opentelemet
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { startOtlpReceiver } from '@threadline/testing';
+import { QUIET } from '@threadline/testing/pipeline';
 import { describe, expect, it } from 'vitest';
 import {
   extractTraceContext,
@@ -29,10 +30,7 @@ describe('with @opentelemetry/sdk-node running', () => {
     const handle = startThreadline({
       endpoint: receiver.url,
       serviceName: 'with-sdk',
-      handleSignals: false,
-      logStartup: false,
-      diagnostics: 'silent',
-      env: {},
+      ...QUIET,
     });
     try {
       // Threadline registered nothing over the SDK's globals.

@@ -1,4 +1,5 @@
 import { type OtlpReceiver, startOtlpReceiver } from '@threadline/testing';
+import { QUIET } from '@threadline/testing/pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   extractTraceContext,
@@ -100,10 +101,7 @@ describe('export failures', () => {
     );
     handle = startThreadline({
       endpoint: receiver.url,
-      handleSignals: false,
-      logStartup: false,
-      diagnostics: 'silent',
-      env: {},
+      ...QUIET,
     });
     for (let i = 0; i < 10; i++) log.info(`r${i}`);
     await handle.forceFlush(8000);
@@ -169,10 +167,7 @@ describe('export failures', () => {
     receiver.respondWith(() => ({ status: 200, hang: true }));
     handle = startThreadline({
       endpoint: receiver.url,
-      handleSignals: false,
-      logStartup: false,
-      diagnostics: 'silent',
-      env: {},
+      ...QUIET,
     });
     for (let i = 0; i < 100; i++) log.info(`x${i}`);
     const t0 = Date.now();
@@ -217,10 +212,7 @@ describe('export failures', () => {
     );
     handle = startThreadline({
       endpoint: receiver.url,
-      handleSignals: false,
-      logStartup: false,
-      diagnostics: 'silent',
-      env: {},
+      ...QUIET,
     });
     for (let i = 0; i < 10; i++) log.info(`r${i}`);
     await handle.forceFlush(8000);

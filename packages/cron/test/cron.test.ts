@@ -1,7 +1,7 @@
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { getTraceIds, log, startThreadline, withHopScope } from '@threadline/core';
 import type { ReceivedRecord } from '@threadline/testing';
-import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import { CronJob } from 'cron';
 import { Cron } from 'croner';
 import nodeCron from 'node-cron';
@@ -12,10 +12,7 @@ const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
     serviceName: 'cron-test',
     endpoint,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
   }),
 );
 const unhandled: unknown[] = [];

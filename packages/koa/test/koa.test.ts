@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { startThreadline } from '@threadline/core';
 import { describeHttpAdapter } from '@threadline/testing/http-suite';
-import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import Koa from 'koa';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -17,10 +17,7 @@ const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
     serviceName: 'koa-test',
     endpoint,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
   }),
 );
 

@@ -1,5 +1,5 @@
 import { startThreadline, withHopScope } from '@threadline/core';
-import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,10 +16,7 @@ const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
     serviceName: 'pino-metadata-test',
     endpoint,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
   }),
 );
 

@@ -8,7 +8,7 @@ import { Worker as WorkerThread } from 'node:worker_threads';
 import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
 import { startOtlpReceiver } from '@threadline/testing';
 import { describeInFrameworks, jsonLines } from '@threadline/testing/bridge-suite';
-import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,10 +22,7 @@ const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
     serviceName: 'pino-test',
     endpoint,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
   }),
 );
 

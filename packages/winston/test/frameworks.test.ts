@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { startThreadline } from '@threadline/core';
 import { describeInFrameworks, jsonLines } from '@threadline/testing/bridge-suite';
-import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import { describe } from 'vitest';
 import winston from 'winston';
 import { ThreadlineTransport, threadlineFormat } from '../src/index.js';
@@ -13,10 +13,7 @@ const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
     serviceName: 'winston-test',
     endpoint,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
   }),
 );
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { getTraceIds, startThreadline, withHopScope } from '@threadline/core';
-import { useReceiverPipeline } from '@threadline/testing/pipeline';
+import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import { describe, expect, it } from 'vitest';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
@@ -11,10 +11,7 @@ const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
     serviceName: 'winston-test',
     endpoint,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
+    ...QUIET,
   }),
 );
 

@@ -1,5 +1,6 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { QUIET } from '@threadline/testing/pipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { log, startThreadline, type ThreadlineHandle } from '../../src/index.js';
 
@@ -32,10 +33,7 @@ describe('export queue', () => {
     handle = startThreadline({
       exporter: downExporter(),
       maxQueueBytes: budget,
-      handleSignals: false,
-      logStartup: false,
-      diagnostics: 'silent',
-      env: {},
+      ...QUIET,
     });
     global.gc?.();
     const before = process.memoryUsage().heapUsed;
@@ -63,10 +61,7 @@ describe('export queue', () => {
       exporter: downExporter(),
       maxQueueSize: 1000,
       level: 'debug',
-      handleSignals: false,
-      logStartup: false,
-      diagnostics: 'silent',
-      env: {},
+      ...QUIET,
     });
     for (let i = 0; i < 50; i++) log.error(`error${i}`);
     for (let i = 0; i < 50; i++) log.warn(`warn${i}`);
