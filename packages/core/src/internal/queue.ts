@@ -4,7 +4,9 @@
  * above survive a flood of DEBUG and INFO. Records keep their arrival order
  * (a sequence number) across classes.
  */
+
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { SEVERITY_NUMBER } from '../severity.js';
 
 /** Severity classes, lowest first: trace/debug, info (and unspecified), warn, error/fatal. */
 export const SEVERITY_CLASSES = ['debug', 'info', 'warn', 'error'] as const;
@@ -12,9 +14,9 @@ export type SeverityClass = (typeof SEVERITY_CLASSES)[number];
 
 export function severityClass(severityNumber: number | undefined): number {
   if (severityNumber === undefined || severityNumber === 0) return 1;
-  if (severityNumber < 9) return 0;
-  if (severityNumber < 13) return 1;
-  if (severityNumber < 17) return 2;
+  if (severityNumber < SEVERITY_NUMBER.info) return 0;
+  if (severityNumber < SEVERITY_NUMBER.warn) return 1;
+  if (severityNumber < SEVERITY_NUMBER.error) return 2;
   return 3;
 }
 
