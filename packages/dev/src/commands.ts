@@ -5,14 +5,22 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startDevReceiver } from './server.js';
-import { type JobOutcome, RecordStore, type StoredRecord } from './store.js';
+import { formatOverview } from './status.js';
+import { DEFAULT_MAX_RECORDS, type JobOutcome, RecordStore, type StoredRecord } from './store.js';
 import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from './timeline.js';
 
 const HELP: Record<string, string> = {
-  dev: `threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]... [--db .threadline/dev.sqlite]
+  dev: `threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]... [--db .threadline/dev.sqlite] [--max-records ${DEFAULT_MAX_RECORDS}]
   Receives OTLP/HTTP logs (POST /v1/logs, protobuf or JSON) and stores them in one
   SQLite file; serves a page of recent traces at its root. --allow-host names
-  another Host that requests may use (repeatable).`,
+  another Host that requests may use (repeatable). Past --max-records, the oldest
+  records are deleted.`,
+  status: `threadline status [--window 1h|5m|all|…] [--at TIME] [--json] [--db .threadline/dev.sqlite]
+  Per service, over the window (default the last hour; 'all': everything stored):
+  last record, starts, instances; requests, 5xx rate and latency per route;
+  queues; cron jobs; the newest deploy against the one before; owner and runbook.
+  --at: the end of the window (an ISO time such as 2026-12-06T03:10Z; default now).
+  --json: the overview as one JSON object.`,
   trace: `threadline trace <trace-id> [--json] [--db .threadline/dev.sqlite]
   One trace (and the traces started from it) as a timeline, hops indented.
   --json: one stored record a line, with its hop depth. Exits 1 when the trace
@@ -26,7 +34,8 @@ const HELP: Record<string, string> = {
 
 /** The options of each command that take a value, its flags, and how many plain arguments it takes. */
 const ARGUMENTS: Record<string, { values: string[]; flags: string[]; positional: number }> = {
-  dev: { values: ['port', 'host', 'allow-host', 'db'], flags: [], positional: 0 },
+  dev: { values: ['port', 'host', 'allow-host', 'db', 'max-records'], flags: [], positional: 0 },
+  status: { values: ['window', 'at', 'db'], flags: ['json'], positional: 0 },
   trace: { values: ['db'], flags: ['json'], positional: 1 },
   tail: { values: ['service', 'level', 'grep', 'db'], flags: [], positional: 0 },
   errors: { values: ['limit', 'db'], flags: ['json'], positional: 0 },
@@ -90,7 +99,18 @@ function fail(message: string, showUsage = true): never {
   process.exit(2);
 }
 
-function openStore(path: string, readOnly = false): RecordStore {
+/** `--window`: `30s`, `5m`, `5min`, `1h`, `2d`, or `all` (undefined). */
+function windowOption(text: string): number | undefined {
+  if (text === 'all') return undefined;
+  const m = /^(\d+)(s|m|min|h|d)$/.exec(text);
+  const unit = { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m?.[2] ?? ''];
+  const n = Number(m?.[1]);
+  if (unit === undefined || !(n > 0))
+    fail('--window must be a length such as 5m, 1h or 2d, or all');
+  return n * unit;
+}
+
+function openStore(path: string, readOnly = false, maxRecords?: number): RecordStore {
   if (readOnly && path !== ':memory:' && !existsSync(path)) {
     fail(
       `no store at ${resolve(path)}: run \`threadline dev${path === DEFAULT_DB ? '' : ` --db ${path}`}\` in this folder first, or name the store with --db PATH`,
@@ -98,7 +118,7 @@ function openStore(path: string, readOnly = false): RecordStore {
     );
   }
   try {
-    return new RecordStore(path, { readOnly });
+    return new RecordStore(path, { readOnly, maxRecords });
   } catch (error) {
     fail(`cannot open the store ${resolve(path)}: ${(error as Error).message}`, false);
   }
@@ -149,7 +169,11 @@ export async function run(args: string[]): Promise<void> {
   if (command === 'dev') {
     const port = Number(option(rest, 'port', '4318'));
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0–65535');
-    const store = openStore(option(rest, 'db', DEFAULT_DB));
+    const maxRecords = Number(option(rest, 'max-records', String(DEFAULT_MAX_RECORDS)));
+    if (!Number.isInteger(maxRecords) || maxRecords < 1) {
+      fail('--max-records must be a whole number > 0');
+    }
+    const store = openStore(option(rest, 'db', DEFAULT_DB), false, maxRecords);
     const receiver = await startDevReceiver({
       store,
       port,
@@ -174,6 +198,21 @@ export async function run(args: string[]): Promise<void> {
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    return;
+  }
+  if (command === 'status') {
+    const windowMs = windowOption(option(rest, 'window', '1h'));
+    const at = option(rest, 'at', '');
+    const now = at === '' ? Date.now() : Date.parse(at);
+    if (!Number.isFinite(now)) fail('--at must be a time such as 2026-12-06T03:10Z');
+    const store = openStore(option(rest, 'db', DEFAULT_DB), true);
+    const overview = store.overview({ now, windowMs });
+    store.close();
+    if (rest.includes('--json')) {
+      process.stdout.write(`${JSON.stringify(overview)}\n`);
+      return;
+    }
+    process.stdout.write(`${formatOverview(overview, process.stdout.isTTY === true).join('\n')}\n`);
     return;
   }
   if (command === 'trace') {

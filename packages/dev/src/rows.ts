@@ -1,14 +1,20 @@
 /**
  * A received record as the row the store inserts: its values in the order of
- * the store's INSERT, the body, attributes and resource already JSON. Rows
- * hold only strings and numbers, so the receiver's decoding worker can hand
- * them over without an object graph to rebuild.
+ * the store's INSERT, the body, attributes and resource already JSON, then the
+ * facts the overview counts (facts.ts). Rows hold strings, numbers and a few
+ * flat objects, so the receiver's decoding worker can hand them over without
+ * an object graph to rebuild.
  */
 import { BoundsError } from './bounds.js';
+import { type Fact, factOf, type ResourceFacts, resourceFactsOf } from './facts.js';
 import type { ReceivedRecord } from './otlp.js';
 
+/** The number of a row's values that are the store's columns (the rest are for the overview). */
+export const COLUMNS = 16;
+
 /** time, time ms, severity number, severity text, body, attributes, resource, scope, trace id,
- * span id, parent span id, link trace id, service, service version, job id, cron run id */
+ * span id, parent span id, link trace id, service, service version, job id, cron run id; then,
+ * for the overview, what the record states and what its resource says of the service */
 export type RecordRow = [
   string,
   number,
@@ -26,6 +32,8 @@ export type RecordRow = [
   string,
   string,
   string,
+  Fact | null,
+  ResourceFacts,
 ];
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -88,7 +96,7 @@ export function jsonLengthBound(value: unknown, room: number): number {
   return length;
 }
 
-function toRow(r: ReceivedRecord, resourceJson: string): RecordRow {
+function toRow(r: ReceivedRecord, resourceJson: string, service: ResourceFacts): RecordRow {
   const a = r.attributes;
   const time = r.timeUnixNano !== '0' ? r.timeUnixNano : r.observedTimeUnixNano;
   return [
@@ -108,6 +116,8 @@ function toRow(r: ReceivedRecord, resourceJson: string): RecordRow {
     str(r.resource['service.version']),
     str(a['messaging.message.id']),
     str(a['threadline.cron.run_id']),
+    factOf(r.body, a) ?? null,
+    service,
   ];
 }
 
@@ -123,6 +133,7 @@ export function toRows(
 ): { rows: RecordRow[]; rejected: string[] } {
   // Records decoded together share their resource object: its JSON is made, and counted, once.
   const resourceJson = new Map<Record<string, unknown>, string>();
+  const resourceFacts = new Map<Record<string, unknown>, ResourceFacts>();
   const resourceLength = new Map<Record<string, unknown>, number>();
   let total = 0;
   for (const r of records) {
@@ -151,7 +162,12 @@ export function toRows(
         resource = toJson(r.resource);
         resourceJson.set(r.resource, resource);
       }
-      rows.push(toRow(r, resource));
+      let service = resourceFacts.get(r.resource);
+      if (service === undefined) {
+        service = resourceFactsOf(r.resource);
+        resourceFacts.set(r.resource, service);
+      }
+      rows.push(toRow(r, resource, service));
     } catch (error) {
       rejected.push(`a record could not be stored: ${(error as Error).message}`);
     }

@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ReceivedRecord } from './otlp.js';
-import { type RecordRow, toRows } from './rows.js';
+import { Aggregates, OVERVIEW_SCHEMA, type Overview } from './overview.js';
+import { COLUMNS, type RecordRow, toRows } from './rows.js';
 
 /** A stored record, as read back. */
 export interface StoredRecord {
@@ -107,18 +108,28 @@ export interface AddResult {
   rejected: string[];
 }
 
+/** Records kept by default: past it, the oldest are deleted as new ones arrive. */
+export const DEFAULT_MAX_RECORDS = 1_000_000;
+
 export class RecordStore {
   readonly path: string;
+  /** Records kept at most: past it, the oldest are deleted. */
+  readonly maxRecords: number;
   private readonly db: DatabaseSync;
   private readonly insert: StatementSync;
+  private readonly aggregates: Aggregates;
 
   /**
    * Opens (or creates, with its folder) the store at `path` (`:memory:` for
    * a throwaway one); `readOnly` opens an existing one for reading. Throws
    * when it cannot.
    */
-  constructor(path: string, options: { readOnly?: boolean } = {}) {
+  constructor(path: string, options: { readOnly?: boolean; maxRecords?: number } = {}) {
     this.path = path;
+    this.maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
+    if (!Number.isInteger(this.maxRecords) || this.maxRecords < 1) {
+      throw new TypeError(`maxRecords must be a whole number > 0; got ${options.maxRecords}`);
+    }
     if (!options.readOnly && path !== ':memory:' && !path.startsWith('file:')) {
       mkdirSync(dirname(resolve(path)), { recursive: true });
     }
@@ -126,7 +137,9 @@ export class RecordStore {
     if (!options.readOnly) {
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       this.db.exec(SCHEMA);
+      this.db.exec(OVERVIEW_SCHEMA);
     }
+    this.aggregates = new Aggregates(this.db);
     this.insert = this.db.prepare(
       `INSERT INTO records (time_unix_nano, time_ms, severity_number, severity_text, body, attributes,
         resource, scope, trace_id, span_id, parent_span_id, link_trace_id, service, service_version,
@@ -153,22 +166,57 @@ export class RecordStore {
    */
   addRows(rows: readonly RecordRow[]): AddResult {
     const rejected: string[] = [];
+    const stored: RecordRow[] = [];
     this.db.exec('BEGIN');
     try {
       for (const row of rows) {
         try {
-          this.insert.run(...row);
+          this.insert.run(...(row.slice(0, COLUMNS) as never[]));
+          stored.push(row);
         } catch (error) {
           if (!isRecordFault(error)) throw error;
           rejected.push(`a record could not be stored: ${(error as Error).message}`);
         }
       }
+      this.aggregates.record(stored);
+      this.keepWithinBound();
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
     return { stored: rows.length - rejected.length, rejected };
+  }
+
+  /**
+   * Past {@link maxRecords}, deletes the oldest records (a tenth of the bound
+   * more, so that it is not done at every export) and the overview's figures
+   * of the time they covered.
+   */
+  private keepWithinBound(): void {
+    const newest = this.db.prepare('SELECT MAX(id) AS id FROM records').get() as {
+      id: number | null;
+    };
+    const oldest = this.db.prepare('SELECT MIN(id) AS id FROM records').get() as {
+      id: number | null;
+    };
+    if (newest.id === null || oldest.id === null) return;
+    if (Number(newest.id) - Number(oldest.id) + 1 <= this.maxRecords) return;
+    const keepFrom = Number(newest.id) - Math.floor(this.maxRecords * 0.9) + 1;
+    this.db.prepare('DELETE FROM records WHERE id < ?').run(keepFrom);
+    const first = this.db.prepare('SELECT MIN(time_ms) AS t FROM records').get() as {
+      t: number | null;
+    };
+    if (first.t !== null) this.aggregates.forget(Number(first.t));
+  }
+
+  /**
+   * The incident overview over the `windowMs` before `now` (undefined: all
+   * that is stored): per service, whether it is up, its requests, jobs, cron
+   * runs and newest deploy.
+   */
+  overview(options: { now?: number; windowMs?: number } = {}): Overview {
+    return this.aggregates.overview(options);
   }
 
   /** Every record of a trace, and of the traces started from it (link mode), oldest first. */

@@ -1,0 +1,233 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bucketOf, percentiles } from '../src/histogram.js';
+import { RecordStore } from '../src/index.js';
+import { NEW_COMMIT, NOW, scenario } from './overview-scenario.js';
+
+const MIN = 60_000;
+const CLI = fileURLToPath(new URL('../bin/threadline.mjs', import.meta.url));
+let store: RecordStore;
+beforeEach(() => {
+  store = new RecordStore(':memory:');
+});
+afterEach(() => store.close());
+
+describe('histograms', () => {
+  it('round a duration up to three significant digits', () => {
+    expect([0, -1, 0.3, 3.671, 812, 812.4, 999.5, 1234, 0.0004].map(bucketOf)).toEqual([
+      '0',
+      '0',
+      '0.3',
+      '3.68',
+      '812',
+      '813',
+      '1000',
+      '1240',
+      '0.0004',
+    ]);
+  });
+
+  it('give nearest-rank percentiles', () => {
+    const h: Record<string, number> = {};
+    for (let i = 1; i <= 100; i++) h[bucketOf(i)] = 1;
+    expect(percentiles(h, [50, 95, 99, 100])).toEqual([50, 95, 99, 100]);
+    expect(percentiles({}, [50])).toEqual([undefined]);
+  });
+});
+
+describe('the overview', () => {
+  it('gives the figures of known records exactly, over the last hour', () => {
+    store.add(scenario());
+    const o = store.overview({ now: NOW, windowMs: 60 * MIN });
+    expect(o.fromMs).toBe(NOW - 60 * MIN);
+    expect(o.services.map((s) => s.service)).toEqual(['orders', 'worker']);
+    const orders = o.services[0];
+    expect(orders).toMatchObject({
+      owner: 'team-checkout',
+      runbook: 'https://runbooks.example.com/orders',
+      lastSeenMs: NOW - 19 * MIN + 49 * 20_000,
+      starts: 3,
+      restarts: 2,
+      instances: [
+        { instance: 'o-2', version: '1.4.1' },
+        { instance: 'o-1', version: '1.4.0' },
+      ],
+      requests: {
+        count: 150,
+        errors: 5,
+        clientErrors: 2,
+        errorRate: 5 / 150,
+        // The service was first seen 50 minutes before the end of the window.
+        ratePerSecond: 150 / (50 * 60),
+      },
+    });
+    // Durations 1–100 (GET) and 10–500 by 10 (POST), by nearest rank.
+    const all = [
+      ...Array.from({ length: 100 }, (_, i) => i + 1),
+      ...Array.from({ length: 50 }, (_, i) => (i + 1) * 10),
+    ].sort((a, b) => a - b);
+    const rank = (p: number) => all[Math.ceil((p / 100) * all.length) - 1];
+    expect(orders?.requests).toMatchObject({ p50: rank(50), p95: rank(95), p99: rank(99) });
+    expect(orders?.routes).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        route: '/checkout',
+        count: 50,
+        errors: 4,
+        clientErrors: 0,
+        errorRate: 0.08,
+        p50: 250,
+        p95: 480,
+        p99: 500,
+      }),
+      expect.objectContaining({
+        method: 'GET',
+        route: '/orders/:id',
+        count: 100,
+        errors: 1,
+        clientErrors: 2,
+        p50: 50,
+        p95: 95,
+        p99: 99,
+      }),
+    ]);
+    expect(orders?.deploy).toMatchObject({
+      version: '1.4.1',
+      commit: NEW_COMMIT,
+      sinceMs: NOW - 20 * MIN,
+      before: { version: '1.4.0', count: 100, errorRate: 0.01, p95: 95 },
+      after: { count: 50, errorRate: 0.08, p95: 480 },
+      summary: '5xx 1.0% → 8.0%, p95 95 ms → 480 ms since 1.4.1 (commit 1f0c2e9)',
+    });
+
+    const worker = o.services[1];
+    expect(worker?.requests.count).toBe(0);
+    expect(worker?.queues).toEqual([
+      {
+        queue: 'emails',
+        started: 3,
+        completed: 2,
+        failed: 1,
+        retried: 1,
+        postponed: 1,
+        stalled: 1,
+        waitP95: 200,
+      },
+    ]);
+    expect(worker?.cron).toEqual([
+      {
+        name: 'nightly-report',
+        lastRunMs: NOW - 15 * MIN,
+        outcome: 'failed',
+        lagMs: 1500,
+        consecutiveFailures: 2,
+      },
+    ]);
+    expect(worker?.owner).toBe('team-fulfilment');
+    expect(worker?.deploy?.summary).toBe('first version seen: 2.0.0');
+  });
+
+  it('counts only the window’s minutes: the last 5 minutes, and since the start', () => {
+    store.add(scenario());
+    const recent = store.overview({ now: NOW, windowMs: 5 * MIN }).services[0];
+    // POST #43–#50 (430–500 ms), #45 a 503.
+    expect(recent?.requests).toMatchObject({
+      count: 8,
+      errors: 1,
+      p50: 460,
+      p95: 500,
+      ratePerSecond: 8 / 300,
+    });
+    expect(recent).toMatchObject({ starts: 0, restarts: 0 });
+    expect(recent?.instances.map((i) => i.instance)).toEqual(['o-2']);
+    const all = store.overview({ now: NOW }).services[0];
+    expect(all?.requests.count).toBe(150);
+    expect(all?.starts).toBe(3);
+  });
+
+  it('adds up figures written in several exports, as one export would', () => {
+    const records = scenario();
+    const one = new RecordStore(':memory:');
+    try {
+      one.add(records);
+      for (let i = 0; i < records.length; i += 7) store.add(records.slice(i, i + 7));
+      expect(store.overview({ now: NOW, windowMs: 60 * MIN })).toEqual(
+        one.overview({ now: NOW, windowMs: 60 * MIN }),
+      );
+    } finally {
+      one.close();
+    }
+  });
+
+  it('keeps at most maxRecords, deleting the oldest and the figures of the minutes before them', () => {
+    const bounded = new RecordStore(':memory:', { maxRecords: 100 });
+    try {
+      const records = scenario().sort((a, b) =>
+        Number(BigInt(a.timeUnixNano) - BigInt(b.timeUnixNano)),
+      );
+      for (let i = 0; i < records.length; i += 10) bounded.add(records.slice(i, i + 10));
+      expect(bounded.count()).toBeLessThanOrEqual(100);
+      expect(bounded.count()).toBeGreaterThanOrEqual(90);
+      const oldest = Number(bounded.recent({ limit: 100 })[0]?.timeUnixNano) / 1e6;
+      const oldestMinute = oldest - (oldest % MIN);
+      const kept = records.filter(
+        (r) => r.body === 'request completed' && Number(r.timeUnixNano) / 1e6 >= oldestMinute,
+      );
+      const orders = bounded.overview({ now: NOW, windowMs: 60 * MIN }).services[0];
+      expect(kept.length).toBeLessThan(150);
+      expect(orders?.requests.count).toBe(kept.length);
+    } finally {
+      bounded.close();
+    }
+    expect(() => new RecordStore(':memory:', { maxRecords: 0 })).toThrow(/maxRecords/);
+  });
+});
+
+describe('threadline status', () => {
+  it('prints the same figures as the overview, and the overview as JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-status-'));
+    const db = join(dir, 'dev.sqlite');
+    const written = new RecordStore(db);
+    written.add(scenario());
+    const expected = written.overview({ now: NOW, windowMs: 60 * MIN });
+    written.close();
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [
+        CLI,
+        'status',
+        '--db',
+        db,
+        '--at',
+        new Date(NOW).toISOString(),
+        ...args,
+      ]);
+    const { stdout } = await run();
+    expect(stdout.split('\n')).toEqual([
+      'last 1 h (from 11:00:00 to 12:00:00 UTC), 2 services',
+      '',
+      'orders  owner team-checkout  runbook https://runbooks.example.com/orders',
+      '  up        last record 11:57:20 (3 min ago); 3 starts, 2 restarts; instances o-2 (1.4.1), o-1 (1.4.0)',
+      '  requests  150 (0.05/s), 5xx 3.3%, 4xx 2, p50 69 ms, p95 430 ms, p99 490 ms',
+      '  slowest   POST /checkout       50  5xx 8.0%  p50 250 ms  p95 480 ms  p99 500 ms',
+      '            GET /orders/:id     100  5xx 1.0%  p50 50 ms  p95 95 ms  p99 99 ms',
+      '  deploy    5xx 1.0% → 8.0%, p95 95 ms → 480 ms since 1.4.1 (commit 1f0c2e9)',
+      '',
+      'worker  owner team-fulfilment',
+      '  up        last record 11:45:00 (15 min ago); 0 starts, 0 restarts; instances w-1 (2.0.0)',
+      '  queue     emails: started 3, completed 2, failed 1, retried 1, postponed 1, stalled 1, wait p95 200 ms',
+      '  cron      nightly-report: last run 11:45:00 failed, lag 1.5 s, 2 failures in a row',
+      '  deploy    first version seen: 2.0.0',
+      '',
+    ]);
+    const json = await run('--json');
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(expected)));
+    await expect(run('--window', 'soon')).rejects.toMatchObject({
+      stderr: expect.stringContaining('--window must be a length such as 5m, 1h or 2d, or all'),
+    });
+  });
+});
