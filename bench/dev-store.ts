@@ -33,11 +33,13 @@ const ROUTES = ['/orders/:id', '/checkout', '/cart', '/search', '/items/:sku', '
   ],
 );
 
-/** A deterministic pseudo-random number in [0, 1). */
+/** A deterministic pseudo-random number in [0, 1) (mulberry32). */
 let seed = 42;
 const random = () => {
-  seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-  return seed / 2_147_483_648;
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
 };
 const hex = (width: number) => {
   let s = '';

@@ -9,6 +9,9 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ReceivedRecord } from './otlp.js';
 import { Aggregates, OVERVIEW_SCHEMA, type Overview } from './overview.js';
 import { COLUMNS, type RecordRow, toRows } from './rows.js';
+import { TRACE_INDEX_SCHEMA, TraceIndex, type TraceSummary, toSummary } from './trace-index.js';
+
+export type { TraceSummary };
 
 /** A stored record, as read back. */
 export interface StoredRecord {
@@ -83,15 +86,6 @@ export interface TraceFilters {
   limit?: number;
 }
 
-/** One line of the trace list. */
-export interface TraceSummary {
-  traceId: string;
-  startUnixNano: string;
-  maxSeverity: number;
-  records: number;
-  services: string[];
-}
-
 // SQLITE_TOOBIG: a string or blob past SQLite's length limit, a fault of the record alone.
 const SQLITE_TOOBIG = 18;
 
@@ -118,6 +112,7 @@ export class RecordStore {
   private readonly db: DatabaseSync;
   private readonly insert: StatementSync;
   private readonly aggregates: Aggregates;
+  private readonly traceIndex: TraceIndex;
 
   /**
    * Opens (or creates, with its folder) the store at `path` (`:memory:` for
@@ -138,8 +133,18 @@ export class RecordStore {
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       this.db.exec(SCHEMA);
       this.db.exec(OVERVIEW_SCHEMA);
+      this.db.exec(TRACE_INDEX_SCHEMA);
+    } else if (
+      this.db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'traces'`).get() === undefined
+    ) {
+      this.db.close();
+      throw new Error(
+        'it was written by an older @threadline/dev: run `threadline dev` on it once (it adds what this version reads), then this command again',
+      );
     }
     this.aggregates = new Aggregates(this.db);
+    this.traceIndex = new TraceIndex(this.db);
+    if (!options.readOnly) this.traceIndex.backfill();
     this.insert = this.db.prepare(
       `INSERT INTO records (time_unix_nano, time_ms, severity_number, severity_text, body, attributes,
         resource, scope, trace_id, span_id, parent_span_id, link_trace_id, service, service_version,
@@ -167,18 +172,21 @@ export class RecordStore {
   addRows(rows: readonly RecordRow[]): AddResult {
     const rejected: string[] = [];
     const stored: RecordRow[] = [];
+    const ids: number[] = [];
     this.db.exec('BEGIN');
     try {
       for (const row of rows) {
         try {
-          this.insert.run(...(row.slice(0, COLUMNS) as never[]));
+          const { lastInsertRowid } = this.insert.run(...(row.slice(0, COLUMNS) as never[]));
           stored.push(row);
+          ids.push(Number(lastInsertRowid));
         } catch (error) {
           if (!isRecordFault(error)) throw error;
           rejected.push(`a record could not be stored: ${(error as Error).message}`);
         }
       }
       this.aggregates.record(stored);
+      this.traceIndex.record(stored, ids);
       this.keepWithinBound();
       this.db.exec('COMMIT');
     } catch (error) {
@@ -204,6 +212,7 @@ export class RecordStore {
     if (Number(newest.id) - Number(oldest.id) + 1 <= this.maxRecords) return;
     const keepFrom = Number(newest.id) - Math.floor(this.maxRecords * 0.9) + 1;
     this.db.prepare('DELETE FROM records WHERE id < ?').run(keepFrom);
+    this.traceIndex.forget(keepFrom);
     const first = this.db.prepare('SELECT MIN(time_ms) AS t FROM records').get() as {
       t: number | null;
     };
@@ -223,8 +232,12 @@ export class RecordStore {
   trace(traceId: string): StoredRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT * FROM records WHERE trace_id = ?1
-           OR trace_id IN (SELECT DISTINCT trace_id FROM records WHERE link_trace_id = ?1)
+        `SELECT * FROM (
+           SELECT * FROM records WHERE trace_id = ?1
+           UNION ALL
+           SELECT * FROM records WHERE trace_id IN (
+               SELECT DISTINCT trace_id FROM records WHERE link_trace_id = ?1 AND link_trace_id <> '')
+             AND trace_id <> ?1)
          ORDER BY CAST(time_unix_nano AS INTEGER), id`,
       )
       .all(traceId);
@@ -256,11 +269,8 @@ export class RecordStore {
   errors(limit = 20): StoredRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT r.* FROM records r
-         JOIN (SELECT trace_id, MIN(id) AS first_id, MAX(id) AS last_id FROM records
-               WHERE severity_number >= 17 GROUP BY trace_id ORDER BY last_id DESC LIMIT ?1) e
-           ON r.id = e.first_id
-         ORDER BY e.last_id DESC`,
+        `SELECT r.* FROM traces t JOIN records r ON r.id = t.first_error_id
+         WHERE t.max_severity >= 17 ORDER BY t.last_id DESC LIMIT ?1`,
       )
       .all(limit);
     return rows.map(toStored);
@@ -298,40 +308,57 @@ export class RecordStore {
   }
 
   /**
-   * Recent traces with a summary, those with an ERROR first, then the newest:
-   * a trace is listed when any of its records passes the filters.
+   * Recent traces with a summary, those with an ERROR first, then the newest.
+   * `service` and `version`: a record of the trace has them; `minSeverity`:
+   * its worst record is at least that; `text`: one of the newest records
+   * holding it (in the message or an attribute) is the trace's.
    */
   traces(filters: TraceFilters = {}): TraceSummary[] {
-    const q = filters.text ? `%${filters.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : '';
+    const limit = filters.limit ?? 50;
+    const where = `(?1 = '' OR instr(',' || services || ',', ',' || ?1 || ',') > 0)
+      AND max_severity >= ?2 AND (?3 = '' OR instr(',' || versions || ',', ',' || ?3 || ',') > 0)`;
+    const args = [filters.service ?? '', filters.minSeverity ?? 0, filters.version ?? ''];
+    if (filters.text) {
+      const found: TraceSummary[] = [];
+      const get = this.db.prepare(`SELECT * FROM traces WHERE trace_id = ?4 AND ${where}`);
+      for (const traceId of this.tracesHolding(filters.text, limit * 4)) {
+        const row = get.get(...args, traceId);
+        if (row !== undefined) found.push(toSummary(row));
+        if (found.length === limit) break;
+      }
+      return found.sort((a, b) => Number(b.maxSeverity >= 17) - Number(a.maxSeverity >= 17));
+    }
+    const failed = this.db
+      .prepare(
+        `SELECT * FROM traces WHERE max_severity >= 17 AND ${where} ORDER BY last_id DESC LIMIT ?4`,
+      )
+      .all(...args, limit);
+    const rest =
+      failed.length === limit
+        ? []
+        : this.db
+            .prepare(
+              `SELECT * FROM traces WHERE max_severity < 17 AND ${where} ORDER BY last_id DESC LIMIT ?4`,
+            )
+            .all(...args, limit - failed.length);
+    return [...failed, ...rest].map(toSummary);
+  }
+
+  /** The traces of the newest records holding `text` (message or attributes), newest first, at most `limit`. */
+  private tracesHolding(text: string, limit: number): string[] {
+    const q = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const found = new Set<string>();
     const rows = this.db
       .prepare(
-        `SELECT trace_id, MIN(time_unix_nano) AS start, MAX(severity_number) AS max_severity,
-                COUNT(*) AS records, GROUP_CONCAT(DISTINCT service) AS services, MAX(id) AS last_id
-         FROM records
-         WHERE trace_id <> '' AND (?1 = '' OR service = ?1) AND severity_number >= ?2
-           AND (?3 = '' OR service_version = ?3)
-           AND (?4 = '' OR body LIKE ?4 ESCAPE '\\' OR attributes LIKE ?4 ESCAPE '\\')
-         GROUP BY trace_id
-         ORDER BY (MAX(severity_number) >= 17) DESC, last_id DESC
-         LIMIT ?5`,
+        `SELECT trace_id FROM records WHERE trace_id <> ''
+           AND (body LIKE ?1 ESCAPE '\\' OR attributes LIKE ?1 ESCAPE '\\') ORDER BY id DESC`,
       )
-      .all(
-        filters.service ?? '',
-        filters.minSeverity ?? 0,
-        filters.version ?? '',
-        q,
-        filters.limit ?? 50,
-      );
-    return rows.map((row) => {
-      const r = row as Record<string, unknown>;
-      return {
-        traceId: str(r.trace_id),
-        startUnixNano: str(r.start),
-        maxSeverity: Number(r.max_severity),
-        records: Number(r.records),
-        services: str(r.services).split(',').filter(Boolean),
-      };
-    });
+      .iterate(q);
+    for (const row of rows) {
+      found.add(str((row as Record<string, unknown>).trace_id));
+      if (found.size === limit) break;
+    }
+    return [...found];
   }
 
   /** Services and deploy versions seen, for filters. */
@@ -343,8 +370,8 @@ export class RecordStore {
         .map((r) => str((r as Record<string, unknown>).v))
         .filter(Boolean);
     return {
-      services: col('SELECT DISTINCT service AS v FROM records ORDER BY v'),
-      versions: col('SELECT DISTINCT service_version AS v FROM records ORDER BY v'),
+      services: col('SELECT service AS v FROM services ORDER BY v'),
+      versions: col('SELECT DISTINCT version AS v FROM versions ORDER BY v'),
     };
   }
 

@@ -18,16 +18,16 @@ beforeEach(() => {
 afterEach(() => store.close());
 
 describe('histograms', () => {
-  it('round a duration up to three significant digits', () => {
-    expect([0, -1, 0.3, 3.671, 812, 812.4, 999.5, 1234, 0.0004].map(bucketOf)).toEqual([
+  it('round a duration up to two significant digits', () => {
+    expect([0, -1, 0.3, 3.671, 810, 812, 99.5, 1234, 0.0004].map(bucketOf)).toEqual([
       '0',
       '0',
       '0.3',
-      '3.68',
-      '812',
-      '813',
-      '1000',
-      '1240',
+      '3.7',
+      '810',
+      '820',
+      '100',
+      '1300',
       '0.0004',
     ]);
   });
@@ -229,5 +229,120 @@ describe('threadline status', () => {
     await expect(run('--window', 'soon')).rejects.toMatchObject({
       stderr: expect.stringContaining('--window must be a length such as 5m, 1h or 2d, or all'),
     });
+  });
+});
+
+describe('the trace list', () => {
+  it('says of each trace its outermost request, first error, services, versions and jobs', () => {
+    const at = (ms: number) => String(BigInt(NOW + ms) * 1_000_000n);
+    const base = {
+      scope: { name: 's' },
+      observedTimeUnixNano: '0',
+      severityText: 'INFO',
+      flags: 1,
+      eventName: '',
+      droppedAttributesCount: 0,
+      traceId: 'ab'.repeat(16),
+    };
+    const orders = { 'service.name': 'orders', 'service.version': '1.4.1' };
+    const inventory = { 'service.name': 'inventory', 'service.version': '0.9.0' };
+    const line = (
+      resource: object,
+      ms: number,
+      body: string,
+      severityNumber: number,
+      attributes = {},
+    ) => ({
+      ...base,
+      resource: resource as Record<string, unknown>,
+      timeUnixNano: at(ms),
+      severityNumber,
+      body,
+      attributes,
+      spanId: '01'.repeat(8),
+    });
+    const request = (route: string, status: number, ms: number) => ({
+      'http.request.method': 'POST',
+      'http.route': route,
+      'http.response.status_code': status,
+      'threadline.duration_ms': ms,
+    });
+    // Written in two exports, the inner request's service after the outer one's.
+    store.add([
+      line(orders, 0, 'checkout started', 9),
+      line(inventory, 5, 'reserve failed', 17),
+      line(inventory, 9, 'request completed', 17, request('/reserve/:sku', 503, 4)),
+    ]);
+    store.add([
+      line(orders, 12, 'job started', 9, { 'messaging.destination.name': 'emails' }),
+      line(orders, 30, 'request completed', 17, request('/checkout', 502, 29.5)),
+    ]);
+    store.add(
+      [line({ 'service.name': 'worker', 'service.version': '2.0.0' }, 40, 'quiet', 9)].map((r) => ({
+        ...r,
+        traceId: 'cd'.repeat(16),
+      })),
+    );
+    expect(store.traces()).toEqual([
+      {
+        traceId: 'ab'.repeat(16),
+        startUnixNano: at(0),
+        spanMs: 30,
+        maxSeverity: 17,
+        records: 5,
+        services: ['inventory', 'orders'],
+        versions: ['0.9.0', '1.4.1'],
+        rootService: 'orders',
+        method: 'POST',
+        route: '/checkout',
+        status: 502,
+        durationMs: 29.5,
+        firstError: 'reserve failed',
+        jobs: 1,
+      },
+      expect.objectContaining({
+        traceId: 'cd'.repeat(16),
+        rootService: 'worker',
+        route: '',
+        jobs: 0,
+      }),
+    ]);
+    expect(store.traces({ service: 'inventory' }).map((t) => t.traceId)).toEqual(['ab'.repeat(16)]);
+    expect(store.traces({ version: '2.0.0' }).map((t) => t.traceId)).toEqual(['cd'.repeat(16)]);
+    expect(store.traces({ text: 'quiet' }).map((t) => t.traceId)).toEqual(['cd'.repeat(16)]);
+    expect(store.errors().map((r) => r.body)).toEqual(['reserve failed']);
+    expect(store.facets()).toEqual({
+      services: ['inventory', 'orders', 'worker'],
+      versions: ['0.9.0', '1.4.1', '2.0.0'],
+    });
+  });
+});
+
+describe('a store written by an older version', () => {
+  it('gets its trace list from its records when `threadline dev` opens it, and says so when read first', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-old-store-'));
+    const db = join(dir, 'dev.sqlite');
+    const written = new RecordStore(db);
+    written.add(scenario());
+    const expected = written
+      .traces({ limit: 500 })
+      .map((t) => [t.traceId, t.records, t.maxSeverity]);
+    written.close();
+    // What an older version left: the records without the trace list.
+    const raw = new DatabaseSync(db);
+    raw.exec('DROP TABLE traces');
+    raw.close();
+    expect(() => new RecordStore(db, { readOnly: true })).toThrow(
+      /older @threadline\/dev: run `threadline dev` on it once/,
+    );
+    const upgraded = new RecordStore(db);
+    try {
+      expect(
+        upgraded.traces({ limit: 500 }).map((t) => [t.traceId, t.records, t.maxSeverity]),
+      ).toEqual(expected);
+    } finally {
+      upgraded.close();
+    }
   });
 });
