@@ -193,6 +193,30 @@ describe('@threadline/hono', () => {
     });
   });
 
+  it("runs the app's onError inside the request's scope, and names basePath() routes with their base", async () => {
+    const app = new Hono().basePath('/v1');
+    app.onError((error, c) => {
+      log.warn('answered in onError', { reason: error.message });
+      return c.text('sorry', 500);
+    });
+    app.use(correlate());
+    app.get('/orders/:id', () => {
+      throw new Error('ledger offline');
+    });
+    await (await app.request('/v1/orders/9')).text();
+    // onError answers first; the error is logged once the handlers are done.
+    const [handled, failed, done] = await exported();
+    expect([handled?.body, failed?.body, done?.body]).toEqual([
+      'answered in onError',
+      'request failed',
+      'request completed',
+    ]);
+    expect(handled?.traceId).toBe(done?.traceId);
+    expect(handled?.spanId).toBe(done?.spanId);
+    expect(handled?.attributes['url.path']).toBe('/v1/orders/9');
+    expect(done?.attributes['http.route']).toBe('/v1/orders/:id');
+  });
+
   it("keeps the handler's route for c.notFound(), and gives none when only middleware matched", async () => {
     const app = new Hono();
     app.use(correlate());
