@@ -7,6 +7,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { context } from '@opentelemetry/api';
 import { createHttpCorrelator, type HttpRequestHooks } from '@threadline/core';
+import { optionError } from '@threadline/core/internal';
 import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { METHOD_NAME_ALL } from 'hono/router';
@@ -32,9 +33,7 @@ export function correlate(options: CorrelateOptions = {}): CorrelateMiddleware {
   const correlator = createHttpCorrelator(options);
   const getClientAddress = options.getClientAddress;
   if (getClientAddress !== undefined && typeof getClientAddress !== 'function') {
-    throw new TypeError(
-      `Threadline: option "getClientAddress" must be a function (c) => string | undefined; got ${typeof getClientAddress}`,
-    );
+    throw optionError('getClientAddress', getClientAddress, 'a function (c) => string | undefined');
   }
   return async function threadlineCorrelate(c, next) {
     const hooks: HttpRequestHooks = {

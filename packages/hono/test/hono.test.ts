@@ -315,7 +315,7 @@ describe('@threadline/hono', () => {
       /option "ignore" must be an array of paths \(strings\) and RegExps, or a function/,
     );
     expect(() => correlate({ getClientAddress: 'x-forwarded-for' as never })).toThrow(
-      /option "getClientAddress" must be a function/,
+      /option "getClientAddress" must be a function \(c\) => string \| undefined; got "x-forwarded-for"/,
     );
   });
 });
