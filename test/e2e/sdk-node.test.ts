@@ -44,6 +44,16 @@ describe.each([
     '1af7651916cd43dd8448eb211c80319c',
     /\/items\/:id/,
   ],
+  // No Hono instrumentation: the handler runs on instrumentation-http's span.
+  [
+    'Hono',
+    'honoPort',
+    '/products/1',
+    'hono handler',
+    '/products/:id',
+    '2af7651916cd43dd8448eb211c80319c',
+    /^GET$/,
+  ],
 ])(
   'with @opentelemetry/sdk-node and instrumentation-http/express/koa running (%s)',
   (_name, portKey, path, message, route, TRACE, handlerSpanName) => {

@@ -271,6 +271,32 @@ describe("each package's README example, run from the installed packages", () =>
     expect(stdout).toContain(`trace ${traceId}: 4 records, 2 services`);
   });
 
+  it('@threadline/hono: a request continues its caller’s trace, and completes with its route', async () => {
+    const catalog = start('hono', readme('@threadline/hono', 'hono'));
+    const port = await catalog.listening.portOf(3002);
+    const { traceId, traceparent } = newTraceparent();
+    const response = await fetch(`http://127.0.0.1:${port}/products/42`, {
+      headers: { traceparent },
+    });
+    expect(response.status, catalog.output()).toBe(200);
+    expect(await response.json()).toEqual({ id: '42' });
+    await catalog.stop();
+    quiet(catalog);
+    const records = await recordsWhere(
+      (record) => record.traceId === traceId,
+      (found) => found.length >= 2,
+      catalog.output,
+    );
+    expect(named(records, 'loading product')).toMatchObject({
+      service: 'catalog',
+      attributes: { 'http.request.method': 'GET', 'url.path': '/products/42' },
+    });
+    expect(named(records, 'request completed').attributes).toMatchObject({
+      'http.route': '/products/:id',
+      'http.response.status_code': 200,
+    });
+  });
+
   // The logger bridges (pino's transport runs in a worker thread that starts
   // a pipeline of its own): the example's line on stdout, and as a record.
   it.each([

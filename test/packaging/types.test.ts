@@ -32,12 +32,14 @@ import {
 import { cronJob } from '@threadline/cron';
 import { RecordStore, type StoredRecord, startDevReceiver } from '@threadline/dev';
 import { correlate as correlateExpress, logErrors } from '@threadline/express';
+import { correlate as correlateHono } from '@threadline/hono';
 import { correlate as correlateKoa } from '@threadline/koa';
 import { threadlineDestination, threadlineOptions, threadlineStreamWrite } from '@threadline/pino';
 import threadlineTransport, { type ThreadlineTransportOptions } from '@threadline/pino/transport';
 import { ThreadlineTransport, threadlineFormat, threadlineMeta } from '@threadline/winston';
 import { type Job, Queue, Worker } from 'bullmq';
 import express from 'express';
+import { Hono } from 'hono';
 import Koa from 'koa';
 import pino from 'pino';
 import winston from 'winston';
@@ -55,6 +57,10 @@ app.use(logErrors());
 
 const koa = new Koa();
 koa.use(correlateKoa());
+
+const hono = new Hono();
+hono.use(correlateHono({ getClientAddress: (c) => c.req.header('x-real-ip') }));
+hono.get('/', (c) => c.json({ traceId: getTraceIds().traceId }));
 
 const logger = pino(
   { ...threadlineOptions(), hooks: { streamWrite: threadlineStreamWrite() } },

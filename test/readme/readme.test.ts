@@ -209,6 +209,30 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
     );
   },
 
+  async hono(p) {
+    await withService(p, async (r) => {
+      const res = await request(await r.listening.portOf(3002), '/products/42');
+      expect(await res.json()).toEqual({ id: '42' });
+      expect((await request(await r.listening.portOf(3002), '/healthz')).status).toBe(200);
+    });
+    const line = await recordOf('catalog', 'loading product');
+    expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
+    const done = service('catalog', 'request completed');
+    // `/healthz` is ignored: one completed line.
+    expect(done.map((r) => r.attributes['http.route'])).toEqual(['/products/:id']);
+    expect(done[0]?.traceId).toBe(line.traceId);
+  },
+
+  async 'hono-request'(p) {
+    const r = await runScript(p);
+    expect(r.stdout()).toBe("4bf92f3577b34da6a3ce929d0e0e4736 { id: '7' }\n");
+    const line = await recordOf('catalog', 'loading product');
+    expect(line.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const done = await recordOf('catalog', 'request completed');
+    expect(done.traceId).toBe(line.traceId);
+    expect(done.attributes['http.route']).toBe('/products/:id');
+  },
+
   /** The Express example calls the Koa one: one trace across both services. */
   async express(p) {
     await withService(programNamed(ALL, 'koa'), async (inventory) => {

@@ -1,7 +1,8 @@
 /**
  * HTTP request correlation, written once for every framework: the adapters
- * (@threadline/express, @threadline/koa) are thin layers over it, and it
- * works as it is with `node:http` or any framework built on it.
+ * (@threadline/express, @threadline/koa, @threadline/hono) are thin layers
+ * over it, and it works as it is with `node:http` or any framework built on
+ * it, or with the Fetch API's `Request` and `Response` (`beginFetch`).
  *
  * Per request: the incoming trace context under the trust policy, a hop scope
  * with a span id of its own (or the tracing SDK's server span), the request's
@@ -9,7 +10,7 @@
  * headers, and one `request completed` line when the response ends.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context, createContextKey, trace } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import { bad } from './internal/options.js';
@@ -21,11 +22,14 @@ import { getLogger } from './logger-api.js';
 import { extractTraceContext, TRUST_POLICIES } from './propagation.js';
 import { LOG_LEVELS } from './severity.js';
 import type {
+  HeaderCarrier,
   HttpCorrelationOptions,
   HttpCorrelator,
+  HttpRequestHooks,
   HttpRequestScope,
   Logger,
   LogLevel,
+  TrustPolicy,
 } from './types.js';
 
 /** Request id attribute (Threadline's own namespace): the validated incoming `x-request-id` or a generated one. */
@@ -91,6 +95,34 @@ export function defaultHttpSeverity(statusCode: number, aborted: boolean): LogLe
 const LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
 
 /**
+ * The Fetch API side of a correlator, for frameworks that hand over a
+ * `Request` and take back a `Response` rather than node:http's pair (Hono's
+ * `app.request()`, or Hono on a server that gives no node:http objects).
+ */
+export interface FetchHttpCorrelator {
+  /**
+   * Opens the request's scope, as `begin` does for node:http. The response
+   * headers and the completed line wait for the response
+   * ({@link FetchRequestScope.respond}); a request whose `signal` aborts
+   * before then completes as aborted. Never throws.
+   */
+  beginFetch(request: Request, hooks?: HttpRequestHooks): FetchRequestScope;
+}
+
+/** One request in progress on the Fetch API. */
+export interface FetchRequestScope extends HttpRequestScope {
+  /**
+   * Takes the application's response and returns the one to send: with the
+   * response headers asked for (those it lacks), and with a body that tells
+   * when it has been read to its end, for the `request completed` line (at
+   * once for a response without a body, or to HEAD; aborted when the reader
+   * cancels the body or the body fails). Call it once. Never throws: on a
+   * failure it returns `response` as it is and warns once.
+   */
+  respond(response: Response): Response;
+}
+
+/**
  * The shared HTTP semantics behind every `correlate()` middleware. Options are
  * checked here, once: a bad one throws a TypeError naming it.
  *
@@ -107,136 +139,326 @@ const LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
  *   });
  * });
  */
-export function createHttpCorrelator(options: HttpCorrelationOptions = {}): HttpCorrelator {
-  const o = checkOptions(options);
-  const logger = o.logger ?? getLogger('threadline.http');
-  const isIgnored = ignoreMatcher(o.ignore);
-  const severity = o.severity ?? defaultHttpSeverity;
-  const logCompleted = o.logCompleted ?? true;
-  const idHeader = o.requestIdHeader === undefined ? DEFAULT_REQUEST_ID_HEADER : o.requestIdHeader;
-  const idHeaderLc = idHeader === false ? false : idHeader.toLowerCase();
-  const echoId = idHeaderLc !== false && (o.responseHeaders?.requestId ?? false);
-  const traceResponse = o.responseHeaders?.traceResponse ?? false;
-  const traceIdHeader = o.responseHeaders?.traceIdHeader ?? false;
-  const trust = o.trust ?? 'continue';
-
+export function createHttpCorrelator(
+  options: HttpCorrelationOptions = {},
+): HttpCorrelator & FetchHttpCorrelator {
+  const settings = settingsOf(options);
   return {
     begin(req, res, hooks) {
-      const started = performance.now();
-      let ctx = context.active();
-      let requestId = '';
-      let path = '';
-      let method = 'GET';
-      let headers: Array<[string, string]> | undefined;
-      try {
-        method = requestMethod(req.method);
-        path = urlPath(req.url);
-        const attributes: Record<string, unknown> = {
-          'http.request.method': method,
-          'url.path': path,
-        };
-        if (method === '_OTHER') {
-          attributes['http.request.method_original'] = cut(String(req.method), MAX_METHOD_LENGTH);
-        }
-        if (idHeaderLc !== false) {
-          requestId = validRequestId(req.headers[idHeaderLc]) ?? randomUUID();
-          attributes[ATTR_REQUEST_ID] = requestId;
-        }
-        if (o.userAgent) {
-          const ua = req.headers['user-agent'];
-          if (typeof ua === 'string' && ua !== '') {
-            attributes['user_agent.original'] = cut(ua, MAX_USER_AGENT_LENGTH);
-          }
-        }
-        if (o.clientAddress) {
-          const address = call(hooks?.clientAddress) ?? req.socket?.remoteAddress;
-          if (typeof address === 'string' && address !== '') {
-            attributes['client.address'] = cut(address, 64);
-          }
-        }
-        ctx = openHopScope(attributes, extractTraceContext(req.headers, { trust, context: ctx }));
-        if (echoId || traceResponse || traceIdHeader) {
-          headers = [];
-          if (echoId) headers.push([idHeader as string, requestId]);
-          const sc = trace.getSpanContext(ctx);
-          if (sc && traceResponse) {
-            headers.push([
-              'traceresponse',
-              formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags),
-            ]);
-          }
-          if (sc && traceIdHeader) headers.push([traceIdHeader, sc.traceId]);
-          setHeaders(res, headers);
-        }
-      } catch (error) {
-        warnOnce('http-begin', `a request could not be correlated: ${String(error)}`);
+      const request = new CorrelatedRequest(settings, NODE_REQUEST, req, hooks);
+      const headers = request.responseHeaders;
+      if (headers) {
+        setHeaders(res, headers);
+        // The framework's error handling may clear the headers set so far (Koa
+        // does): put ours back right before the error response's head is written.
+        request.onFirstFailure = () => setAgainBeforeHeadersAreWritten(res, headers);
       }
-
-      // Errors logged for this request, and their types (for error.type); rare, so made on demand.
-      let failures: Array<{ error: unknown; type: string }> | undefined;
-      const scope: { -readonly [K in keyof HttpRequestScope]: HttpRequestScope[K] } = {
-        context: ctx,
-        requestId,
-        fail(error) {
-          try {
-            failures ??= [];
-            if (failures.some((f) => f.error === error)) return;
-            const thrown = thrownValue(error);
-            failures.push({ error, type: thrown.type });
-            // The framework's error handling may clear the headers set so far (Koa
-            // does): put ours back right before the error response's head is written.
-            if (headers && failures.length === 1) setAgainBeforeHeadersAreWritten(res, headers);
-            // An HTTP error for a client mistake (`ctx.throw(404)`, http-errors' 4xx) is a warning.
-            const level = isClientError(error) ? 'warn' : 'error';
-            context.with(requestLines, () => logger[level]('request failed', thrown.attributes));
-          } catch {
-            // Never let telemetry replace the application's error.
-          }
-        },
-      };
-
-      // The request's own context knows the request: `tryGetHttpRequestScope()`.
-      scope.context = ctx = ctx.setValue(HTTP_REQUEST_KEY, scope);
-      // The request's own lines go on the HTTP SERVER span of a tracing SDK,
-      // not on a framework instrumentation's span around this middleware.
-      let requestLines = ctx;
-      try {
-        requestLines = onServerSpan(ctx);
-      } catch {
-        // A span we cannot read: the request's lines go on the request's context.
-      }
-
-      if (logCompleted && !isIgnored(path, method)) {
-        const complete = (aborted: boolean): void => {
-          try {
-            const status = res.statusCode;
-            const attrs: Record<string, unknown> = {};
-            const route = call(hooks?.route);
-            if (typeof route === 'string' && route !== '') attrs['http.route'] = route;
-            if (!aborted || res.headersSent) attrs['http.response.status_code'] = status;
-            attrs[ATTR_DURATION_MS] = Math.round((performance.now() - started) * 1000) / 1000;
-            if (aborted) attrs[ATTR_REQUEST_ABORTED] = true;
-            if (failures) attrs['error.type'] = failures[0]?.type;
-            else if (status >= 500) attrs['error.type'] = String(status);
-            let level = defaultHttpSeverity(status, aborted);
-            try {
-              const chosen = severity(status, aborted);
-              if (LEVELS.has(chosen)) level = chosen;
-            } catch (error) {
-              warnOnce('http-severity', `the severity option threw: ${String(error)}`);
-            }
-            context.with(requestLines, () => logger[level]('request completed', attrs));
-          } catch (error) {
-            warnOnce('http-complete', `a request completed line was lost: ${String(error)}`);
-          }
-        };
+      if (request.completes) {
         // 'close' comes after 'finish' for a response that ended, and alone for
         // one whose client went away.
-        res.once('close', () => complete(!res.writableFinished));
+        res.once('close', () =>
+          request.complete(res.statusCode, !res.writableFinished, res.headersSent),
+        );
       }
-      return scope;
+      return request;
+    },
+    beginFetch(request, hooks) {
+      return new FetchCorrelatedRequest(settings, request, hooks);
     },
   };
+}
+
+/** A correlator's options, checked and resolved once. */
+interface Settings {
+  logger: Logger;
+  isIgnored: (path: string, method: string) => boolean;
+  severity: (statusCode: number, aborted: boolean) => LogLevel;
+  logCompleted: boolean;
+  /** The request id header as given (echoed under that name), lower-cased, or false. */
+  idHeader: string | false;
+  idHeaderLc: string | false;
+  echoId: boolean;
+  traceResponse: boolean;
+  traceIdHeader: string | false;
+  trust: TrustPolicy;
+  userAgent: boolean;
+  clientAddress: boolean;
+}
+
+function settingsOf(options: HttpCorrelationOptions): Settings {
+  const o = checkOptions(options);
+  const idHeader = o.requestIdHeader === undefined ? DEFAULT_REQUEST_ID_HEADER : o.requestIdHeader;
+  const idHeaderLc = idHeader === false ? false : idHeader.toLowerCase();
+  return {
+    logger: o.logger ?? getLogger('threadline.http'),
+    isIgnored: ignoreMatcher(o.ignore),
+    severity: o.severity ?? defaultHttpSeverity,
+    logCompleted: o.logCompleted ?? true,
+    idHeader,
+    idHeaderLc,
+    echoId: idHeaderLc !== false && (o.responseHeaders?.requestId ?? false),
+    traceResponse: o.responseHeaders?.traceResponse ?? false,
+    traceIdHeader: o.responseHeaders?.traceIdHeader ?? false,
+    trust: o.trust ?? 'continue',
+    userAgent: o.userAgent ?? false,
+    clientAddress: o.clientAddress ?? false,
+  };
+}
+
+/** What the correlator reads of a request: node:http's `IncomingMessage` and the Fetch API's `Request` both have these. */
+interface RequestLike {
+  readonly method?: string;
+  /** The request target (`/path?query`), or an absolute URL (the Fetch API's). */
+  readonly url?: string;
+  readonly headers: HeaderCarrier;
+}
+
+/** How one kind of request gives what its properties alone do not. */
+interface RequestReader<R extends RequestLike> {
+  /** A header by its lower-cased name. */
+  header(req: R, name: string): string | string[] | null | undefined;
+  /** The peer's address, when there is a socket. */
+  socketAddress(req: R): string | undefined;
+}
+
+const NODE_REQUEST: RequestReader<IncomingMessage> = {
+  header: (req, name) => req.headers[name],
+  socketAddress: (req) => req.socket?.remoteAddress,
+};
+
+const FETCH_REQUEST: RequestReader<Request> = {
+  header: (req, name) => req.headers.get(name),
+  socketAddress: () => undefined,
+};
+
+/**
+ * One correlated request: the scope the adapter runs the request in, and
+ * what its `request completed` line needs. Whoever knows the response calls
+ * `complete()` once it has ended.
+ */
+class CorrelatedRequest implements HttpRequestScope {
+  context: Context;
+  requestId = '';
+  /** The response headers asked for (`responseHeaders`), when any. */
+  responseHeaders: Array<[string, string]> | undefined;
+  /** True while a `request completed` line is still due: not off, not ignored, not written. */
+  completes = false;
+  /** Runs on the first failure logged. */
+  onFirstFailure: (() => void) | undefined;
+  private readonly started = performance.now();
+  // Errors logged for this request, and their types (for error.type); rare, so made on demand.
+  private failures: Array<{ error: unknown; type: string }> | undefined;
+  /** Where the request's own lines go (see onServerSpan). */
+  private readonly requestLines: Context;
+
+  constructor(
+    private readonly settings: Settings,
+    reader: RequestReader<RequestLike>,
+    req: RequestLike,
+    private readonly hooks: HttpRequestHooks | undefined,
+  ) {
+    let ctx = context.active();
+    let path = '';
+    let method = 'GET';
+    try {
+      method = requestMethod(req.method);
+      path = urlPath(req.url);
+      const attributes: Record<string, unknown> = {
+        'http.request.method': method,
+        'url.path': path,
+      };
+      if (method === '_OTHER') {
+        attributes['http.request.method_original'] = cut(String(req.method), MAX_METHOD_LENGTH);
+      }
+      if (settings.idHeaderLc !== false) {
+        this.requestId = validRequestId(reader.header(req, settings.idHeaderLc)) ?? randomUUID();
+        attributes[ATTR_REQUEST_ID] = this.requestId;
+      }
+      if (settings.userAgent) {
+        const ua = reader.header(req, 'user-agent');
+        if (typeof ua === 'string' && ua !== '') {
+          attributes['user_agent.original'] = cut(ua, MAX_USER_AGENT_LENGTH);
+        }
+      }
+      if (settings.clientAddress) {
+        const address = call(hooks?.clientAddress) ?? reader.socketAddress(req);
+        if (typeof address === 'string' && address !== '') {
+          attributes['client.address'] = cut(address, 64);
+        }
+      }
+      ctx = openHopScope(
+        attributes,
+        extractTraceContext(req.headers, { trust: settings.trust, context: ctx }),
+      );
+      if (settings.echoId || settings.traceResponse || settings.traceIdHeader) {
+        const headers: Array<[string, string]> = [];
+        if (settings.echoId) headers.push([settings.idHeader as string, this.requestId]);
+        const sc = trace.getSpanContext(ctx);
+        if (sc && settings.traceResponse) {
+          headers.push(['traceresponse', formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags)]);
+        }
+        if (sc && settings.traceIdHeader) headers.push([settings.traceIdHeader, sc.traceId]);
+        this.responseHeaders = headers;
+      }
+    } catch (error) {
+      warnOnce('http-begin', `a request could not be correlated: ${String(error)}`);
+    }
+    // The request's own context knows the request: `tryGetHttpRequestScope()`.
+    this.context = ctx = ctx.setValue(HTTP_REQUEST_KEY, this);
+    // The request's own lines go on the HTTP SERVER span of a tracing SDK,
+    // not on a framework instrumentation's span around this middleware.
+    let requestLines = ctx;
+    try {
+      requestLines = onServerSpan(ctx);
+    } catch {
+      // A span we cannot read: the request's lines go on the request's context.
+    }
+    this.requestLines = requestLines;
+    this.completes = settings.logCompleted && !settings.isIgnored(path, method);
+  }
+
+  // A property, not a method: adapters may hand it on as a callback.
+  readonly fail = (error: unknown): void => {
+    try {
+      this.failures ??= [];
+      if (this.failures.some((f) => f.error === error)) return;
+      const thrown = thrownValue(error);
+      this.failures.push({ error, type: thrown.type });
+      if (this.failures.length === 1) this.onFirstFailure?.();
+      // An HTTP error for a client mistake (`ctx.throw(404)`, http-errors' 4xx) is a warning.
+      const level = isClientError(error) ? 'warn' : 'error';
+      context.with(this.requestLines, () =>
+        this.settings.logger[level]('request failed', thrown.attributes),
+      );
+    } catch {
+      // Never let telemetry replace the application's error.
+    }
+  };
+
+  /**
+   * Writes the `request completed` line, once: `status` as sent, `aborted`
+   * when the client went away first, `headSent` when the status reached it.
+   */
+  complete(status: number, aborted: boolean, headSent: boolean): void {
+    if (!this.completes) return;
+    this.completes = false;
+    const { logger, severity } = this.settings;
+    try {
+      const attrs: Record<string, unknown> = {};
+      const route = call(this.hooks?.route);
+      if (typeof route === 'string' && route !== '') attrs['http.route'] = route;
+      if (!aborted || headSent) attrs['http.response.status_code'] = status;
+      attrs[ATTR_DURATION_MS] = Math.round((performance.now() - this.started) * 1000) / 1000;
+      if (aborted) attrs[ATTR_REQUEST_ABORTED] = true;
+      if (this.failures) attrs['error.type'] = this.failures[0]?.type;
+      else if (status >= 500) attrs['error.type'] = String(status);
+      let level = defaultHttpSeverity(status, aborted);
+      try {
+        const chosen = severity(status, aborted);
+        if (LEVELS.has(chosen)) level = chosen;
+      } catch (error) {
+        warnOnce('http-severity', `the severity option threw: ${String(error)}`);
+      }
+      context.with(this.requestLines, () => logger[level]('request completed', attrs));
+    } catch (error) {
+      warnOnce('http-complete', `a request completed line was lost: ${String(error)}`);
+    }
+  }
+}
+
+/**
+ * A request on the Fetch API: the response headers go on the response it is
+ * given, and it completes when that response's body has been read (or at
+ * once), or when the request's signal aborts before there is a response.
+ */
+class FetchCorrelatedRequest extends CorrelatedRequest implements FetchRequestScope {
+  private responded = false;
+  private readonly signal: AbortSignal | undefined;
+  private readonly isHead: boolean;
+
+  constructor(settings: Settings, request: Request, hooks: HttpRequestHooks | undefined) {
+    super(settings, FETCH_REQUEST, request, hooks);
+    this.isHead = request.method === 'HEAD';
+    if (this.completes) {
+      try {
+        const signal = request.signal;
+        if (signal.aborted) this.abandoned();
+        else {
+          signal.addEventListener('abort', this.abandoned, { once: true });
+          this.signal = signal;
+        }
+      } catch {
+        // A request without a usable signal: it completes with its response.
+      }
+    }
+  }
+
+  /** The client went away before the response (as node:http's 200 default, its status is not recorded). */
+  private readonly abandoned = (): void => this.complete(200, true, false);
+
+  override complete(status: number, aborted: boolean, headSent: boolean): void {
+    this.signal?.removeEventListener('abort', this.abandoned);
+    super.complete(status, aborted, headSent);
+  }
+
+  respond(response: Response): Response {
+    if (this.responded) return response;
+    this.responded = true;
+    try {
+      let sent = this.responseHeaders ? withHeaders(response, this.responseHeaders) : response;
+      if (!this.completes) return sent;
+      const status = sent.status;
+      if (sent.body === null || this.isHead) this.complete(status, false, true);
+      else sent = withEndReported(sent, (aborted) => this.complete(status, aborted, true));
+      return sent;
+    } catch (error) {
+      warnOnce('http-respond', `a response could not be correlated: ${String(error)}`);
+      return response;
+    }
+  }
+}
+
+/** `response` with the headers it lacks; a copy when its headers cannot change (`fetch()`'s). */
+function withHeaders(response: Response, headers: Array<[string, string]>): Response {
+  const missing = headers.filter(([name]) => !response.headers.has(name));
+  if (missing.length === 0) return response;
+  let out = response;
+  try {
+    for (const [name, value] of missing) out.headers.set(name, value);
+  } catch {
+    out = new Response(response.body, response);
+    for (const [name, value] of missing) out.headers.set(name, value);
+  }
+  return out;
+}
+
+/**
+ * `response` with a body that calls `ended(false)` once read to its end, and
+ * `ended(true)` when its reader cancels it or it fails (the client went away).
+ */
+function withEndReported(response: Response, ended: (aborted: boolean) => void): Response {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        ended(true);
+        controller.error(error);
+        return;
+      }
+      if (chunk.done) {
+        controller.close();
+        ended(false);
+      } else controller.enqueue(chunk.value);
+    },
+    cancel(reason) {
+      ended(true);
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, response);
 }
 
 /**
@@ -376,8 +598,8 @@ export function urlPath(url: string | undefined): string {
 }
 
 /** The incoming request id when it is one value of 1–128 safe characters. */
-function validRequestId(value: string | string[] | undefined): string | undefined {
-  if (typeof value !== 'string') return undefined; // missing, or sent twice
+function validRequestId(value: string | string[] | null | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined; // missing, or sent twice (node:http)
   if (value.length === 0 || value.length > MAX_REQUEST_ID_LENGTH) return undefined;
   return REQUEST_ID_RE.test(value) ? value : undefined;
 }

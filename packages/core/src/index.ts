@@ -27,6 +27,8 @@ export {
   createHttpCorrelator,
   DEFAULT_REQUEST_ID_HEADER,
   defaultHttpSeverity,
+  type FetchHttpCorrelator,
+  type FetchRequestScope,
   MAX_REQUEST_ID_LENGTH,
   MAX_URL_PATH_LENGTH,
   tryGetHttpRequestScope,

@@ -160,6 +160,150 @@ describe('createHttpCorrelator with node:http', () => {
   });
 });
 
+describe('createHttpCorrelator on the Fetch API (beginFetch)', () => {
+  const TRACE = '0af7651916cd43dd8448eb211c80319c';
+  const SPAN = 'b7ad6b7169203331';
+  const completedLines = async () =>
+    (await t.records()).filter((r) => r.body === 'request completed');
+
+  /** A body that logs between its two chunks, in the request's scope as a handler's stream would. */
+  const loggingBody = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('['));
+        setTimeout(() => {
+          log.info('streaming');
+          controller.enqueue(new TextEncoder().encode('1]'));
+          controller.close();
+        }, 5);
+      },
+    });
+
+  it('reads the Request, and completes once the body has been read to its end', async () => {
+    const correlator = createHttpCorrelator({ userAgent: true, clientAddress: true });
+    const scope = correlator.beginFetch(
+      new Request('http://localhost/things/7?secret=1', {
+        headers: {
+          traceparent: `00-${TRACE}-${SPAN}-01`,
+          'x-request-id': 'req-1',
+          'user-agent': 'probe/1.0',
+        },
+      }),
+      { route: () => '/things/:id', clientAddress: () => '203.0.113.9' },
+    );
+    const response = context.with(scope.context, () => {
+      log.info('handled');
+      return scope.respond(new Response(loggingBody(), { status: 201 }));
+    });
+    expect(await completedLines()).toEqual([]);
+    expect(await response.text()).toBe('[1]');
+    const lines = await t.records();
+    expect(lines.map((r) => r.body)).toEqual(['handled', 'streaming', 'request completed']);
+    for (const line of lines) {
+      expect(line.spanContext?.traceId).toBe(TRACE);
+      expect(line.attributes).toMatchObject({
+        'http.request.method': 'GET',
+        'url.path': '/things/7',
+        'threadline.request.id': 'req-1',
+        'threadline.parent_span_id': SPAN,
+        'user_agent.original': 'probe/1.0',
+        'client.address': '203.0.113.9',
+      });
+    }
+    expect(lines[2]?.severityText).toBe('INFO');
+    expect(lines[2]?.attributes).toMatchObject({
+      'http.route': '/things/:id',
+      'http.response.status_code': 201,
+    });
+    expect(lines[2]?.attributes['threadline.request.aborted']).toBeUndefined();
+  });
+
+  it('sets the response headers a response lacks, on a copy when its headers cannot change', async () => {
+    const correlator = createHttpCorrelator({
+      responseHeaders: { requestId: true, traceResponse: true, traceIdHeader: 'x-trace-id' },
+    });
+    const request = () =>
+      new Request('http://localhost/x', { headers: { traceparent: `00-${TRACE}-${SPAN}-01` } });
+    const own = correlator
+      .beginFetch(request())
+      .respond(new Response('ok', { headers: { 'x-trace-id': 'mine' } }));
+    expect(own.headers.get('x-trace-id')).toBe('mine');
+    expect(own.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(own.headers.get('traceresponse')).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+    await own.text();
+    // Response.redirect() makes a response whose headers are immutable, as fetch() does.
+    const redirect = Response.redirect('http://localhost/elsewhere', 302);
+    const sent = correlator.beginFetch(request()).respond(redirect);
+    expect(sent).not.toBe(redirect);
+    expect(sent.status).toBe(302);
+    expect(sent.headers.get('location')).toBe('http://localhost/elsewhere');
+    expect(sent.headers.get('x-trace-id')).toBe(TRACE);
+    expect((await completedLines()).map((r) => r.attributes['http.response.status_code'])).toEqual([
+      200, 302,
+    ]);
+  });
+
+  it('completes at once for a response without a body, and for HEAD', async () => {
+    const correlator = createHttpCorrelator();
+    correlator
+      .beginFetch(new Request('http://localhost/a'))
+      .respond(new Response(null, { status: 204 }));
+    correlator
+      .beginFetch(new Request('http://localhost/b', { method: 'HEAD' }))
+      .respond(new Response('a body nobody reads'));
+    const done = await completedLines();
+    expect(
+      done.map((r) => [r.attributes['url.path'], r.attributes['http.response.status_code']]),
+    ).toEqual([
+      ['/a', 204],
+      ['/b', 200],
+    ]);
+  });
+
+  it('completes as aborted when the signal aborts first (no status), or when the body is cancelled', async () => {
+    const correlator = createHttpCorrelator();
+    const controller = new AbortController();
+    const early = correlator.beginFetch(
+      new Request('http://localhost/early', { signal: controller.signal }),
+    );
+    controller.abort();
+    // The handler answers after all: no second line.
+    await early.respond(new Response('late')).text();
+    const late = correlator
+      .beginFetch(new Request('http://localhost/late'))
+      .respond(new Response(loggingBody()));
+    await late.body?.cancel();
+    const done = await completedLines();
+    expect(done).toHaveLength(2);
+    expect(done.map((r) => r.severityText)).toEqual(['WARN', 'WARN']);
+    expect(done.map((r) => r.attributes['threadline.request.aborted'])).toEqual([true, true]);
+    expect(done[0]?.attributes['http.response.status_code']).toBeUndefined();
+    expect(done[1]?.attributes['http.response.status_code']).toBe(200);
+  });
+
+  it('logs failures in the scope and completes a 5xx at ERROR with the error type', async () => {
+    const correlator = createHttpCorrelator();
+    const scope = correlator.beginFetch(new Request('http://localhost/fail'));
+    scope.fail(new RangeError('out of stock'));
+    scope.respond(new Response(null, { status: 500 }));
+    const [failed, done] = await t.records();
+    expect(failed?.body).toBe('request failed');
+    expect(failed?.attributes['exception.type']).toBe('RangeError');
+    expect(done?.severityText).toBe('ERROR');
+    expect(done?.attributes['error.type']).toBe('RangeError');
+  });
+
+  it('hands back the very response when it has nothing to add (an ignored path, no headers asked)', async () => {
+    const correlator = createHttpCorrelator({ ignore: ['/healthz'] });
+    const response = new Response('ok');
+    expect(correlator.beginFetch(new Request('http://localhost/healthz')).respond(response)).toBe(
+      response,
+    );
+    expect(await response.text()).toBe('ok');
+    expect(await completedLines()).toEqual([]);
+  });
+});
+
 describe('the next hop, placed under the hop that called it', () => {
   const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
   const HOP = '00f067aa0ba902b7';

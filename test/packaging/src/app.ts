@@ -32,6 +32,8 @@ export interface PackedApp {
 const THIRD_PARTY = [
   'express',
   'koa',
+  'hono',
+  '@hono/node-server',
   '@koa/bodyparser',
   '@koa/router',
   'pino',
