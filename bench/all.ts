@@ -52,6 +52,7 @@ const BENCHES: Bench[] = [
   },
   { name: 'pino', script: 'bench:pino', quick: ['--lines', '20000', '--rounds', '2'] },
   { name: 'winston', script: 'bench:winston', quick: ['--lines', '20000', '--rounds', '2'] },
+  { name: 'dev-store', script: 'bench:dev-store', quick: ['--records', '20000', '--repeat', '2'] },
   {
     name: 'soak',
     script: 'bench:soak',
@@ -329,6 +330,27 @@ function add(
       : { key, issue, target, ...m },
   );
 }
+
+// Issue 17: the incident console's store.
+interface DevStoreJson {
+  records: number;
+  queries: Record<string, { median: number; slowest: number }>;
+}
+add(
+  'dev-store-queries',
+  '17 (incident console)',
+  'every query of `threadline dev` (overviews, trace list, errors, one trace) under 100 ms on a store of 1,000,000 records',
+  () => {
+    const d = figures<DevStoreJson>('dev-store');
+    if (typeof d === 'string') return d;
+    const slowest = Object.entries(d.queries).sort((a, b) => b[1].slowest - a[1].slowest)[0];
+    if (!slowest) return 'no query figures';
+    return {
+      figure: `${int(d.records)} records; slowest: ${slowest[0]}, ${slowest[1].slowest.toFixed(1)} ms (median ${slowest[1].median.toFixed(1)} ms)`,
+      status: d.records < 1_000_000 ? 'reported' : pass(slowest[1].slowest < 100),
+    };
+  },
+);
 
 // Issue 2: the core pipeline against the bare SDK's best configuration.
 const TL = 'threadline http/protobuf (defaults)';

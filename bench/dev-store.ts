@@ -173,6 +173,7 @@ try {
     ['facets', () => store.facets()],
   ];
   console.log(`| query (${REPEAT} runs) | median ms | slowest ms |\n|---|---:|---:|`);
+  const results: Record<string, { median: number; slowest: number }> = {};
   for (const [name, query] of queries) {
     const times: number[] = [];
     for (let r = 0; r < REPEAT; r++) {
@@ -180,9 +181,14 @@ try {
       query();
       times.push(performance.now() - t);
     }
+    results[name] = { median: median(times), slowest: Math.max(...times) };
     console.log(`| ${name} | ${median(times).toFixed(1)} | ${Math.max(...times).toFixed(1)} |`);
   }
+  const records = store.count();
   store.close();
+  console.log(
+    `BENCH_JSON ${JSON.stringify({ bench: 'dev-store', records, repeat: REPEAT, queries: results })}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -13,8 +13,6 @@ import type { RecordRow } from './rows.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
-/** Windows up to this long are read from minutes, longer ones from hours. */
-const MINUTES_UP_TO_MS = 6 * HOUR_MS;
 const SPANS = [MINUTE_MS, HOUR_MS] as const;
 
 export const OVERVIEW_SCHEMA = `
@@ -141,7 +139,7 @@ export interface Overview {
   now: number;
   /** The window's length; undefined: since the store's first record. */
   windowMs: number | undefined;
-  /** The window's start as the figures count it: whole minutes (whole hours past 6 h). */
+  /** The window's start as the figures count it: the start of its first minute. */
   fromMs: number;
   services: ServiceOverview[];
 }
@@ -461,12 +459,11 @@ export class Aggregates {
 
   /**
    * The overview over the `windowMs` before `now` (undefined: everything
-   * stored). The window starts at a whole minute (a whole hour past 6 h).
+   * stored). The window starts at the start of a minute.
    */
   overview(options: { now?: number; windowMs?: number } = {}): Overview {
     const now = options.now ?? Date.now();
     const { windowMs } = options;
-    const span = windowMs !== undefined && windowMs <= MINUTES_UP_TO_MS ? MINUTE_MS : HOUR_MS;
     if (!this.hasTables()) return { now, windowMs, fromMs: now, services: [] };
     const services = this.sql('SELECT * FROM services ORDER BY service').all() as Record<
       string,
@@ -476,31 +473,29 @@ export class Aggregates {
       windowMs !== undefined
         ? now - windowMs
         : Math.min(now, ...services.map((s) => num(s.first_ms)));
-    const fromMs = since - (since % span);
+    const fromMs = since - (since % MINUTE_MS);
     return {
       now,
       windowMs,
       fromMs,
-      services: services.map((s) => this.service(s, span, fromMs, now)),
+      services: services.map((s) => this.service(s, fromMs, now)),
     };
   }
 
-  private service(
-    s: Record<string, unknown>,
-    span: number,
-    fromMs: number,
-    now: number,
-  ): ServiceOverview {
+  private service(s: Record<string, unknown>, fromMs: number, now: number): ServiceOverview {
     const service = text(s.service);
     const firstMs = num(s.first_ms);
     const seconds = (now - Math.max(fromMs, firstMs)) / 1000;
 
     const total = emptyRequestCell();
     const byRoute = new Map<string, { method: string; route: string; cell: RequestCell }>();
-    const rows = this.sql(
-      `SELECT route, method, count, errors, client_errors, hist FROM request_stats
-       WHERE span = ? AND service = ? AND start_ms >= ? AND start_ms <= ?`,
-    ).all(span, service, fromMs, now) as Record<string, unknown>[];
+    const rows = this.cells(
+      'request_stats',
+      'route, method, count, errors, client_errors, hist',
+      service,
+      fromMs,
+      now,
+    );
     for (const r of rows) {
       const method = text(r.method);
       const route = text(r.route);
@@ -519,9 +514,7 @@ export class Aggregates {
       .sort((a, b) => (b.p95 ?? 0) - (a.p95 ?? 0) || b.count - a.count);
 
     const queues = new Map<string, JobCell>();
-    const jobRows = this.sql(
-      `SELECT * FROM job_stats WHERE span = ? AND service = ? AND start_ms >= ? AND start_ms <= ?`,
-    ).all(span, service, fromMs, now) as Record<string, unknown>[];
+    const jobRows = this.cells('job_stats', '*', service, fromMs, now);
     for (const r of jobRows) {
       const queue = text(r.queue);
       let cell = queues.get(queue);
@@ -581,6 +574,40 @@ export class Aggregates {
       cron: this.cron(service),
       deploy: this.deploy(service, now),
     };
+  }
+
+  /**
+   * A service's cells of `table` from the minute at `fromMs` to `now`: the
+   * whole hours in between from the hour cells, the minutes around them
+   * from the minute cells, so that a long window reads few rows and every
+   * window is exact to the minute. An hour older than the oldest minute
+   * kept may hold minutes since forgotten (with their records): it is read
+   * from what is left of its minutes instead.
+   */
+  private cells(
+    table: 'request_stats' | 'job_stats',
+    columns: string,
+    service: string,
+    fromMs: number,
+    now: number,
+  ): Record<string, unknown>[] {
+    const oldest = this.sql(
+      `SELECT MIN(start_ms) AS t FROM ${table} WHERE span = ${MINUTE_MS} AND service = ?`,
+    ).get(service) as { t: number | null };
+    const firstHour = Math.ceil(Math.max(fromMs, Number(oldest.t ?? fromMs)) / HOUR_MS) * HOUR_MS;
+    const lastHour = now - (now % HOUR_MS);
+    const minutes = this.sql(
+      `SELECT ${columns} FROM ${table} WHERE span = ${MINUTE_MS} AND service = ? AND start_ms >= ? AND start_ms < ?`,
+    );
+    if (firstHour >= lastHour)
+      return minutes.all(service, fromMs, now + 1) as Record<string, unknown>[];
+    return [
+      ...minutes.all(service, fromMs, firstHour),
+      ...this.sql(
+        `SELECT ${columns} FROM ${table} WHERE span = ${HOUR_MS} AND service = ? AND start_ms >= ? AND start_ms < ?`,
+      ).all(service, firstHour, lastHour),
+      ...minutes.all(service, lastHour, now + 1),
+    ] as Record<string, unknown>[];
   }
 
   private cron(service: string): CronFigures[] {

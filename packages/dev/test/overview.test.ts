@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bucketOf, percentiles } from '../src/histogram.js';
-import { RecordStore } from '../src/index.js';
+import { type ReceivedRecord, RecordStore } from '../src/index.js';
 import { NEW_COMMIT, NOW, scenario } from './overview-scenario.js';
 
 const MIN = 60_000;
@@ -148,6 +148,27 @@ describe('the overview', () => {
     const all = store.overview({ now: NOW }).services[0];
     expect(all?.requests.count).toBe(150);
     expect(all?.starts).toBe(3);
+  });
+
+  it('reads long windows from whole hours and the minutes around them, exact to the minute', () => {
+    // One request every 10 minutes from 07:00 to 11:50, each 1 ms longer than the one before.
+    const requests = Array.from({ length: 30 }, (_, i) => {
+      const r = scenario().find((x) => x.body === 'request completed') as ReceivedRecord;
+      return {
+        ...r,
+        timeUnixNano: String(BigInt(NOW - 5 * 60 * MIN + i * 10 * MIN) * 1_000_000n),
+        attributes: { ...r.attributes, 'threadline.duration_ms': i + 1 },
+      };
+    });
+    store.add(requests);
+    const figures = (at: number, windowMs: number) =>
+      store.overview({ now: at, windowMs }).services[0]?.requests;
+    // 08:00–12:00: the requests of 08:00 to 11:50.
+    expect(figures(NOW, 4 * 60 * MIN)).toMatchObject({ count: 24, p50: 18, p99: 30 });
+    // 08:05–12:05: from the minute of 08:05, so 08:10 to 11:50.
+    expect(figures(NOW + 5 * MIN, 4 * 60 * MIN)).toMatchObject({ count: 23, p50: 19 });
+    // 07:35–09:35, within hours partly covered at both ends.
+    expect(figures(NOW - 145 * MIN, 2 * 60 * MIN)).toMatchObject({ count: 12 });
   });
 
   it('adds up figures written in several exports, as one export would', () => {
