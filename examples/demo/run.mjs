@@ -1,9 +1,11 @@
 // `pnpm demo`: starts `threadline dev` and the three example services on
 // loopback, each as its own process, sends traffic (one request fails),
-// stops everything (each service flushes first), and prints the failing
-// request's timeline. `--keep` leaves it all running; `--db PATH` chooses the
-// store (default .threadline/demo.sqlite).
-import { fork } from 'node:child_process';
+// deploys orders 1.4.1 (which brings a bug) and sends more, stops everything
+// (each service flushes first), and prints `threadline status`, the failing
+// request's timeline and the page's address of the newest failure. `--keep`
+// leaves it all running; `--db PATH` chooses the store (default
+// .threadline/demo.sqlite).
+import { execFileSync, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,6 +44,7 @@ function redisUp() {
 }
 
 const children = [];
+/** Starts a service and waits for its `ready` message. */
 async function start(name, file, argv, env) {
   const child = fork(file, argv, {
     env: { ...process.env, OTEL_SERVICE_NAME: '', PORT: '0', ...env },
@@ -55,6 +58,16 @@ async function start(name, file, argv, env) {
     }),
   ]);
   return message;
+}
+
+/** Stops one child (it flushes on SIGTERM) and forgets it. */
+async function stop(name) {
+  const i = children.findIndex((c) => c.name === name);
+  const { child } = children[i];
+  children.splice(i, 1);
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
 }
 
 async function stopAll() {
@@ -102,32 +115,59 @@ async function main() {
     [],
     deploy,
   );
-  const orders = await start('orders', entry('@threadline/example-orders', 'index.mjs'), [], {
-    ...deploy,
-    INVENTORY_URL: `http://127.0.0.1:${inventory.port}`,
-  });
+  const startOrders = (env) =>
+    start('orders', entry('@threadline/example-orders', 'index.mjs'), [], {
+      ...deploy,
+      INVENTORY_URL: `http://127.0.0.1:${inventory.port}`,
+      ...env,
+    });
+  let orders = await startOrders({});
   await start('worker', entry('@threadline/example-worker', 'index.mjs'), [], deploy);
   say(
     `threadline dev is receiving at ${endpoint}; orders on :${orders.port}, inventory on :${inventory.port}`,
   );
 
-  // Traffic: two good checkouts and one for a SKU that is out of stock.
-  let failingTrace = '';
-  for (const sku of ['sku-1', 'sku-2', 'out-of-stock']) {
-    const reply = await fetch(`http://127.0.0.1:${orders.port}/checkout/${sku}`, {
-      method: 'POST',
-    });
-    say(`POST /checkout/${sku} → ${reply.status}  (trace ${reply.headers.get('x-trace-id')})`);
-    if (!reply.ok) failingTrace = reply.headers.get('x-trace-id') ?? '';
-  }
-  // Let the jobs (each fails once, then succeeds) and a couple of cron runs happen.
+  const traffic = async (skus) => {
+    let failing = '';
+    for (const sku of skus) {
+      const reply = await fetch(`http://127.0.0.1:${orders.port}/checkout/${sku}`, {
+        method: 'POST',
+      });
+      say(`POST /checkout/${sku} → ${reply.status}  (trace ${reply.headers.get('x-trace-id')})`);
+      if (!reply.ok) failing = reply.headers.get('x-trace-id') ?? '';
+    }
+    return failing;
+  };
+  // Checkouts on 1.4.0; one SKU is out of stock.
+  let failingTrace = await traffic([
+    'sku-1',
+    'sku-2',
+    'sku-3',
+    'sku-4',
+    'sku-5',
+    'sku-6',
+    'out-of-stock',
+  ]);
+  // Let the jobs (each fails once, then succeeds) and a cron run or two happen.
   await sleep(queue ? 2500 : 1500);
 
+  // The deploy: orders 1.4.1, which throws for a SKU ending in 2.
+  await stop('orders');
+  orders = await startOrders({
+    SERVICE_VERSION: '1.4.1',
+    GIT_COMMIT: 'b7e4f1c09d2a3b4c5d6e7f8091a2b3c4d5e6f708',
+    DEMO_REGRESSION: '1',
+  });
+  say();
+  say(`orders 1.4.1 deployed (commit b7e4f1c), on :${orders.port}`);
+  failingTrace =
+    (await traffic(['sku-1', 'sku-2', 'sku-3', 'sku-12', 'sku-5', 'sku-6'])) || failingTrace;
+  await sleep(queue ? 1500 : 500);
+
+  const page = `${endpoint.replace('/v1/logs', '/')}#trace=${failingTrace}`;
   if (keep) {
     say();
-    say(
-      `Left running (--keep). The page: ${endpoint.replace('/v1/logs', '/')}#trace=${failingTrace}`,
-    );
+    say(`Left running (--keep). The newest failure on the page: ${page}`);
     say(
       `In the terminal: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs trace ${failingTrace} --db ${db}`,
     );
@@ -136,9 +176,18 @@ async function main() {
     return;
   }
   await stopAll();
+  const cli = entry('@threadline/dev', 'dist/cli.mjs');
+  say();
+  say(`\`threadline status --window all --db ${db}\`:`);
+  say();
+  say(
+    execFileSync(process.execPath, [cli, 'status', '--window', 'all', '--db', db], {
+      encoding: 'utf8',
+    }).trimEnd(),
+  );
   const store = new RecordStore(db, { readOnly: true });
   say();
-  say(`The failing request, as \`threadline trace ${failingTrace} --db ${db}\` shows it:`);
+  say(`The newest failing request, as \`threadline trace ${failingTrace} --db ${db}\` shows it:`);
   say();
   for (const line of formatTimeline(store.trace(failingTrace), process.stdout.isTTY === true))
     say(line);
@@ -147,7 +196,7 @@ async function main() {
     `${store.count()} records stored in ${db}. Recent failures: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs errors --db ${db}`,
   );
   say(
-    `In a browser: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs dev --db ${db}, then open http://127.0.0.1:4318/#trace=${failingTrace}`,
+    `The failing trace on the page: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs dev --db ${db}, then open http://127.0.0.1:4318/#trace=${failingTrace}`,
   );
   store.close();
 }

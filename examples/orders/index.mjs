@@ -1,7 +1,8 @@
 // The orders service (Express): POST /checkout/:sku reserves stock in the
 // inventory service (trace context in the headers) and enqueues a BullMQ
 // `fulfilment` job (trace context in the job's metadata). Without Redis
-// (NO_QUEUE=1), it skips the job.
+// (NO_QUEUE=1), it skips the job. DEMO_REGRESSION=1 is the bug the demo
+// deploys in 1.4.1: a SKU ending in 2 has no price and the handler throws.
 import { threadlineTelemetry } from '@threadline/bullmq';
 import { injectTraceContext, log, startThreadline } from '@threadline/core';
 import { correlate, logErrors } from '@threadline/express';
@@ -26,6 +27,10 @@ app.use(correlate({ responseHeaders: { traceIdHeader: 'x-trace-id' } }));
 app.post('/checkout/:sku', async (req, res) => {
   const { sku } = req.params;
   log.info('checkout started', { 'product.sku': sku });
+  if (process.env.DEMO_REGRESSION === '1') {
+    const prices = { 'sku-1': { amount: 12 } };
+    log.info('priced', { 'product.price': prices[sku.endsWith('2') ? 'sku-2' : 'sku-1'].amount });
+  }
   const reply = await fetch(`${inventory}/reserve/${encodeURIComponent(sku)}`, {
     headers: injectTraceContext({}),
   });
@@ -45,6 +50,10 @@ app.post('/checkout/:sku', async (req, res) => {
   res.status(201).json({ sku, status: 'confirmed' });
 });
 app.use(logErrors());
+// Logged (with its stack) by logErrors(); the client gets no stack.
+app.use((_error, _req, res, _next) => {
+  res.status(500).json({ error: 'internal error' });
+});
 
 const server = app.listen(Number(process.env.PORT ?? 3001), '127.0.0.1', () => {
   const { port } = server.address();

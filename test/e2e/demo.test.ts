@@ -30,10 +30,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The trace of the last checkout of `sku` the demo printed. */
 const traceOf = (sku: string) => {
-  const id = new RegExp(`POST /checkout/${sku} → \\d+ {2}\\(trace ([0-9a-f]{32})\\)`).exec(
-    stdout,
-  )?.[1];
+  const id = [
+    ...stdout.matchAll(
+      new RegExp(`POST /checkout/${sku} → \\d+ {2}\\(trace ([0-9a-f]{32})\\)`, 'g'),
+    ),
+  ].at(-1)?.[1];
   if (!id) throw new Error(`no trace id for ${sku} in:\n${stdout}`);
   return id;
 };
@@ -59,9 +62,6 @@ describe('the demo, end to end', () => {
     for (const r of inventory) expect(r.parentSpanId).toBe(orders[0]?.spanId);
     expect(orders.at(-1)?.attributes['http.response.status_code']).toBe(502);
     expect(orders.at(-1)?.severityText).toBe('ERROR');
-    // The timeline the demo printed is that trace's.
-    expect(stdout).toContain(`threadline trace ${traceOf('out-of-stock')}`);
-    expect(stdout).toMatch(/orders@1\.4\.0 \[[0-9a-f]{8}\] ERROR request completed/);
   });
 
   it('runs the job a good request enqueued on the request’s trace, each attempt with its own span and number', () => {
@@ -88,17 +88,58 @@ describe('the demo, end to end', () => {
     for (const r of job) expect(r.parentSpanId).toBe(orderSpan);
   });
 
-  it('has the deploy metadata on every record’s resource', () => {
+  it('has the deploy metadata on every record’s resource, orders’ newest on 1.4.1', () => {
     expect(all.length).toBeGreaterThan(20);
+    const deployed = all.findIndex((r) => r.service === 'orders' && r.serviceVersion === '1.4.1');
+    expect(deployed).toBeGreaterThan(0);
     for (const r of all) {
+      const newer = r.service === 'orders' && r.serviceVersion === '1.4.1';
       expect(r.resource).toMatchObject({
-        'service.version': '1.4.0',
-        'vcs.ref.head.revision': 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0',
+        'service.version': newer ? '1.4.1' : '1.4.0',
+        'vcs.ref.head.revision': newer
+          ? 'b7e4f1c09d2a3b4c5d6e7f8091a2b3c4d5e6f708'
+          : 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0',
         'deployment.environment.name': 'demo',
       });
       expect(r.resource['service.instance.id']).toEqual(expect.any(String));
     }
     expect(new Set(all.map((r) => r.service))).toEqual(new Set(['orders', 'inventory', 'worker']));
+  });
+
+  it('ends with `threadline status`: the deploy that brought the bug, the jobs, the owners’ questions answered from the store', () => {
+    const status = stdout.slice(stdout.indexOf('`threadline status --window all'));
+    const block = (service: string) => {
+      const from = status.indexOf(`\n${service}`);
+      const to = status.indexOf('\n\n', from + 1);
+      return status.slice(from, to);
+    };
+    // 7 checkouts on 1.4.0 (out-of-stock: 502), 6 on 1.4.1 (sku-2 and sku-12 throw: 500).
+    expect(block('orders')).toMatch(/requests {2}13 \([\d.]+\/s\), 5xx 23\.1%, 4xx 0,/);
+    expect(block('orders')).toMatch(
+      /2 starts, 1 restart; instances \S+ \(1\.4\.1\), \S+ \(1\.4\.0\)/,
+    );
+    expect(block('orders')).toMatch(
+      /deploy {4}5xx 14\.3% → 33\.3%, p95 \S+ ms → \S+ ms since 1\.4\.1 \(commit b7e4f1c\)/,
+    );
+    // Inventory answered the 11 checkouts that reached it, the out-of-stock one with a 409.
+    expect(block('inventory')).toMatch(/requests {2}11 \([\d.]+\/s\), 5xx 0\.0%, 4xx 1,/);
+    // Each of the 10 good checkouts' jobs failed once, then completed.
+    expect(block('worker')).toMatch(
+      /queue {5}fulfilment: started 20, completed 10, failed 0, retried 10, postponed 0, stalled 0,/,
+    );
+    expect(block('worker')).toMatch(/cron {6}reconcile-stock: last run \S+ completed/);
+    // The figures printed are the store's.
+    const orders = store.overview().services.find((s) => s.service === 'orders');
+    expect(orders?.requests).toMatchObject({ count: 13, errors: 3 });
+    // And the newest failure's timeline, with the address to open it on the page.
+    const newest = traceOf('sku-12');
+    expect(stdout).toContain(`threadline trace ${newest}`);
+    expect(stdout).toMatch(/orders@1\.4\.1 \[[0-9a-f]{8}\] ERROR request completed/);
+    expect(stdout).toContain(`then open http://127.0.0.1:4318/#trace=${newest}`);
+    expect(store.trace(newest).find((r) => r.body === 'request failed')?.attributes).toMatchObject({
+      'exception.type': 'TypeError',
+      'exception.stacktrace': expect.stringContaining('examples/orders/index.mjs'),
+    });
   });
 
   it('renders the failing request’s trace on the page of threadline dev, in Chromium', async () => {
@@ -137,7 +178,7 @@ describe('the demo, end to end', () => {
   it('gives each cron run a trace of its own', () => {
     const runs = all.filter((r) => r.body === 'stock reconciled');
     expect(runs.length).toBeGreaterThanOrEqual(1);
-    const requestTraces = new Set(['sku-1', 'sku-2', 'out-of-stock'].map(traceOf));
+    const requestTraces = new Set(['sku-1', 'sku-2', 'out-of-stock', 'sku-12'].map(traceOf));
     const traces = new Set(runs.map((r) => r.traceId));
     expect(traces.size).toBe(runs.length);
     for (const t of traces) expect(requestTraces.has(t)).toBe(false);
@@ -157,7 +198,10 @@ describe('the demo without Redis', () => {
     expect(out).toMatch(/Redis is not answering on 127\.0\.0\.1:1: the queue part is skipped/);
     expect(out).toMatch(/redis-server --daemonize yes/);
     expect(out).toMatch(/POST \/checkout\/out-of-stock → 502/);
-    expect(out).toMatch(/inventory@1\.4\.0 .* WARN {2}request failed/);
+    expect(out).toMatch(/POST \/checkout\/sku-12 → 500/);
+    expect(out).toMatch(/orders@1\.4\.1 \[[0-9a-f]{8}\] ERROR request completed/);
+    expect(out).toMatch(/requests {2}13 \([\d.]+\/s\), 5xx 23\.1%/);
+    expect(out).not.toMatch(/queue {5}fulfilment/);
     const noQueue = new RecordStore(db2, { readOnly: true });
     try {
       const records = noQueue.recent({ limit: 1000 });
