@@ -1,9 +1,10 @@
 /**
  * HTTP request correlation, written once for every framework: the adapters
- * (@threadline/express, @threadline/koa, @threadline/hono) are thin layers
- * over it, and it works as it is with `node:http` or any framework built on
- * it (`begin`, or `open` for one that logs before it hands over the
- * response), or with the Fetch API's `Request` and `Response` (`beginFetch`).
+ * (@threadline/express, @threadline/koa, @threadline/hono,
+ * @threadline/fastify) are thin layers over it, and it works as it is with
+ * `node:http` or any framework built on it (`begin`, or `open` for one that
+ * logs before it hands over the response), or with the Fetch API's `Request`
+ * and `Response` (`beginFetch`).
  *
  * Per request: the incoming trace context under the trust policy, a hop scope
  * with a span id of its own (or the tracing SDK's server span), the request's
