@@ -5,19 +5,23 @@ import { PassThrough } from 'node:stream';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { log, startThreadline } from '@threadline/core';
 import type { ReceivedRecord } from '@threadline/testing';
-import { describeHttpAdapter } from '@threadline/testing/http-suite';
+import { type CreateApp, describeHttpAdapter } from '@threadline/testing/http-suite';
 import { QUIET, useReceiverPipeline } from '@threadline/testing/pipeline';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { type ThreadlineFastifyOptions, threadline } from '../src/index.js';
-import { createApp as createEsmApp } from './fixtures/app.mjs';
+import {
+  createApp as createEsmApp,
+  createFastify50App as createEsmFastify50App,
+} from './fixtures/app.mjs';
 import { listenerOf } from './fixtures/routes.cjs';
 
 const require = createRequire(import.meta.url);
-const { createApp: createCjsApp } = require('./fixtures/app.cjs') as {
-  createApp: typeof createEsmApp;
-};
+const { createApp: createCjsApp, createFastify50App: createCjsFastify50App } =
+  require('./fixtures/app.cjs') as typeof import('./fixtures/app.mjs');
+/** The oldest Fastify the peer range takes. */
+const Fastify50 = require('fastify5.0') as typeof Fastify;
 
 const { exported } = useReceiverPipeline((endpoint) =>
   startThreadline({
@@ -27,18 +31,34 @@ const { exported } = useReceiverPipeline((endpoint) =>
   }),
 );
 
-describeHttpAdapter({
-  apps: [
-    ['ESM', createEsmApp],
-    ['CommonJS', createCjsApp],
+describe.each<[string, Array<[string, CreateApp]>, typeof Fastify]>([
+  [
+    'Fastify 5.12',
+    [
+      ['ESM', createEsmApp],
+      ['CommonJS', createCjsApp],
+    ],
+    Fastify,
   ],
-  exported,
-  proxiedApp: (trustProxy, options) => {
-    const app = Fastify({ trustProxy });
-    app.register(threadline, options);
-    app.get('/who', async () => 'ok');
-    return listenerOf(app);
-  },
+  [
+    'Fastify 5.0',
+    [
+      ['ESM', createEsmFastify50App],
+      ['CommonJS', createCjsFastify50App],
+    ],
+    Fastify50 as unknown as typeof Fastify,
+  ],
+])('on %s', (_version, apps, Fastify) => {
+  describeHttpAdapter({
+    apps,
+    exported,
+    proxiedApp: (trustProxy, options) => {
+      const app = Fastify({ trustProxy });
+      app.register(threadline, options);
+      app.get('/who', async () => 'ok');
+      return listenerOf(app);
+    },
+  });
 });
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';

@@ -68,8 +68,9 @@ export function openedRequestOf(log: unknown): OpenedHttpRequest | undefined {
 /**
  * A child logger factory (Fastify's `setChildLoggerFactory`) that opens each
  * request's scope and returns the logger `previous` makes, its level methods
- * (`levels`: pino's and any custom ones) run in that scope. The methods are
- * made once; per request, one object over Fastify's child holds them.
+ * (`levels`: pino's and any custom ones) run in that scope, and so are those
+ * of the loggers its `child()` makes. The methods are made once; per logger,
+ * one object over the logger pino made holds them.
  */
 export function scopedChildLoggers(
   correlator: EarlyHttpCorrelator,
@@ -80,20 +81,36 @@ export function scopedChildLoggers(
   const methods: Array<[string, LogMethod]> = [...new Set(levels)].map((level) => [
     level,
     function threadlineLog(this: ScopedLogger, ...args: unknown[]) {
-      // `this` may be a child of request.log: its bindings are its own.
       const write = this[kBase][level] as (...a: unknown[]) => unknown;
       return runInScope(this[kOpened].scope, write, this, args);
     },
   ]);
+  /**
+   * Over `logger` (pino's), the same logger with its level methods run in
+   * the request's scope. Its level methods are the ones pino gave `logger`:
+   * the object only adds the scope.
+   */
+  function scopedOver(logger: object, opened: OpenedHttpRequest): FastifyBaseLogger {
+    const scoped = Object.create(logger) as Record<PropertyKey, unknown>;
+    scoped[kBase] = logger;
+    scoped[kOpened] = opened;
+    for (const [level, method] of methods) scoped[level] = method;
+    scoped.child = threadlineChild;
+    return scoped as unknown as FastifyBaseLogger;
+  }
+  // A child is made by pino from the logger pino made (pino 9 gives each
+  // child level methods of its own, which would pass over ours), then
+  // scoped in turn.
+  function threadlineChild(this: ScopedLogger, ...args: unknown[]): FastifyBaseLogger {
+    const base = this[kBase];
+    const made = (base.child as (...a: unknown[]) => object).apply(base, args);
+    return scopedOver(made, this[kOpened]);
+  }
   return function threadlineChildLogger(logger, bindings, options, rawRequest) {
     const child = previous.call(this, logger, bindings, options, rawRequest);
-    const scoped = Object.create(child) as Record<PropertyKey, unknown>;
     const opened = correlator.open(rawRequest);
-    scoped[kBase] = child;
-    scoped[kOpened] = opened;
     requests?.set(rawRequest, opened);
-    for (const [level, method] of methods) scoped[level] = method;
-    return scoped as unknown as FastifyBaseLogger;
+    return scopedOver(child, opened);
   };
 }
 

@@ -2,6 +2,7 @@
 // @threadline/pino (its public options and destination, as its README and
 // this package's show them), lines on a stdout stand-in and exported to a
 // real receiver.
+import { createRequire } from 'node:module';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { startThreadline } from '@threadline/core';
 import { threadlineDestination, threadlineOptions } from '@threadline/pino';
@@ -21,6 +22,8 @@ const { exported } = useReceiverPipeline((endpoint) =>
   }),
 );
 
+/** The oldest Fastify the peer range takes. */
+const Fastify50 = createRequire(import.meta.url)('fastify5.0') as typeof Fastify;
 const SPAN = 'b7ad6b7169203331';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const traceOf = (n: number) => (n + 1).toString(16).padStart(32, '0');
@@ -36,19 +39,24 @@ function bridgedLogger(extra: Record<string, unknown> = {}) {
   return { logger, lines: out.lines };
 }
 
-async function appWith(
-  fastifyOptions: FastifyServerOptions,
-  options: ThreadlineFastifyOptions,
-  routes: (app: FastifyInstance) => void,
-) {
-  const app = Fastify(fastifyOptions);
-  await app.register(threadline, options);
-  routes(app);
-  await app.ready();
-  return app;
-}
+describe.each([
+  ['Fastify 5.12', Fastify],
+  ['Fastify 5.0', Fastify50],
+])('request.log with @threadline/pino, on %s', (_version, Fastify) => {
+  async function appWith(
+    fastifyOptions: FastifyServerOptions,
+    options: ThreadlineFastifyOptions,
+    routes: (app: FastifyInstance) => void,
+    before: (app: FastifyInstance) => void = () => {},
+  ) {
+    const app = Fastify(fastifyOptions);
+    before(app);
+    await app.register(threadline, options);
+    routes(app);
+    await app.ready();
+    return app;
+  }
 
-describe('request.log with @threadline/pino', () => {
   it("puts each request's trace on every line of request.log under 200 concurrent requests, Fastify's own included, printed and exported once with reqId", async () => {
     const { logger, lines } = bridgedLogger();
     const app = await appWith({ logger }, {}, (app) => {
@@ -165,7 +173,9 @@ describe('request.log with @threadline/pino', () => {
         // As a library's callback would, from a context of its own.
         context.with(ROOT_CONTEXT, () => {
           req.log.info('plain');
-          req.log.child({ part: 'db' }).warn('from a child');
+          const db = req.log.child({ part: 'db' });
+          db.warn('from a child');
+          db.child({ table: 'orders' }).error('from a child of a child');
           (req.log as unknown as { audit(msg: string): void }).audit('audited');
         });
         return 'ok';
@@ -173,7 +183,12 @@ describe('request.log with @threadline/pino', () => {
     });
     const res = await request(app.server).get('/audited').set('x-request-id', 'req-7');
     expect(res.status).toBe(200);
-    expect(lines.map((l) => l.msg)).toEqual(['plain', 'from a child', 'audited']);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'plain',
+      'from a child',
+      'from a child of a child',
+      'audited',
+    ]);
     const records = await exported();
     const done = records.find((r) => r.body === 'request completed');
     for (const l of lines) expect(l.trace_id).toBe(done?.traceId);
@@ -182,17 +197,13 @@ describe('request.log with @threadline/pino', () => {
       expect(r.attributes['threadline.request.id']).toBe('req-7');
     }
     expect(lines[1]?.part).toBe('db');
+    expect(lines[2]).toMatchObject({ part: 'db', table: 'orders' });
   });
 
   it("keeps the app's own child logger factory, and correlates the routes of a plugin with one of its own", async () => {
     const { logger, lines } = bridgedLogger();
     const app = await appWith(
-      {
-        logger,
-        disableRequestLogging: true,
-        childLoggerFactory: (parent, bindings, options, raw) =>
-          parent.child({ ...bindings, tenant: raw.headers['x-tenant'] }, options),
-      },
+      { logger, disableRequestLogging: true },
       {},
       (app) => {
         app.get('/mine', async (req) => {
@@ -209,6 +220,11 @@ describe('request.log with @threadline/pino', () => {
           });
         });
       },
+      // The app's own factory, set before the plugin (Fastify 5.0 has no such option).
+      (app) =>
+        app.setChildLoggerFactory((parent, bindings, options, raw) =>
+          parent.child({ ...bindings, tenant: raw.headers['x-tenant'] }, options),
+        ),
     );
     await request(app.server).get('/mine').set('x-tenant', 't-1').expect(200);
     await request(app.server).get('/theirs').expect(200);
