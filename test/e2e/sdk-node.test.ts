@@ -54,8 +54,17 @@ describe.each([
     '2af7651916cd43dd8448eb211c80319c',
     /^GET$/,
   ],
+  [
+    'Fastify',
+    'fastifyPort',
+    '/things/1',
+    'fastify handler',
+    '/things/:id',
+    '4af7651916cd43dd8448eb211c80319c',
+    /^handler - loadThing$/,
+  ],
 ])(
-  'with @opentelemetry/sdk-node and instrumentation-http/express/koa running (%s)',
+  'with @opentelemetry/sdk-node and instrumentation-http (and express, koa or @fastify/otel) running (%s)',
   (_name, portKey, path, message, route, TRACE, handlerSpanName) => {
     it("uses the SDK's span for the request's lines and makes no span of its own", async () => {
       const port = service.ready[portKey] as number;
@@ -89,3 +98,40 @@ describe.each([
     });
   },
 );
+
+describe('with @opentelemetry/sdk-node, instrumentation-http and @fastify/otel running', () => {
+  const TRACE = '3af7651916cd43dd8448eb211c80319c';
+
+  it("makes no span of its own, writes request.log's lines on the SERVER span, once, and leaves @fastify/otel's spans as they are", async () => {
+    const port = service.ready.fastifyPort as number;
+    const reply = await fetch(`http://127.0.0.1:${port}/things/2`, {
+      headers: { traceparent: `00-${TRACE}-${SPAN}-01` },
+    });
+    expect(reply.status).toBe(200);
+    await expect
+      .poll(() => spans.filter((s) => s.traceId === TRACE && s.parentSpanId === SPAN).length)
+      .toBe(1);
+    const lines = (await receiver.waitForRecords(receiver.records.length + 2)).filter(
+      (r) => r.attributes['url.path'] === '/things/2',
+    );
+    // `request completed` came through request.log and @threadline/pino: once.
+    expect(lines.map((r) => [r.body, r.scope.name])).toEqual([
+      ['fastify handler', 'threadline'],
+      ['request completed', 'pino'],
+    ]);
+    const trace = spans.filter((s) => s.traceId === TRACE);
+    const servers = trace.filter((s) => s.kind === 1);
+    // instrumentation-http's SERVER span, and under it @fastify/otel's INTERNAL `request` span.
+    expect(servers).toHaveLength(1);
+    const request = trace.find((s) => s.name === 'request');
+    expect(request).toMatchObject({ kind: 0, parentSpanId: servers[0]?.spanId });
+    // Threadline's hooks, registered before @fastify/otel, get no hook spans of its.
+    expect(trace.filter((s) => /threadline/.test(s.name))).toEqual([]);
+    expect(lines[1]?.spanId).toBe(servers[0]?.spanId);
+    expect(lines[1]?.attributes).toMatchObject({
+      'http.route': '/things/:id',
+      'http.response.status_code': 200,
+      reqId: expect.any(String),
+    });
+  });
+});

@@ -297,6 +297,56 @@ describe("each package's README example, run from the installed packages", () =>
     });
   });
 
+  it('@threadline/fastify: a request is on its trace, and request.log prints and exports its lines once through @threadline/pino', async () => {
+    const catalog = start('fastify', readme('@threadline/fastify', 'fastify'));
+    const withPino = start('fastify-pino', readme('@threadline/fastify', 'fastify-pino'));
+    const first = newTraceparent();
+    const second = newTraceparent();
+    const answers = await Promise.all([
+      fetch(`http://127.0.0.1:${await catalog.listening.portOf(3002)}/products/42`, {
+        headers: { traceparent: first.traceparent },
+      }),
+      fetch(`http://127.0.0.1:${await withPino.listening.portOf(3003)}/products/42`, {
+        headers: { traceparent: second.traceparent },
+      }),
+    ]);
+    for (const answer of answers) expect(await answer.json()).toEqual({ id: '42' });
+    await Promise.all([catalog.stop(), withPino.stop()]);
+    quiet(catalog);
+    quiet(withPino);
+
+    const plain = await recordsWhere(
+      (record) => record.traceId === first.traceId,
+      (found) => found.length >= 2,
+      catalog.output,
+    );
+    expect(named(plain, 'loading product').attributes).toMatchObject({
+      'url.path': '/products/42',
+    });
+    expect(named(plain, 'request completed').attributes['http.route']).toBe('/products/:id');
+
+    const bridged = await recordsWhere(
+      (record) => record.traceId === second.traceId,
+      (found) => found.length >= 2,
+      withPino.output,
+    );
+    expect(bodies(bridged).sort()).toEqual(['loading product', 'request completed']);
+    const printed = withPino
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.reqId !== undefined);
+    expect(printed.map((line) => [line.msg, line.trace_id])).toEqual([
+      ['loading product', second.traceId],
+      ['request completed', second.traceId],
+    ]);
+    expect(named(bridged, 'request completed').attributes).toMatchObject({
+      reqId: printed[1]?.reqId,
+      'http.route': '/products/:id',
+    });
+  });
+
   // The logger bridges (pino's transport runs in a worker thread that starts
   // a pipeline of its own): the example's line on stdout, and as a record.
   it.each([

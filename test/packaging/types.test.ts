@@ -32,6 +32,7 @@ import {
 import { cronJob } from '@threadline/cron';
 import { RecordStore, type StoredRecord, startDevReceiver } from '@threadline/dev';
 import { correlate as correlateExpress, logErrors } from '@threadline/express';
+import { type ThreadlineFastifyOptions, threadline as threadlineFastify } from '@threadline/fastify';
 import { correlate as correlateHono } from '@threadline/hono';
 import { correlate as correlateKoa } from '@threadline/koa';
 import { threadlineDestination, threadlineOptions, threadlineStreamWrite } from '@threadline/pino';
@@ -39,6 +40,7 @@ import threadlineTransport, { type ThreadlineTransportOptions } from '@threadlin
 import { ThreadlineTransport, threadlineFormat, threadlineMeta } from '@threadline/winston';
 import { type Job, Queue, Worker } from 'bullmq';
 import express from 'express';
+import Fastify from 'fastify';
 import { Hono } from 'hono';
 import Koa from 'koa';
 import pino from 'pino';
@@ -61,6 +63,14 @@ koa.use(correlateKoa());
 const hono = new Hono();
 hono.use(correlateHono({ getClientAddress: (c) => c.req.header('x-real-ip') }));
 hono.get('/', (c) => c.json({ traceId: getTraceIds().traceId }));
+
+const fastifyOptions: ThreadlineFastifyOptions = { ignore: ['/healthz'], logger: 'request.log' };
+const fastify = Fastify({ logger: true });
+void fastify.register(threadlineFastify, fastifyOptions);
+fastify.get('/', async (request) => {
+  request.log.info('in the scope');
+  return { traceId: getTraceIds().traceId };
+});
 
 const logger = pino(
   { ...threadlineOptions(), hooks: { streamWrite: threadlineStreamWrite() } },

@@ -233,6 +233,58 @@ const SCENARIOS: Record<string, (p: Program) => Promise<void>> = {
     expect(done.attributes['http.route']).toBe('/products/:id');
   },
 
+  async fastify(p) {
+    await withService(p, async (r) => {
+      const port = await r.listening.portOf(3002);
+      expect(await (await request(port, '/products/42')).json()).toEqual({ id: '42' });
+      expect(await (await request(port, '/healthz')).text()).toBe('ok');
+    });
+    const line = await recordOf('catalog', 'loading product');
+    const done = service('catalog', 'request completed');
+    expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(line.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'url.path': '/products/42',
+      'threadline.request.id': expect.any(String),
+    });
+    // `/healthz` is ignored: one completed line, the product's.
+    expect(done.map((r) => [r.traceId, r.attributes['http.route']])).toEqual([
+      [line.traceId, '/products/:id'],
+    ]);
+  },
+
+  async 'fastify-pino'(p) {
+    const r = await withService(p, async (r) => {
+      const res = await request(await r.listening.portOf(3003), '/products/42');
+      expect(await res.json()).toEqual({ id: '42' });
+    });
+    const printed = r
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.reqId !== undefined); // Fastify's `Server listening at …` has none
+    expect(printed.map((l) => l.msg)).toEqual(['loading product', 'request completed']);
+    const [loading, completed] = printed;
+    expect(loading).toMatchObject({ level: 30, reqId: 'req-1', productId: '42' });
+    expect(completed).toMatchObject({
+      reqId: 'req-1',
+      'http.route': '/products/:id',
+      'http.response.status_code': 200,
+      trace_id: loading.trace_id,
+      span_id: loading.span_id,
+    });
+    // Each printed line exported once, on the ids it printed.
+    await recordOf('catalog', 'request completed');
+    const records = receiver.records.filter(
+      (x) => x.resource['service.name'] === 'catalog' && x.attributes.reqId !== undefined,
+    );
+    expect(records.map((x) => [x.body, x.traceId, x.spanId])).toEqual([
+      ['loading product', loading.trace_id, loading.span_id],
+      ['request completed', loading.trace_id, loading.span_id],
+    ]);
+  },
+
   /** The Express example calls the Koa one: one trace across both services. */
   async express(p) {
     await withService(programNamed(ALL, 'koa'), async (inventory) => {

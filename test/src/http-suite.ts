@@ -1,8 +1,8 @@
 /**
- * The behaviour every HTTP adapter (`@threadline/express`, `@threadline/koa`)
- * must show, run against real apps over real sockets. Each adapter's test
- * file starts Threadline with a real receiver and passes its fixture apps
- * (loaded as ESM and as CommonJS) here.
+ * The behaviour every HTTP adapter (`@threadline/express`, `@threadline/koa`,
+ * `@threadline/hono`, `@threadline/fastify`) must show, run against real apps
+ * over real sockets. Each adapter's test file starts Threadline with a real
+ * receiver and passes its fixture apps (loaded as ESM and as CommonJS) here.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -35,7 +35,8 @@ export interface HttpAdapterSuiteOptions {
   /**
    * An app with the adapter's middleware (given `options`) answering `GET /who`,
    * believing `X-Forwarded-For` when `trustProxy` (Express's `trust proxy`,
-   * Koa's `app.proxy`): checks that `client.address` comes from the framework.
+   * Koa's `app.proxy`, Fastify's `trustProxy`): checks that `client.address`
+   * comes from the framework.
    */
   proxiedApp: (trustProxy: boolean, options: Record<string, unknown>) => http.RequestListener;
 }

@@ -1,8 +1,10 @@
 /**
  * HTTP request correlation, written once for every framework: the adapters
- * (@threadline/express, @threadline/koa, @threadline/hono) are thin layers
- * over it, and it works as it is with `node:http` or any framework built on
- * it, or with the Fetch API's `Request` and `Response` (`beginFetch`).
+ * (@threadline/express, @threadline/koa, @threadline/hono,
+ * @threadline/fastify) are thin layers over it, and it works as it is with
+ * `node:http` or any framework built on it (`begin`, or `open` for one that
+ * logs before it hands over the response), or with the Fetch API's `Request`
+ * and `Response` (`beginFetch`).
  *
  * Per request: the incoming trace context under the trust policy, a hop scope
  * with a span id of its own (or the tracing SDK's server span), the request's
@@ -14,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context, createContextKey, trace } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import { bad } from './internal/options.js';
-import { openHopScope } from './internal/scope.js';
+import { addToScope, getScope, openHopScope } from './internal/scope.js';
 import { thrownValue } from './internal/serialize.js';
 import { warnOnce } from './internal/state.js';
 import { formatTraceparent } from './internal/w3c.js';
@@ -109,6 +111,34 @@ export interface FetchHttpCorrelator {
   beginFetch(request: Request, hooks?: HttpRequestHooks): FetchRequestScope;
 }
 
+/**
+ * The node:http side of a correlator for frameworks that write lines for a
+ * request before they hand the response to any code of ours (Fastify makes
+ * the request's logger, and logs `incoming request` with it, before its
+ * first hook runs).
+ */
+export interface EarlyHttpCorrelator {
+  /**
+   * Opens the request's scope from the request alone; `respond(res, hooks)`
+   * on what it returns then does the rest of what `begin` does. Never throws.
+   */
+  open(req: IncomingMessage): OpenedHttpRequest;
+}
+
+/** A request whose scope {@link EarlyHttpCorrelator.open} opened. */
+export interface OpenedHttpRequest {
+  /** The scope, as `begin` returns it. */
+  readonly scope: HttpRequestScope;
+  /**
+   * Does with the response what `begin` does: sets the response headers,
+   * adds `client.address` (from `hooks.clientAddress`) to the scope when
+   * asked, and arranges the `request completed` line, `hooks.route` read
+   * then. Lines written before it carry no `client.address`. A second call
+   * does nothing. Never throws.
+   */
+  respond(res: ServerResponse, hooks?: HttpRequestHooks): void;
+}
+
 /** One request in progress on the Fetch API. */
 export interface FetchRequestScope extends HttpRequestScope {
   /**
@@ -141,31 +171,50 @@ export interface FetchRequestScope extends HttpRequestScope {
  */
 export function createHttpCorrelator(
   options: HttpCorrelationOptions = {},
-): HttpCorrelator & FetchHttpCorrelator {
+): HttpCorrelator & FetchHttpCorrelator & EarlyHttpCorrelator {
   const settings = settingsOf(options);
   return {
     begin(req, res, hooks) {
       const request = new CorrelatedRequest(settings, NODE_REQUEST, req, hooks);
-      const headers = request.responseHeaders;
-      if (headers) {
-        setHeaders(res, headers);
-        // The framework's error handling may clear the headers set so far (Koa
-        // does): put ours back right before the error response's head is written.
-        request.onFirstFailure = () => setAgainBeforeHeadersAreWritten(res, headers);
-      }
-      if (request.completes) {
-        // 'close' comes after 'finish' for a response that ended, and alone for
-        // one whose client went away.
-        res.once('close', () =>
-          request.complete(res.statusCode, !res.writableFinished, res.headersSent),
-        );
-      }
+      followResponse(request, res);
       return request;
     },
     beginFetch(request, hooks) {
       return new FetchCorrelatedRequest(settings, request, hooks);
     },
+    open(req) {
+      const request = new CorrelatedRequest(settings, NODE_REQUEST, req, undefined, true);
+      let responded = false;
+      return {
+        scope: request,
+        respond(res, hooks) {
+          if (responded) return;
+          responded = true;
+          request.useHooks(hooks, NODE_REQUEST.socketAddress(req));
+          followResponse(request, res);
+        },
+      };
+    },
   };
+}
+
+/** node:http's response of `request`: the response headers, and the completed line on its 'close'. */
+function followResponse(request: CorrelatedRequest, res: ServerResponse): void {
+  const headers = request.responseHeaders;
+  if (headers) {
+    setHeaders(res, headers);
+    // The framework's error handling may clear the headers set so far (Koa
+    // does): put ours back right before the error response's head is written.
+    if (request.failed) setAgainBeforeHeadersAreWritten(res, headers);
+    else request.onFirstFailure = () => setAgainBeforeHeadersAreWritten(res, headers);
+  }
+  if (request.completes) {
+    // 'close' comes after 'finish' for a response that ended, and alone for
+    // one whose client went away.
+    res.once('close', () =>
+      request.complete(res.statusCode, !res.writableFinished, res.headersSent),
+    );
+  }
 }
 
 /** A correlator's options, checked and resolved once. */
@@ -251,11 +300,16 @@ class CorrelatedRequest implements HttpRequestScope {
   /** Where the request's own lines go (see onServerSpan). */
   private readonly requestLines: Context;
 
+  /**
+   * `hooksLater`: the framework's hooks come with the response
+   * (`useHooks`), and so does the client address.
+   */
   constructor(
     private readonly settings: Settings,
     reader: RequestReader<RequestLike>,
     req: RequestLike,
-    private readonly hooks: HttpRequestHooks | undefined,
+    private hooks: HttpRequestHooks | undefined,
+    hooksLater = false,
   ) {
     let ctx = context.active();
     let path = '';
@@ -280,11 +334,9 @@ class CorrelatedRequest implements HttpRequestScope {
           attributes['user_agent.original'] = cut(ua, MAX_USER_AGENT_LENGTH);
         }
       }
-      if (settings.clientAddress) {
-        const address = call(hooks?.clientAddress) ?? reader.socketAddress(req);
-        if (typeof address === 'string' && address !== '') {
-          attributes['client.address'] = cut(address, 64);
-        }
+      if (settings.clientAddress && !hooksLater) {
+        const address = clientAddressOf(hooks, reader.socketAddress(req));
+        if (address !== undefined) attributes['client.address'] = address;
       }
       ctx = openHopScope(
         attributes,
@@ -315,6 +367,27 @@ class CorrelatedRequest implements HttpRequestScope {
     }
     this.requestLines = requestLines;
     this.completes = settings.logCompleted && !settings.isIgnored(path, method);
+  }
+
+  /** Whether an error was logged for the request. */
+  get failed(): boolean {
+    return this.failures !== undefined;
+  }
+
+  /**
+   * For a request opened before its response: the framework's hooks, read
+   * from now on, and the client address they give, added to the scope.
+   */
+  useHooks(hooks: HttpRequestHooks | undefined, socketAddress: string | undefined): void {
+    this.hooks = hooks;
+    if (!this.settings.clientAddress) return;
+    try {
+      const address = clientAddressOf(hooks, socketAddress);
+      const scope = getScope(this.context);
+      if (scope && address !== undefined) addToScope(scope, { 'client.address': address });
+    } catch (error) {
+      warnOnce('http-begin', `a request could not be correlated: ${String(error)}`);
+    }
   }
 
   // A property, not a method: adapters may hand it on as a callback.
@@ -364,6 +437,15 @@ class CorrelatedRequest implements HttpRequestScope {
       warnOnce('http-complete', `a request completed line was lost: ${String(error)}`);
     }
   }
+}
+
+/** `client.address`: the framework's view (`hooks.clientAddress`), else the socket's, cut to 64. */
+function clientAddressOf(
+  hooks: HttpRequestHooks | undefined,
+  socketAddress: string | undefined,
+): string | undefined {
+  const address = call(hooks?.clientAddress) ?? socketAddress;
+  return typeof address === 'string' && address !== '' ? cut(address, 64) : undefined;
 }
 
 /**

@@ -27,10 +27,12 @@ export {
   createHttpCorrelator,
   DEFAULT_REQUEST_ID_HEADER,
   defaultHttpSeverity,
+  type EarlyHttpCorrelator,
   type FetchHttpCorrelator,
   type FetchRequestScope,
   MAX_REQUEST_ID_LENGTH,
   MAX_URL_PATH_LENGTH,
+  type OpenedHttpRequest,
   tryGetHttpRequestScope,
 } from './http.js';
 export { warnOnce as diagnoseOnce } from './internal/state.js';

@@ -140,6 +140,51 @@ describe('createHttpCorrelator with node:http', () => {
     }
   });
 
+  it('opens the scope from the request alone, and does the rest once the response is at hand', async () => {
+    const correlator = createHttpCorrelator({
+      clientAddress: true,
+      responseHeaders: { requestId: true },
+    });
+    const server = http.createServer((req, res) => {
+      const opened = correlator.open(req);
+      context.with(opened.scope.context, () => log.info('before the response'));
+      opened.respond(res, { route: () => '/things/:id', clientAddress: () => '203.0.113.9' });
+      // A second call changes nothing: one completed line, the first hooks.
+      opened.respond(res, { route: () => '/other', clientAddress: () => '198.51.100.1' });
+      context.with(opened.scope.context, () => {
+        log.info('handled');
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const res = await send((server.address() as AddressInfo).port, {
+        headers: { 'x-request-id': 'req-1' },
+      });
+      expect(res.headers['x-request-id']).toBe('req-1');
+      const recs = await t.records();
+      expect(recs.map((r) => r.body)).toEqual([
+        'before the response',
+        'handled',
+        'request completed',
+      ]);
+      for (const r of recs) {
+        expect(r.spanContext?.spanId).toBe(recs[0]?.spanContext?.spanId);
+        expect(r.attributes['threadline.request.id']).toBe('req-1');
+      }
+      // The client address is the framework's, from `respond` on.
+      expect(recs[0]?.attributes['client.address']).toBeUndefined();
+      expect(recs[1]?.attributes['client.address']).toBe('203.0.113.9');
+      expect(recs[2]?.attributes).toMatchObject({
+        'client.address': '203.0.113.9',
+        'http.route': '/things/:id',
+        'http.response.status_code': 200,
+      });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it.each([
     [
       { trust: 'sometimes' },

@@ -34,6 +34,7 @@ const THIRD_PARTY = [
   'koa',
   'hono',
   '@hono/node-server',
+  'fastify',
   '@koa/bodyparser',
   '@koa/router',
   'pino',
