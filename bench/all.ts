@@ -455,6 +455,59 @@ add('http-lost', '3 (HTTP)', 'No record lost (Express and Koa, every round)', ()
   };
 });
 
+// Issue 19: Fastify and Hono, against what their users would run instead.
+for (const [fw, name, own] of [
+  ['fastify', 'Fastify', "Fastify's own request logging"],
+  ['hono', 'Hono', 'hono/logger'],
+] as const) {
+  const rps = (h: HttpJson, variant: string) =>
+    (h.runs[`${fw} ${variant}`] ?? []).map((r) => r.rps);
+  for (const [key, variant, min, target] of [
+    [
+      'own',
+      'pino-http',
+      1,
+      `${name} with Threadline (2 records a request, exported) serves more requests/s than ${own} to /dev/null (nothing exported)`,
+    ],
+    [
+      'auto',
+      'otel-auto',
+      3,
+      `${name} with Threadline ≥ 3× the OpenTelemetry auto-instrumentation variant`,
+    ],
+  ] as const) {
+    add(`http-${fw}-${key}`, '19 (Fastify, Hono)', target, () => {
+      const h = figures<HttpJson>('http');
+      if (typeof h === 'string') return h;
+      const t = rps(h, 'threadline');
+      const o = rps(h, variant);
+      if (t.length === 0 || o.length === 0) return `no ${fw} figures`;
+      const r = median(t) / median(o);
+      return {
+        figure: versus(t, o, 'req/s', { aRange: false }),
+        status: pass(key === 'own' ? r > min : r >= min),
+      };
+    });
+  }
+}
+add(
+  'http-lost-fastify-hono',
+  '19 (Fastify, Hono)',
+  'No record lost (Fastify and Hono, every round)',
+  () => {
+    const h = figures<HttpJson>('http');
+    if (typeof h === 'string') return h;
+    const runs = ['fastify', 'hono'].flatMap((fw) => h.runs[`${fw} threadline`] ?? []);
+    if (runs.length === 0) return 'no Fastify or Hono figures';
+    const delivered = runs.reduce((n, r) => n + r.delivered, 0);
+    const expected = runs.reduce((n, r) => n + r.expected, 0);
+    return {
+      figure: `${int(delivered)} records received for ${int(expected)} expected`,
+      status: pass(runs.every((r) => r.delivered >= r.expected)),
+    };
+  },
+);
+
 // Issue 4: BullMQ.
 add('jobs-wrapper', '4 (BullMQ)', 'Jobs/s with `correlateProcessor` ≥ 0.95× without', () => {
   const j = figures<RatesJson>('jobs');

@@ -14,11 +14,13 @@ const SERVERS = arg('servers', 3);
 const SECONDS = arg('seconds', 5);
 const CONNECTIONS = arg('connections', 32);
 const VARIANTS = ['bare', 'threadline', 'pino-http'];
-const FRAMEWORKS = args.includes('--koa')
-  ? ['koa']
-  : args.includes('--express')
-    ? ['express']
-    : ['express', 'koa'];
+const FRAMEWORKS = args.includes('--frameworks')
+  ? String(args[args.indexOf('--frameworks') + 1]).split(',')
+  : args.includes('--koa')
+    ? ['koa']
+    : args.includes('--express')
+      ? ['express']
+      : ['express', 'koa'];
 const TICK_US = 1e6 / 100; // clock ticks of /proc/<pid>/stat (USER_HZ, 100 on Linux)
 
 requireWrk();

@@ -1,50 +1,59 @@
-// One server of the HTTP benchmark: `node http-server.cjs <express|koa> <variant> <receiver url>`.
+// One server of the HTTP benchmark: `node http-server.cjs <framework> <variant> <receiver url>`,
+// framework one of express, koa, fastify, hono (on @hono/node-server).
 // CommonJS and plain node, so that OpenTelemetry's require hooks instrument it
 // exactly as they do in users' apps. Every variant answers GET /orders/:id
 // with the same JSON; all but `bare` write one log line in the handler.
 //
 //   bare        the framework alone, no logging
-//   threadline  @threadline/<framework> correlate() + log.info, exported over
-//               OTLP/protobuf (2 records a request: the line and `request completed`)
-//   otel-auto   @opentelemetry/sdk-node with instrumentation-http, -express or
-//               -koa and -pino; the handler logs with pino (to /dev/null) and
-//               instrumentation-pino sends each line over OTLP/protobuf with the
-//               SDK's default BatchLogRecordProcessor (1 record a request; spans
-//               are made but not exported)
-//   pino-http   pino-http's request logger and one pino line, to /dev/null, no export
+//   threadline  @threadline/<framework> + log.info, exported over OTLP/protobuf
+//               (2 records a request: the line and `request completed`)
+//   otel-auto   @opentelemetry/sdk-node with instrumentation-http, the
+//               framework's instrumentation (-express, -koa, @fastify/otel; Hono
+//               has none in the SDK's set) and -pino; the handler logs with
+//               pino (to /dev/null) and instrumentation-pino sends each line
+//               over OTLP/protobuf with the SDK's default BatchLogRecordProcessor
+//               (1 record a request; spans are made but not exported)
+//   pino-http   the framework's own request logging and one line, to /dev/null,
+//               no export: pino-http (Express, Koa), Fastify's logger (its
+//               `incoming request` and `request completed` lines and
+//               request.log), hono/logger (its two lines and one console-style line)
 const [, , framework, variant, endpoint] = process.argv;
 
 let flush = async () => {};
-let otel;
 if (variant === 'otel-auto') {
   const { NodeSDK } = require('@opentelemetry/sdk-node');
   const { BatchLogRecordProcessor } = require('@opentelemetry/sdk-logs');
   const { OTLPLogExporter } = require('@opentelemetry/exporter-logs-otlp-proto');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
-  const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
-  const { KoaInstrumentation } = require('@opentelemetry/instrumentation-koa');
   const { PinoInstrumentation } = require('@opentelemetry/instrumentation-pino');
   const processor = new BatchLogRecordProcessor({
     exporter: new OTLPLogExporter({ url: endpoint }),
   });
-  otel = new NodeSDK({
+  const frameworkInstrumentation = {
+    express: () => new (require('@opentelemetry/instrumentation-express').ExpressInstrumentation)(),
+    koa: () => new (require('@opentelemetry/instrumentation-koa').KoaInstrumentation)(),
+    fastify: () =>
+      new (require('@fastify/otel').FastifyOtelInstrumentation)({ registerOnInitialization: true }),
+    hono: () => undefined,
+  }[framework]();
+  new NodeSDK({
     serviceName: 'bench',
     logRecordProcessors: [processor],
     instrumentations: [
       new HttpInstrumentation(),
-      framework === 'express' ? new ExpressInstrumentation() : new KoaInstrumentation(),
+      ...(frameworkInstrumentation ? [frameworkInstrumentation] : []),
       new PinoInstrumentation(),
     ],
-  });
-  otel.start();
+  }).start();
   flush = () => processor.forceFlush();
 }
 
+const fields = (id) => ({ 'order.id': id, 'order.items': 3, paid: true });
+/** The handler's one line: `(id, request) => void`, the request being the framework's. */
 let log = () => {};
-let expressMiddleware;
-let koaMiddleware;
+let core;
 if (variant === 'threadline') {
-  const core = require('@threadline/core');
+  core = require('@threadline/core');
   const handle = core.startThreadline({
     serviceName: 'bench',
     endpoint,
@@ -54,55 +63,106 @@ if (variant === 'threadline') {
     ...JSON.parse(process.env.BENCH_THREADLINE_OPTIONS ?? '{}'),
   });
   flush = () => handle.forceFlush(10_000);
-  log = (id) => core.log.info('order loaded', { 'order.id': id, 'order.items': 3, paid: true });
-  const correlateOptions = JSON.parse(process.env.BENCH_CORRELATE_OPTIONS ?? '{}');
-  expressMiddleware =
-    framework === 'express' && require('@threadline/express').correlate(correlateOptions);
-  koaMiddleware = framework === 'koa' && require('@threadline/koa').correlate(correlateOptions);
+  log = (id) => core.log.info('order loaded', fields(id));
 }
+const correlateOptions = JSON.parse(process.env.BENCH_CORRELATE_OPTIONS ?? '{}');
+const pino = require('pino');
+const devNull = () => pino.destination({ dest: '/dev/null', sync: false });
 if (variant === 'otel-auto' || variant === 'pino-http') {
-  const pino = require('pino');
-  const logger = pino(pino.destination({ dest: '/dev/null', sync: false }));
-  log = (id) => logger.info({ 'order.id': id, 'order.items': 3, paid: true }, 'order loaded');
-  if (variant === 'pino-http') {
-    const http = require('pino-http')({ logger });
-    log = (id, req) =>
-      req.log.info({ 'order.id': id, 'order.items': 3, paid: true }, 'order loaded');
-    expressMiddleware = http;
-    koaMiddleware = (ctx, next) => {
-      http(ctx.req, ctx.res);
-      return next();
-    };
-  }
+  const logger = pino(devNull());
+  log = (id) => logger.info(fields(id), 'order loaded');
 }
 
-let server;
-if (framework === 'express') {
-  const express = require('express');
-  const app = express();
-  if (expressMiddleware) app.use(expressMiddleware);
-  app.get('/orders/:id', (req, res) => {
-    log(req.params.id, req);
-    res.json({ id: req.params.id, ok: true });
-  });
-  server = app.listen(0, '127.0.0.1', ready);
-} else {
-  const Koa = require('koa');
-  const { Router } = require('@koa/router');
-  const app = new Koa();
-  if (koaMiddleware) app.use(koaMiddleware);
-  const router = new Router();
-  router.get('/orders/:id', (ctx) => {
-    log(ctx.params.id, ctx.req);
-    ctx.body = { id: ctx.params.id, ok: true };
-  });
-  app.use(router.routes());
-  server = app.listen(0, '127.0.0.1', ready);
-}
+const SERVERS = {
+  express() {
+    const app = require('express')();
+    if (variant === 'threadline')
+      app.use(require('@threadline/express').correlate(correlateOptions));
+    if (variant === 'pino-http') {
+      app.use(require('pino-http')({ logger: pino(devNull()) }));
+      log = (id, req) => req.log.info(fields(id), 'order loaded');
+    }
+    app.get('/orders/:id', (req, res) => {
+      log(req.params.id, req);
+      res.json({ id: req.params.id, ok: true });
+    });
+    return new Promise((resolve) => {
+      const server = app.listen(0, '127.0.0.1', () => resolve(server));
+    });
+  },
+  koa() {
+    const Koa = require('koa');
+    const { Router } = require('@koa/router');
+    const app = new Koa();
+    if (variant === 'threadline') app.use(require('@threadline/koa').correlate(correlateOptions));
+    if (variant === 'pino-http') {
+      const http = require('pino-http')({ logger: pino(devNull()) });
+      app.use((ctx, next) => {
+        http(ctx.req, ctx.res);
+        return next();
+      });
+      log = (id, req) => req.log.info(fields(id), 'order loaded');
+    }
+    const router = new Router();
+    router.get('/orders/:id', (ctx) => {
+      log(ctx.params.id, ctx.req);
+      ctx.body = { id: ctx.params.id, ok: true };
+    });
+    app.use(router.routes());
+    return new Promise((resolve) => {
+      const server = app.listen(0, '127.0.0.1', () => resolve(server));
+    });
+  },
+  async fastify() {
+    const Fastify = require('fastify');
+    const app =
+      variant === 'pino-http'
+        ? Fastify({ logger: { stream: devNull() } })
+        : // The SDK's variant exports the handler's line only, as for the other frameworks.
+          Fastify(
+            variant === 'otel-auto'
+              ? { logger: { stream: devNull() }, disableRequestLogging: true }
+              : {},
+          );
+    if (variant === 'threadline') {
+      await app.register(require('@threadline/fastify').threadline, correlateOptions);
+    }
+    if (variant === 'pino-http' || variant === 'otel-auto') {
+      log = (id, request) => request.log.info(fields(id), 'order loaded');
+    }
+    app.get('/orders/:id', async (request) => {
+      log(request.params.id, request);
+      return { id: request.params.id, ok: true };
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return app.server;
+  },
+  hono() {
+    const { Hono } = require('hono');
+    const { serve } = require('@hono/node-server');
+    const app = new Hono();
+    if (variant === 'threadline') app.use(require('@threadline/hono').correlate(correlateOptions));
+    if (variant === 'pino-http') {
+      const dest = devNull();
+      const print = (text) => dest.write(`${text}\n`);
+      app.use(require('hono/logger').logger(print));
+      log = (id) => print(`order loaded ${JSON.stringify(fields(id))}`);
+    }
+    app.get('/orders/:id', (c) => {
+      log(c.req.param('id'), c);
+      return c.json({ id: c.req.param('id'), ok: true });
+    });
+    return new Promise((resolve) => {
+      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+        resolve(server),
+      );
+    });
+  },
+};
 
-function ready() {
+SERVERS[framework]().then((server) => {
   process.send({ type: 'ready', port: server.address().port });
-}
+});
 process.on('message', async (m) => {
   if (m.type === 'flush') {
     await flush();
