@@ -209,13 +209,21 @@ export function describeHttpAdapter({ apps, exported, proxiedApp }: HttpAdapterS
         await new Promise<void>((resolve) => {
           const req = http.get({ port, path: '/slow', host: '127.0.0.1' });
           req.on('error', () => resolve());
-          setTimeout(() => {
-            req.destroy();
-            resolve();
-          }, 100);
+          // Once the server has the request (a loaded machine may take long to get it there),
+          // well before the handler's 500 ms are up.
+          server.once('request', () =>
+            setTimeout(() => {
+              req.destroy();
+              resolve();
+            }, 50),
+          );
         });
-        await new Promise((r) => setTimeout(r, 600));
-        const [done] = completedLines(await exported());
+        // The completed line comes when the server sees the socket close.
+        let done: ReceivedRecord | undefined;
+        for (let waited = 0; done === undefined && waited < 5000; waited += 100) {
+          await new Promise((r) => setTimeout(r, 100));
+          [done] = completedLines(await exported());
+        }
         expect(done?.attributes['threadline.request.aborted']).toBe(true);
         expect(done?.severityText).toBe('WARN');
         expect(done?.attributes['http.route']).toBe('/slow');
