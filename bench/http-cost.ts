@@ -5,7 +5,14 @@
 // measured wrk run) and, with `perf` installed, how often wrk went to sleep
 // per request (its context switches): each time it did, the server's write of
 // a response had to wake it. Not a target: it explains the http figures.
-// Usage: node --import tsx http-cost.ts [--servers 3 --seconds 5 --connections 32]
+//
+// With --steps, the variants are Threadline's request path cut short at each
+// step instead (by options only, as pino-steps.ts does for a pino line): the
+// scope alone (level `fatal`: ids, context, response listener, no record),
+// the two records built and dropped (a queue of one, exporter `none`), kept
+// in the export queue (exporter `none`), and exported; with the difference
+// each step adds.
+// Usage: node --import tsx http-cost.ts [--servers 3 --seconds 5 --connections 32 --frameworks express,hono --steps]
 import { readFileSync } from 'node:fs';
 import { pin, requireWrk, startServer, wrk } from './http-lib.js';
 import { arg, args, forkReceiver, median } from './lib.js';
@@ -13,7 +20,25 @@ import { arg, args, forkReceiver, median } from './lib.js';
 const SERVERS = arg('servers', 3);
 const SECONDS = arg('seconds', 5);
 const CONNECTIONS = arg('connections', 32);
-const VARIANTS = ['bare', 'threadline', 'pino-http'];
+const STEPS = args.includes('--steps');
+/** A variant: the server's variant, and the Threadline options it runs with. */
+const VARIANTS: Array<[name: string, variant: string, options: object]> = STEPS
+  ? [
+      ['bare', 'bare', {}],
+      ['scope only (no record)', 'threadline', { exporter: 'none', level: 'fatal' }],
+      [
+        '+ 2 records built, dropped',
+        'threadline',
+        { exporter: 'none', maxQueueSize: 1, maxExportBatchSize: 1 },
+      ],
+      ['+ kept in the export queue', 'threadline', { exporter: 'none' }],
+      ['+ exported (Threadline as used)', 'threadline', {}],
+    ]
+  : [
+      ['bare', 'bare', {}],
+      ['threadline', 'threadline', {}],
+      ['pino-http', 'pino-http', {}],
+    ];
 const FRAMEWORKS = args.includes('--frameworks')
   ? String(args[args.indexOf('--frameworks') + 1]).split(',')
   : args.includes('--koa')
@@ -43,14 +68,15 @@ interface Row {
 const rows: Record<string, Row> = {};
 for (let i = 0; i < SERVERS; i++) {
   for (const framework of FRAMEWORKS) {
-    for (const variant of VARIANTS) {
+    for (const [name, variant, options] of VARIANTS) {
+      process.env.BENCH_THREADLINE_OPTIONS = JSON.stringify(options);
       const server = await startServer(framework, variant, receiver.url);
       try {
         wrk(server.port, 2, CONNECTIONS); // warm-up
         const before = cpu(server.child.pid);
         const r = wrk(server.port, SECONDS, CONNECTIONS, true);
         const after = cpu(server.child.pid);
-        const key = `${framework} ${variant}`;
+        const key = `${framework} ${name}`;
         rows[key] ??= { rps: [], user: [], sys: [], switches: [] };
         const row = rows[key];
         row.rps.push(r.rps);
@@ -69,15 +95,21 @@ console.log(
   `# HTTP cost per request: ${SERVERS} fresh servers per variant, wrk -t1 -c${CONNECTIONS} -d${SECONDS}s; medians\n`,
 );
 console.log(
-  '| server | requests/s | server CPU µs/request (user + system) | wrk context switches/request |',
+  `| server | requests/s | server CPU µs/request (user + system) | ${STEPS ? 'added by the step | ' : ''}wrk context switches/request |`,
 );
-console.log('|---|---:|---:|---:|');
+console.log(`|---|---:|---:|${STEPS ? '---:|' : ''}---:|`);
+let previous: number | undefined;
 for (const [name, r] of Object.entries(rows)) {
   const user = median(r.user);
   const sys = median(r.sys);
   const switches = r.switches.length > 0 ? median(r.switches).toFixed(2) : 'no perf';
+  const added =
+    previous === undefined || name.endsWith(' bare')
+      ? ''
+      : `${(user + sys - previous).toFixed(1)} | `;
+  previous = user + sys;
   console.log(
-    `| ${name} | ${Math.round(median(r.rps)).toLocaleString('en-US')} | ${(user + sys).toFixed(1)} (${user.toFixed(1)} + ${sys.toFixed(1)}) | ${switches} |`,
+    `| ${name} | ${Math.round(median(r.rps)).toLocaleString('en-US')} | ${(user + sys).toFixed(1)} (${user.toFixed(1)} + ${sys.toFixed(1)}) | ${STEPS ? added || '– | ' : ''}${switches} |`,
   );
 }
 process.exit(0);
