@@ -82,6 +82,25 @@ describe.each(['express', 'fastify'])('Nest on its %s platform', (platform) => {
   const withException = (records: ReceivedRecord[]) =>
     records.filter((r) => r.attributes['exception.type'] !== undefined);
 
+  /**
+   * The request's one record with `exception.*` (the exception, logged
+   * once), checked to be `request failed` at `severity`, with its stack.
+   */
+  function theFailure(lines: ReceivedRecord[], severity: string, stack: RegExp): ReceivedRecord {
+    const failed = withException(lines);
+    expect(failed.map((r) => [r.severityText, r.body])).toEqual([[severity, 'request failed']]);
+    expect(failed[0]?.attributes['exception.stacktrace']).toMatch(stack);
+    return failed[0] as ReceivedRecord;
+  }
+
+  /** Every record of the request on the trace it was sent with, all on one span. */
+  function expectOneThread(lines: ReceivedRecord[], traceId: string): void {
+    for (const r of lines) {
+      expect(r.traceId, r.body as string).toBe(traceId);
+      expect(r.spanId, r.body as string).toBe(lines[0]?.spanId);
+    }
+  }
+
   it('puts every line of a request (guard, interceptor before and after, controller, service) on its trace, and ends with the route', async () => {
     const { traceId, response, body } = await call('/orders/42', { requestId: 'ok-1' });
     expect(response.status).toBe(200);
@@ -131,15 +150,12 @@ describe.each(['express', 'fastify'])('Nest on its %s platform', (platform) => {
       'request failed',
       'request completed',
     ]);
-    for (const r of lines) expect(r.traceId).toBe(traceId);
-    const [failed] = withException(lines);
-    expect(withException(lines)).toHaveLength(1);
-    expect(failed?.severityText).toBe('WARN');
-    expect(failed?.attributes).toMatchObject({
+    expectOneThread(lines, traceId);
+    const failed = theFailure(lines, 'WARN', /at ApiKeyGuard\.canActivate/);
+    expect(failed.attributes).toMatchObject({
       'exception.type': 'ForbiddenException',
       'exception.message': 'a valid x-api-key header is required',
     });
-    expect(failed?.attributes['exception.stacktrace']).toMatch(/at ApiKeyGuard\.canActivate/);
     expect(lines.at(-1)?.severityText).toBe('WARN');
     expect(lines.at(-1)?.attributes).toMatchObject({
       'http.route': '/orders/:id',
@@ -167,20 +183,16 @@ describe.each(['express', 'fastify'])('Nest on its %s platform', (platform) => {
       ['PaymentFailedFilter', 'answering 500: payment failed'],
       ['threadline.http', 'request completed'],
     ]);
-    for (const r of lines) {
-      expect(r.traceId).toBe(traceId);
-      expect(r.spanId).toBe(lines[0]?.spanId);
-    }
-    const [failed] = withException(lines);
-    expect(withException(lines)).toHaveLength(1);
-    expect(failed?.severityText).toBe('ERROR');
-    expect(failed?.attributes).toMatchObject({
+    expectOneThread(lines, traceId);
+    const failed = theFailure(
+      lines,
+      'ERROR',
+      /at OrdersService\.charge[\s\S]*ECONNREFUSED payments\.internal:443/,
+    );
+    expect(failed.attributes).toMatchObject({
       'exception.type': 'PaymentError',
       'exception.message': 'card could not be charged',
     });
-    expect(failed?.attributes['exception.stacktrace']).toMatch(
-      /at OrdersService\.charge[\s\S]*ECONNREFUSED payments\.internal:443/,
-    );
     expect(lines.at(-1)?.attributes).toMatchObject({
       'http.route': '/orders/:id/pay',
       'http.response.status_code': 500,
@@ -204,12 +216,9 @@ describe.each(['express', 'fastify'])('Nest on its %s platform', (platform) => {
       'request failed',
       'request completed',
     ]);
-    for (const r of lines) expect(r.traceId).toBe(traceId);
-    const [failed] = withException(lines);
-    expect(withException(lines)).toHaveLength(1);
-    expect(failed?.severityText).toBe('ERROR');
-    expect(failed?.attributes['exception.type']).toBe('TypeError');
-    expect(failed?.attributes['exception.stacktrace']).toMatch(/at OrdersService\.invoice/);
+    expectOneThread(lines, traceId);
+    const failed = theFailure(lines, 'ERROR', /at OrdersService\.invoice/);
+    expect(failed.attributes['exception.type']).toBe('TypeError');
     // Nest printed its own line for it, and that line was not exported again.
     await expect.poll(() => stderr).toMatch(/ExceptionsHandler.*TypeError/);
     expect(receiver.records.filter((r) => r.scope.name === 'ExceptionsHandler')).toEqual([]);
