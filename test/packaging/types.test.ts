@@ -118,16 +118,49 @@ async function later(): Promise<void> {
 void later;
 `;
 
+// Nest 12 is ESM only. Node requires it from CommonJS (require(esm)), and
+// so do TypeScript's nodenext and bundler; its node16 mode does not model
+// require(esm) and refuses Nest's own packages in a CommonJS file (TS1479),
+// so there a Nest app, and this file, is checked as ESM only.
+const NEST_SOURCE = `import { HttpAdapterHost } from '@nestjs/core';
+import {
+  ThreadlineExceptionFilter,
+  ThreadlineLogger,
+  type ThreadlineLoggerOptions,
+} from '@threadline/nestjs';
+
+const options: ThreadlineLoggerOptions = { print: false, logLevels: ['log', 'error'] };
+const logger = new ThreadlineLogger(options);
+logger.log('order loaded', { orderId: 7 }, 'OrdersService');
+const host = new HttpAdapterHost();
+const filter = new ThreadlineExceptionFilter(host.httpAdapter);
+void filter;
+`;
+
 const RESOLUTIONS = {
-  node16: { module: 'node16', moduleResolution: 'node16', files: ['app.mts', 'app.cts'] },
-  nodenext: { module: 'nodenext', moduleResolution: 'nodenext', files: ['app.mts', 'app.cts'] },
-  bundler: { module: 'preserve', moduleResolution: 'bundler', files: ['app.mts', 'app.cts'] },
+  node16: {
+    module: 'node16',
+    moduleResolution: 'node16',
+    files: ['app.mts', 'app.cts', 'nest.mts'],
+  },
+  nodenext: {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    files: ['app.mts', 'app.cts', 'nest.mts', 'nest.cts'],
+  },
+  bundler: {
+    module: 'preserve',
+    moduleResolution: 'bundler',
+    files: ['app.mts', 'app.cts', 'nest.mts', 'nest.cts'],
+  },
 };
 
 beforeAll(() => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'app.mts'), SOURCE);
   writeFileSync(join(dir, 'app.cts'), SOURCE);
+  writeFileSync(join(dir, 'nest.mts'), NEST_SOURCE);
+  writeFileSync(join(dir, 'nest.cts'), NEST_SOURCE);
   for (const [name, { module, moduleResolution, files }] of Object.entries(RESOLUTIONS)) {
     const compilerOptions = {
       module,
