@@ -167,6 +167,24 @@ try {
       'traces of one service with text',
       () => store.traces({ service: 'orders', text: 'checkout' }),
     ],
+    ['traces of one route', () => store.traces({ route: '/checkout' })],
+    ['traces answered 5xx', () => store.traces({ statusClass: 5 })],
+    [
+      'traces of one route answered 5xx, last hour (from the overview)',
+      () =>
+        store.traces({
+          route: '/checkout',
+          method: 'POST',
+          statusClass: 5,
+          fromMs: NOW - 3_600_000,
+          toMs: NOW,
+        }),
+    ],
+    [
+      'traces of one hour, 12 h ago',
+      () => store.traces({ fromMs: NOW - 13 * 3_600_000, toMs: NOW - 12 * 3_600_000 }),
+    ],
+    ['traces, newest first', () => store.traces({ errorsFirst: false })],
     ['errors', () => store.errors(20)],
     ['recent records', () => store.recent({ limit: 100 })],
     ['one trace', () => store.trace(someTrace)],

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { ReceivedRecord } from './otlp.js';
 import { Aggregates, OVERVIEW_SCHEMA, type Overview } from './overview.js';
 import { COLUMNS, type RecordRow, toRows } from './rows.js';
@@ -74,6 +74,52 @@ CREATE INDEX IF NOT EXISTS records_cron_run ON records (cron_run_id) WHERE cron_
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/** A LIKE pattern (with `ESCAPE '\'`) matching `text` anywhere. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The WHERE clause of a trace list over the traces table, holding only the
+ * filters given, so that SQLite can use the index of one of them (route,
+ * status class, time) rather than read every trace.
+ */
+function traceConditions(filters: TraceFilters): {
+  where: string;
+  args: SQLInputValue[];
+  order: string;
+} {
+  const where: string[] = [];
+  const args: SQLInputValue[] = [];
+  const add = (condition: string, value: SQLInputValue) => {
+    where.push(condition);
+    args.push(value);
+  };
+  if (filters.service) add(`instr(',' || services || ',', ',' || ? || ',') > 0`, filters.service);
+  if (filters.minSeverity) add('max_severity >= ?', filters.minSeverity);
+  if (filters.version) add(`instr(',' || versions || ',', ',' || ? || ',') > 0`, filters.version);
+  // Each with the condition of its index (a trace with no request has neither route nor status,
+  // and is left out of the index), so that SQLite may use it.
+  if (filters.route) add(`route = ? AND route <> ''`, filters.route);
+  if (filters.method) add('method = ?', filters.method);
+  if (filters.statusClass) add('status / 100 = ? AND status IS NOT NULL', filters.statusClass);
+  if (filters.fromMs !== undefined) add('last_ms >= ?', filters.fromMs);
+  if (filters.toMs !== undefined) add('last_ms <= ?', filters.toMs);
+  // By a route, a status class or a time, newest by time: the order of those filters' indexes
+  // (route, last_ms), (status / 100, last_ms) and (last_ms), so that SQLite reads the newest
+  // matches and stops at the limit (bench/dev-store.ts). Otherwise newest as stored.
+  const byTime =
+    filters.route ||
+    filters.statusClass ||
+    filters.fromMs !== undefined ||
+    filters.toMs !== undefined;
+  return {
+    where: where.length === 0 ? '1' : where.join(' AND '),
+    args,
+    order: byTime ? 'last_ms DESC' : 'last_id DESC',
+  };
+}
+
 /** Filters of {@link RecordStore.traces}. */
 export interface TraceFilters {
   service?: string;
@@ -83,6 +129,21 @@ export interface TraceFilters {
   version?: string;
   /** Text in the message or the attributes. */
   text?: string;
+  /** `http.route` of the trace's outermost request. */
+  route?: string;
+  /** `http.request.method` of the trace's outermost request. */
+  method?: string;
+  /** The class of the outermost request's status: 5 for 5xx, 4 for 4xx. */
+  statusClass?: number;
+  /** Traces whose newest record is at or after this time (ms since the epoch). */
+  fromMs?: number;
+  /** Traces whose newest record is at or before this time (ms since the epoch). */
+  toMs?: number;
+  /**
+   * Traces with an ERROR (or worse) record first, then the others, each
+   * newest first; false: all newest first. @default true
+   */
+  errorsFirst?: boolean;
   limit?: number;
 }
 
@@ -113,6 +174,7 @@ export class RecordStore {
   private readonly insert: StatementSync;
   private readonly aggregates: Aggregates;
   private readonly traceIndex: TraceIndex;
+  private readonly statements = new Map<string, StatementSync>();
 
   /**
    * Opens (or creates, with its folder) the store at `path` (`:memory:` for
@@ -150,6 +212,16 @@ export class RecordStore {
         resource, scope, trace_id, span_id, parent_span_id, link_trace_id, service, service_version,
         job_id, cron_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+  }
+
+  /** A prepared statement, prepared once. */
+  private sql(text: string): StatementSync {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   /**
@@ -308,45 +380,43 @@ export class RecordStore {
   }
 
   /**
-   * Recent traces with a summary, those with an ERROR first, then the newest.
-   * `service` and `version`: a record of the trace has them; `minSeverity`:
-   * its worst record is at least that; `text`: one of the newest records
-   * holding it (in the message or an attribute) is the trace's.
+   * Recent traces with a summary, those with an ERROR first (unless
+   * `errorsFirst` is false), then the others, each newest first: newest
+   * stored, or, filtered by route, status class or time, newest by the time
+   * of its newest record. `service` and `version`: a record of the trace has
+   * them; `minSeverity`: its worst record is at least that; `route`,
+   * `method`, `statusClass`: its outermost request's; `fromMs`, `toMs`: its
+   * newest record is between them; `text`: one of the newest records holding
+   * it (in the message or an attribute) is the trace's.
    */
   traces(filters: TraceFilters = {}): TraceSummary[] {
     const limit = filters.limit ?? 50;
-    const where = `(?1 = '' OR instr(',' || services || ',', ',' || ?1 || ',') > 0)
-      AND max_severity >= ?2 AND (?3 = '' OR instr(',' || versions || ',', ',' || ?3 || ',') > 0)`;
-    const args = [filters.service ?? '', filters.minSeverity ?? 0, filters.version ?? ''];
+    const errorsFirst = filters.errorsFirst ?? true;
+    const { where, args, order } = traceConditions(filters);
     if (filters.text) {
       const found: TraceSummary[] = [];
-      const get = this.db.prepare(`SELECT * FROM traces WHERE trace_id = ?4 AND ${where}`);
+      const get = this.sql(`SELECT * FROM traces WHERE trace_id = ? AND ${where}`);
       for (const traceId of this.tracesHolding(filters.text, limit * 4)) {
-        const row = get.get(...args, traceId);
+        const row = get.get(traceId, ...args);
         if (row !== undefined) found.push(toSummary(row));
         if (found.length === limit) break;
       }
+      if (!errorsFirst) return found;
       return found.sort((a, b) => Number(b.maxSeverity >= 17) - Number(a.maxSeverity >= 17));
     }
-    const failed = this.db
-      .prepare(
-        `SELECT * FROM traces WHERE max_severity >= 17 AND ${where} ORDER BY last_id DESC LIMIT ?4`,
-      )
-      .all(...args, limit);
-    const rest =
-      failed.length === limit
-        ? []
-        : this.db
-            .prepare(
-              `SELECT * FROM traces WHERE max_severity < 17 AND ${where} ORDER BY last_id DESC LIMIT ?4`,
-            )
-            .all(...args, limit - failed.length);
-    return [...failed, ...rest].map(toSummary);
+    const newest = (condition: string, n: number) =>
+      this.sql(`SELECT * FROM traces WHERE ${condition} AND ${where} ORDER BY ${order} LIMIT ?`)
+        .all(...args, n)
+        .map(toSummary);
+    if (!errorsFirst) return newest('1', limit);
+    const failed = newest('max_severity >= 17', limit);
+    const rest = failed.length === limit ? [] : newest('max_severity < 17', limit - failed.length);
+    return [...failed, ...rest];
   }
 
   /** The traces of the newest records holding `text` (message or attributes), newest first, at most `limit`. */
   private tracesHolding(text: string, limit: number): string[] {
-    const q = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const q = likePattern(text);
     const found = new Set<string>();
     const rows = this.db
       .prepare(
