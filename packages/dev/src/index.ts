@@ -29,6 +29,8 @@ export {
 } from './server.js';
 export {
   type AddResult,
+  type LogFilters,
+  type LogPage,
   RecordStore,
   type StoredRecord,
   type TraceFilters,

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { ReceivedRecord } from './otlp.js';
-import { Aggregates, OVERVIEW_SCHEMA, type Overview } from './overview.js';
+import { Aggregates, HOUR_MS, OVERVIEW_SCHEMA, type Overview } from './overview.js';
 import { COLUMNS, type RecordRow, toRows } from './rows.js';
 import { TRACE_INDEX_SCHEMA, TraceIndex, type TraceSummary, toSummary } from './trace-index.js';
 
@@ -146,6 +146,40 @@ export interface TraceFilters {
   errorsFirst?: boolean;
   limit?: number;
 }
+
+/** Filters of {@link RecordStore.logs}. */
+export interface LogFilters {
+  service?: string;
+  /** Lowest severity number. */
+  minSeverity?: number;
+  /** Text in the message, the attributes or the trace id. */
+  text?: string;
+  /** Records stored before the one with this id (paging back). */
+  beforeId?: number;
+  /** Records stored after the one with this id (following). */
+  afterId?: number;
+  /** @default 100 */
+  limit?: number;
+}
+
+/** A page of {@link RecordStore.logs}. */
+export interface LogPage {
+  /** Newest first. */
+  records: StoredRecord[];
+  /**
+   * Where the next, older page starts (its `beforeId`); undefined when no
+   * older record can match. A page may hold fewer than `limit` records and
+   * still have a next one: each reads at most {@link LOG_SCAN_ROWS} records.
+   */
+  nextBeforeId: number | undefined;
+}
+
+/**
+ * Records one {@link RecordStore.logs} call reads at most: a filter that
+ * matches few records pages through the store in steps of this many, so
+ * that no call scans a million records (bench/dev-store.ts, "logs").
+ */
+export const LOG_SCAN_ROWS = 100_000;
 
 // SQLITE_TOOBIG: a string or blob past SQLite's length limit, a fault of the record alone.
 const SQLITE_TOOBIG = 18;
@@ -412,6 +446,66 @@ export class RecordStore {
     const failed = newest('max_severity >= 17', limit);
     const rest = failed.length === limit ? [] : newest('max_severity < 17', limit - failed.length);
     return [...failed, ...rest];
+  }
+
+  /**
+   * Stored records, newest first, a page at a time, traced or not: the
+   * lines of `threadline dev`'s logs view. `beforeId` pages back,
+   * `afterId` follows (the records stored since). Reads the records by id,
+   * at most {@link LOG_SCAN_ROWS} of them, so a rare filter costs the same as
+   * a common one; `nextBeforeId` says where to go on.
+   */
+  logs(filters: LogFilters = {}): LogPage {
+    const limit = filters.limit ?? 100;
+    // Apart: SQLite reads MIN(id) or MAX(id) from the end of the table, but both at once by a scan.
+    const oldest = this.sql('SELECT MIN(id) AS id FROM records').get() as { id: number | null };
+    if (oldest.id === null) return { records: [], nextBeforeId: undefined };
+    const first = Number(oldest.id);
+    const before = Math.min(filters.beforeId ?? Number.POSITIVE_INFINITY, this.lastId() + 1);
+    const floor = Math.max(filters.afterId ?? 0, first - 1);
+    // Read ids in (above, before): the page's slice of the store.
+    const above = Math.max(floor, before - 1 - LOG_SCAN_ROWS);
+    // A unary + keeps SQLite off the service and severity indexes: reading by id, newest first,
+    // stops at `limit`; an index would have every match of the filter sorted first.
+    const where = ['id < ?', 'id > ?'];
+    const args: SQLInputValue[] = [before, above];
+    if (filters.service) {
+      where.push('+service = ?');
+      args.push(filters.service);
+    }
+    if (filters.minSeverity) {
+      where.push('+severity_number >= ?');
+      args.push(filters.minSeverity);
+    }
+    if (filters.text) {
+      where.push(`(body LIKE ? ESCAPE '\\' OR attributes LIKE ? ESCAPE '\\' OR trace_id = ?)`);
+      const pattern = likePattern(filters.text);
+      args.push(pattern, pattern, filters.text);
+    }
+    const rows = this.sql(
+      `SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+    ).all(...args, limit);
+    const records = rows.map(toStored);
+    const last = records.at(-1);
+    let nextBeforeId: number | undefined;
+    if (records.length === limit && last !== undefined) nextBeforeId = last.id;
+    else if (above > floor) nextBeforeId = above + 1;
+    return { records, nextBeforeId };
+  }
+
+  /** The id of the newest record stored, 0 when none is. */
+  lastId(): number {
+    const row = this.sql('SELECT MAX(id) AS id FROM records').get() as { id: number | null };
+    return Number(row.id ?? 0);
+  }
+
+  /** The routes requests were answered on, as `method` and `route`, for filters. */
+  routes(): { method: string; route: string }[] {
+    return (
+      this.sql(
+        `SELECT DISTINCT method, route FROM request_stats WHERE span = ${HOUR_MS} ORDER BY route, method`,
+      ).all() as Record<string, unknown>[]
+    ).map((r) => ({ method: str(r.method), route: str(r.route) }));
   }
 
   /** The traces of the newest records holding `text` (message or attributes), newest first, at most `limit`. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ReceivedRecord, RecordStore } from '../src/index.js';
+import { LOG_SCAN_ROWS } from '../src/store.js';
 import { NOW, scenario } from './overview-scenario.js';
 import { CHECKOUT, RECEIPT_1, RECEIPT_2, story } from './page-story.js';
 
@@ -70,6 +71,85 @@ describe('the trace list’s filters', () => {
     expect(store.traces({ errorsFirst: false, text: 'f' }).map((t) => t.traceId)).toEqual([
       'b'.repeat(32),
       'a'.repeat(32),
+    ]);
+  });
+});
+
+describe('the logs', () => {
+  it('list every record, traced or not, newest first, filtered by service, level and text', () => {
+    store.add(scenario());
+    store.add(story());
+    const all = store.logs({ limit: 500 });
+    expect(all.records).toHaveLength(store.count());
+    expect(all.nextBeforeId).toBeUndefined();
+    expect(all.records.map((r) => r.id)).toEqual(
+      [...all.records.map((r) => r.id)].sort((a, b) => b - a),
+    );
+    expect(all.records[0]?.body).toBe('job completed');
+    const bodies = (filters: Parameters<RecordStore['logs']>[0]) =>
+      store.logs(filters).records.map((r) => `${r.service} ${r.body}`);
+    expect(bodies({ service: 'payments' })).toEqual([
+      'payments request completed',
+      'payments payment provider timed out',
+      'payments charging card',
+      'payments provider client ready',
+      'payments service started',
+    ]);
+    expect(bodies({ service: 'payments', minSeverity: 17 })).toHaveLength(2);
+    // Text in the message, in an attribute, or a whole trace id.
+    expect(bodies({ text: 'client ready' })).toEqual(['payments provider client ready']);
+    expect(bodies({ text: 'acme-pay' })).toEqual(['payments provider client ready']);
+    expect(bodies({ text: RECEIPT_2 })).toEqual([
+      'worker job completed',
+      'worker receipt sent',
+      'worker job started',
+    ]);
+    // LIKE's wildcards are plain characters.
+    expect(bodies({ text: '%' })).toEqual([]);
+  });
+
+  it('pages back with nextBeforeId and follows with afterId', () => {
+    store.add(Array.from({ length: 25 }, (_, i) => record(NOW + i, `line ${i}`)));
+    const first = store.logs({ limit: 10 });
+    expect(first.records.map((r) => r.body)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `line ${24 - i}`),
+    );
+    const second = store.logs({ limit: 10, beforeId: first.nextBeforeId });
+    expect(second.records[0]?.body).toBe('line 14');
+    const third = store.logs({ limit: 10, beforeId: second.nextBeforeId });
+    expect(third.records.map((r) => r.body)).toEqual(
+      Array.from({ length: 5 }, (_, i) => `line ${4 - i}`),
+    );
+    expect(third.nextBeforeId).toBeUndefined();
+    const newest = first.records[0]?.id as number;
+    expect(store.lastId()).toBe(newest);
+    expect(store.logs({ afterId: newest }).records).toEqual([]);
+    store.add([record(NOW + 99, 'new one')]);
+    expect(store.logs({ afterId: newest }).records.map((r) => r.body)).toEqual(['new one']);
+    expect(new RecordStore(':memory:').logs()).toEqual({ records: [], nextBeforeId: undefined });
+  });
+
+  it('reads at most LOG_SCAN_ROWS records a call, and says where to go on', () => {
+    const needle = record(NOW, 'the needle');
+    const hay = Array.from({ length: 2_000 }, (_, i) => record(NOW + i, 'hay'));
+    store.add([needle]);
+    for (let i = 0; i < LOG_SCAN_ROWS; i += hay.length) store.add(hay);
+    const page = store.logs({ text: 'needle' });
+    expect(page.records).toEqual([]);
+    // The next page starts at the oldest record read; it holds the needle.
+    expect(page.nextBeforeId).toBe(store.lastId() - LOG_SCAN_ROWS + 1);
+    const next = store.logs({ text: 'needle', beforeId: page.nextBeforeId });
+    expect(next.records.map((r) => r.body)).toEqual(['the needle']);
+    expect(next.nextBeforeId).toBeUndefined();
+  }, 60_000);
+});
+
+describe('the routes', () => {
+  it('names each method and route requests were answered on', () => {
+    store.add(scenario());
+    expect(store.routes()).toEqual([
+      { method: 'POST', route: '/checkout' },
+      { method: 'GET', route: '/orders/:id' },
     ]);
   });
 });
