@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { type ReceivedRecord, RecordStore } from '@threadline/dev';
+import { type ReceivedRecord, RecordStore, traceHops } from '@threadline/dev';
 import { arg, args, median } from './lib.js';
 
 const RECORDS = arg('records', 1_000_000);
@@ -194,6 +194,7 @@ try {
     ['routes', () => store.routes()],
     ['recent records', () => store.recent({ limit: 100 })],
     ['one trace', () => store.trace(someTrace)],
+    ['one trace with its hops', () => traceHops(store.trace(someTrace))],
     ['facets', () => store.facets()],
   ];
   console.log(`| query (${REPEAT} runs) | median ms | slowest ms |\n|---|---:|---:|`);

@@ -39,8 +39,10 @@ export {
 export {
   formatLine,
   formatTimeline,
+  type Hop,
   hopDepths,
   MAX_INDENT_DEPTH,
   printable,
+  traceHops,
   valueText,
 } from './timeline.js';
