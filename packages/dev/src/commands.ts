@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startDevReceiver } from './server.js';
-import { formatOverview } from './status.js';
+import { formatOverview, parseWindow } from './status.js';
 import { DEFAULT_MAX_RECORDS, type JobOutcome, RecordStore, type StoredRecord } from './store.js';
 import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from './timeline.js';
 
@@ -101,13 +101,9 @@ function fail(message: string, showUsage = true): never {
 
 /** `--window`: `30s`, `5m`, `5min`, `1h`, `2d`, or `all` (undefined). */
 function windowOption(text: string): number | undefined {
-  if (text === 'all') return undefined;
-  const m = /^(\d+)(s|m|min|h|d)$/.exec(text);
-  const unit = { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m?.[2] ?? ''];
-  const n = Number(m?.[1]);
-  if (unit === undefined || !(n > 0))
-    fail('--window must be a length such as 5m, 1h or 2d, or all');
-  return n * unit;
+  const windowMs = parseWindow(text);
+  if (windowMs === null) fail('--window must be a length such as 5m, 1h or 2d, or all');
+  return windowMs;
 }
 
 function openStore(path: string, readOnly = false, maxRecords?: number): RecordStore {
