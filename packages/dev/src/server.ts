@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { serveRead } from './api.js';
 import { type DecodeLimits, resolveLimits } from './bounds.js';
 import { DecodeThread } from './decode-thread.js';
+import { EventStreams } from './live.js';
 import {
   CONTENT_TYPES,
   DEFAULT_MAX_BODY_BYTES,
@@ -182,6 +183,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
   const decoder = new DecodeThread(options.decodeHeapMiB);
 
   const decodes = new Slots(MAX_CONCURRENT_DECODES);
+  const events = new EventStreams(() => store.lastId());
 
   /** Reads, gunzips and decodes one export into the store's rows; throws an HttpError. */
   const receive = async (req: IncomingMessage, reserve: (bytes: number) => boolean) => {
@@ -213,6 +215,11 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
       req.resume();
       // HEAD is GET without the body (Node leaves it out).
       if (req.method === 'GET' || req.method === 'HEAD') {
+        if (path === '/api/events') {
+          if (req.method === 'GET') events.open(res);
+          else res.writeHead(200, { 'content-type': 'text/event-stream' }).end();
+          return;
+        }
         try {
           const params = new URLSearchParams(query === -1 ? '' : target.slice(query + 1));
           if (serveRead(store, path, params, res)) return;
@@ -245,6 +252,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
           let refused = rejected;
           try {
             refused = [...refused, ...store.addRows(rows).rejected];
+            events.stored();
           } catch (error) {
             report(`[threadline dev] could not store ${rows.length} records: ${String(error)}`);
             res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' });
@@ -291,6 +299,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        events.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }).then(() => decoder.close()),

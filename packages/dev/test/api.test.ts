@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import { type ClientRequest, get, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevReceiver, RecordStore, startDevReceiver } from '../src/index.js';
+import { MAX_EVENT_STREAMS } from '../src/live.js';
 import { send } from './http.js';
 import { NOW, scenario } from './overview-scenario.js';
 import { CHECKOUT, story } from './page-story.js';
@@ -23,6 +26,22 @@ async function read(path: string, headers: Record<string, string> = {}) {
   const answer = await send(`${origin}${path}`, 'GET', headers);
   const text = answer.body.toString();
   return { status: answer.status, text, json: () => JSON.parse(text) };
+}
+
+/** A record as an SDK's JSON exporter sends it. */
+function exportOf(body: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'later' } }] },
+          scopeLogs: [
+            { scope: {}, logRecords: [{ timeUnixNano: '1', body: { stringValue: body } }] },
+          ],
+        },
+      ],
+    }),
+  );
 }
 
 describe('the page’s JSON API', () => {
@@ -105,12 +124,77 @@ describe('the page’s JSON API', () => {
   });
 
   it('refuses reads of the API from another site’s page (its Origin), as it refuses its POSTs', async () => {
-    for (const path of ['/api/traces', '/api/overview', '/api/logs']) {
+    for (const path of ['/api/traces', '/api/overview', '/api/logs', '/api/events']) {
       expect((await read(path, { origin: 'http://attacker.example' })).status, path).toBe(403);
       expect((await read(path, { origin: 'null' })).status, path).toBe(403);
     }
     expect((await read('/api/traces', { origin })).status).toBe(200);
     // A page's own navigation is no API read: an Origin there changes nothing.
     expect((await read('/', { origin: 'http://attacker.example' })).status).toBe(200);
+  });
+});
+
+/** An open event stream: its answer, and the events it has sent so far. */
+async function openStream(): Promise<{
+  request: ClientRequest;
+  response: IncomingMessage;
+  events: { lastId: number }[];
+}> {
+  const request = get(`${origin}/api/events`, { agent: false });
+  const [response] = (await once(request, 'response')) as [IncomingMessage];
+  const events: { lastId: number }[] = [];
+  let buffer = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+      const data = /^data: (.*)$/m.exec(buffer.slice(0, end));
+      if (data) events.push(JSON.parse(data[1] as string));
+      buffer = buffer.slice(end + 2);
+    }
+  });
+  return { request, response, events };
+}
+
+describe('the live stream, /api/events', () => {
+  it('says the newest record id on opening, and again soon after records are stored', async () => {
+    const stream = await openStream();
+    try {
+      expect(stream.response.statusCode).toBe(200);
+      expect(stream.response.headers['content-type']).toBe('text/event-stream');
+      await expect.poll(() => stream.events).toEqual([{ lastId: store.lastId() }]);
+      const before = store.lastId();
+      for (const body of ['one', 'two', 'three']) {
+        await send(receiver.url, 'POST', { 'content-type': 'application/json' }, exportOf(body));
+      }
+      expect(store.lastId()).toBe(before + 3);
+      // Stored records are announced together, not one event each.
+      await expect.poll(() => stream.events.at(-1)).toEqual({ lastId: before + 3 });
+      expect(stream.events.length).toBeLessThanOrEqual(3);
+    } finally {
+      stream.request.destroy();
+    }
+  });
+
+  it(`keeps at most ${MAX_EVENT_STREAMS} streams open, and frees a slot when a page goes`, async () => {
+    const streams: Awaited<ReturnType<typeof openStream>>[] = [];
+    try {
+      for (let i = 0; i < MAX_EVENT_STREAMS; i++) streams.push(await openStream());
+      expect(streams.map((s) => s.response.statusCode)).toEqual(Array(MAX_EVENT_STREAMS).fill(200));
+      const refused = await read('/api/events');
+      expect(refused.status).toBe(503);
+      expect(refused.text).toContain('close one');
+      streams.pop()?.request.destroy();
+      await expect
+        .poll(async () => {
+          const again = await openStream();
+          streams.push(again);
+          if (again.response.statusCode !== 200) streams.pop()?.request.destroy();
+          return again.response.statusCode;
+        })
+        .toBe(200);
+    } finally {
+      for (const s of streams) s.request.destroy();
+    }
   });
 });

@@ -198,7 +198,7 @@ describe('the receiver, for requests that do not come from this machine’s own 
     const port = new URL(url).port;
     const root = url.replace('/v1/logs', '/');
     const api = url.replace('/v1/logs', '/api/traces');
-    const reads = ['/', '/api/traces', '/api/overview', '/api/logs'].map((path) =>
+    const reads = ['/', '/api/traces', '/api/overview', '/api/logs', '/api/events'].map((path) =>
       url.replace('/v1/logs', path),
     );
     for (const host of [
