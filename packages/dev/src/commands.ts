@@ -12,9 +12,9 @@ import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from
 const HELP: Record<string, string> = {
   dev: `threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]... [--db .threadline/dev.sqlite] [--max-records ${DEFAULT_MAX_RECORDS}]
   Receives OTLP/HTTP logs (POST /v1/logs, protobuf or JSON) and stores them in one
-  SQLite file; serves a page of recent traces at its root. --allow-host names
-  another Host that requests may use (repeatable). Past --max-records, the oldest
-  records are deleted.`,
+  SQLite file; serves the incident console at its root (the overview, the traces,
+  one trace as a waterfall, the logs; live). --allow-host names another Host that
+  requests may use (repeatable). Past --max-records, the oldest records are deleted.`,
   status: `threadline status [--window 1h|5m|all|…] [--at TIME] [--json] [--db .threadline/dev.sqlite]
   Per service, over the window (default the last hour; 'all': everything stored):
   last record, starts, instances; requests, 5xx rate and latency per route;
