@@ -466,7 +466,8 @@ export class RecordStore {
     // Read ids in (above, before): the page's slice of the store.
     const above = Math.max(floor, before - 1 - LOG_SCAN_ROWS);
     // A unary + keeps SQLite off the service and severity indexes: reading by id, newest first,
-    // stops at `limit`; an index would have every match of the filter sorted first.
+    // stops at `limit`; an index would have every match of the filter sorted first
+    // (bench/dev-store.ts, "logs of one service, errors").
     const where = ['id < ?', 'id > ?'];
     const args: SQLInputValue[] = [before, above];
     if (filters.service) {
