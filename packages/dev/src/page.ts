@@ -588,18 +588,25 @@ function traceLine(t) {
   item.addEventListener('click', () => { lastOpenedTrace = t.traceId; });
   return item;
 }
-let typing;
-traceForm.addEventListener('input', (e) => {
-  clearTimeout(typing);
-  typing = setTimeout(() => {
-    const p = traceParams();
-    current.params = p;
-    history.replaceState(null, '', hashOf('traces', p));
-    listHash = location.hash;
-    loadTraces(p).catch(showError);
-  }, e.target.type === 'search' || e.target.name === 'route' ? 200 : 0);
-});
-traceForm.addEventListener('submit', (e) => e.preventDefault());
+/**
+ * A view's filters: each change goes into the address (replacing it, so Back leaves the view)
+ * and reloads the view's list; typed text waits for a pause.
+ */
+function filtersOf(form, view, read, load) {
+  let typing;
+  form.addEventListener('input', (e) => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      const p = read();
+      current.params = p;
+      history.replaceState(null, '', hashOf(view, p));
+      listHash = location.hash;
+      load(p).catch(showError);
+    }, e.target.tagName === 'INPUT' && e.target.type !== 'checkbox' ? 200 : 0);
+  });
+  form.addEventListener('submit', (e) => e.preventDefault());
+}
+filtersOf(traceForm, 'traces', traceParams, loadTraces);
 
 // ---- one trace ----
 function recordLine(r, depth) {
@@ -834,17 +841,7 @@ async function followLogs() {
   const all = list.querySelectorAll('details.rec');
   for (let i = 500; i < all.length; i++) all[i].remove();
 }
-logForm.addEventListener('input', (e) => {
-  clearTimeout(typing);
-  typing = setTimeout(() => {
-    const p = logParams();
-    current.params = p;
-    history.replaceState(null, '', hashOf('logs', p));
-    listHash = location.hash;
-    loadLogs(p).catch(showError);
-  }, e.target.type === 'search' ? 200 : 0);
-});
-logForm.addEventListener('submit', (e) => e.preventDefault());
+filtersOf(logForm, 'logs', logParams, loadLogs);
 $('older').addEventListener('click', () => {
   const p = logParams();
   p.set('before', String(logs.next));

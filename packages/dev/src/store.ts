@@ -9,6 +9,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { ReceivedRecord } from './otlp.js';
 import { Aggregates, HOUR_MS, OVERVIEW_SCHEMA, type Overview } from './overview.js';
 import { COLUMNS, type RecordRow, toRows } from './rows.js';
+import { preparedOnce } from './statements.js';
 import { TRACE_INDEX_SCHEMA, TraceIndex, type TraceSummary, toSummary } from './trace-index.js';
 
 export type { TraceSummary };
@@ -208,7 +209,7 @@ export class RecordStore {
   private readonly insert: StatementSync;
   private readonly aggregates: Aggregates;
   private readonly traceIndex: TraceIndex;
-  private readonly statements = new Map<string, StatementSync>();
+  private readonly sql: (text: string) => StatementSync;
 
   /**
    * Opens (or creates, with its folder) the store at `path` (`:memory:` for
@@ -238,6 +239,7 @@ export class RecordStore {
         'it was written by an older @threadline/dev: run `threadline dev` on it once (it adds what this version reads), then this command again',
       );
     }
+    this.sql = preparedOnce(this.db);
     this.aggregates = new Aggregates(this.db);
     this.traceIndex = new TraceIndex(this.db);
     if (!options.readOnly) this.traceIndex.backfill();
@@ -246,16 +248,6 @@ export class RecordStore {
         resource, scope, trace_id, span_id, parent_span_id, link_trace_id, service, service_version,
         job_id, cron_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-  }
-
-  /** A prepared statement, prepared once. */
-  private sql(text: string): StatementSync {
-    let statement = this.statements.get(text);
-    if (statement === undefined) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
   }
 
   /**
