@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { type ReceivedRecord, RecordStore } from '@threadline/dev';
+import { type ReceivedRecord, RecordStore, traceHops } from '@threadline/dev';
 import { arg, args, median } from './lib.js';
 
 const RECORDS = arg('records', 1_000_000);
@@ -167,9 +167,34 @@ try {
       'traces of one service with text',
       () => store.traces({ service: 'orders', text: 'checkout' }),
     ],
+    ['traces of one route', () => store.traces({ route: '/checkout' })],
+    ['traces answered 5xx', () => store.traces({ statusClass: 5 })],
+    [
+      'traces of one route answered 5xx, last hour (from the overview)',
+      () =>
+        store.traces({
+          route: '/checkout',
+          method: 'POST',
+          statusClass: 5,
+          fromMs: NOW - 3_600_000,
+          toMs: NOW,
+        }),
+    ],
+    [
+      'traces of one hour, 12 h ago',
+      () => store.traces({ fromMs: NOW - 13 * 3_600_000, toMs: NOW - 12 * 3_600_000 }),
+    ],
+    ['traces, newest first', () => store.traces({ errorsFirst: false })],
     ['errors', () => store.errors(20)],
+    ['logs, newest', () => store.logs()],
+    ['logs of one service, errors', () => store.logs({ service: 'payments', minSeverity: 17 })],
+    ['logs with text found nowhere', () => store.logs({ text: 'no such text' })],
+    ['logs, a page half the store back', () => store.logs({ beforeId: Math.floor(RECORDS / 2) })],
+    ['logs after the newest (live)', () => store.logs({ afterId: store.lastId() })],
+    ['routes', () => store.routes()],
     ['recent records', () => store.recent({ limit: 100 })],
     ['one trace', () => store.trace(someTrace)],
+    ['one trace with its hops', () => traceHops(store.trace(someTrace))],
     ['facets', () => store.facets()],
   ];
   console.log(`| query (${REPEAT} runs) | median ms | slowest ms |\n|---|---:|---:|`);

@@ -5,16 +5,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startDevReceiver } from './server.js';
-import { formatOverview } from './status.js';
+import { formatOverview, parseWindow } from './status.js';
 import { DEFAULT_MAX_RECORDS, type JobOutcome, RecordStore, type StoredRecord } from './store.js';
 import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from './timeline.js';
 
 const HELP: Record<string, string> = {
   dev: `threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]... [--db .threadline/dev.sqlite] [--max-records ${DEFAULT_MAX_RECORDS}]
   Receives OTLP/HTTP logs (POST /v1/logs, protobuf or JSON) and stores them in one
-  SQLite file; serves a page of recent traces at its root. --allow-host names
-  another Host that requests may use (repeatable). Past --max-records, the oldest
-  records are deleted.`,
+  SQLite file; serves the incident console at its root (the overview, the traces,
+  one trace as a waterfall, the logs; live). --allow-host names another Host that
+  requests may use (repeatable). Past --max-records, the oldest records are deleted.`,
   status: `threadline status [--window 1h|5m|all|…] [--at TIME] [--json] [--db .threadline/dev.sqlite]
   Per service, over the window (default the last hour; 'all': everything stored):
   last record, starts, instances; requests, 5xx rate and latency per route;
@@ -101,13 +101,9 @@ function fail(message: string, showUsage = true): never {
 
 /** `--window`: `30s`, `5m`, `5min`, `1h`, `2d`, or `all` (undefined). */
 function windowOption(text: string): number | undefined {
-  if (text === 'all') return undefined;
-  const m = /^(\d+)(s|m|min|h|d)$/.exec(text);
-  const unit = { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m?.[2] ?? ''];
-  const n = Number(m?.[1]);
-  if (unit === undefined || !(n > 0))
-    fail('--window must be a length such as 5m, 1h or 2d, or all');
-  return n * unit;
+  const windowMs = parseWindow(text);
+  if (windowMs === null) fail('--window must be a length such as 5m, 1h or 2d, or all');
+  return windowMs;
 }
 
 function openStore(path: string, readOnly = false, maxRecords?: number): RecordStore {

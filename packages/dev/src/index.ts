@@ -29,6 +29,8 @@ export {
 } from './server.js';
 export {
   type AddResult,
+  type LogFilters,
+  type LogPage,
   RecordStore,
   type StoredRecord,
   type TraceFilters,
@@ -37,8 +39,10 @@ export {
 export {
   formatLine,
   formatTimeline,
+  type Hop,
   hopDepths,
   MAX_INDENT_DEPTH,
   printable,
+  traceHops,
   valueText,
 } from './timeline.js';

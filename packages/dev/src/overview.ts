@@ -10,6 +10,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { CronEvent, Fact, ResourceFacts } from './facts.js';
 import { addTo, type Histogram, merge, percentiles } from './histogram.js';
 import type { RecordRow } from './rows.js';
+import { preparedOnce } from './statements.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -336,17 +337,10 @@ function deploySummary(d: Omit<DeployFigures, 'summary'>): string {
 
 /** The overview's tables in a store's database: kept as records arrive, read by {@link Aggregates.overview}. */
 export class Aggregates {
-  private readonly statements = new Map<string, StatementSync>();
+  private readonly sql: (text: string) => StatementSync;
 
-  constructor(private readonly db: DatabaseSync) {}
-
-  private sql(text: string): StatementSync {
-    let s = this.statements.get(text);
-    if (s === undefined) {
-      s = this.db.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s;
+  constructor(db: DatabaseSync) {
+    this.sql = preparedOnce(db);
   }
 
   /** Whether the store has the overview's tables (a store made by an older version, opened read-only, has not). */

@@ -6,11 +6,12 @@
  * the records) when the store cannot be written.
  */
 
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveRead } from './api.js';
 import { type DecodeLimits, resolveLimits } from './bounds.js';
 import { DecodeThread } from './decode-thread.js';
+import { EventStreams } from './live.js';
 import {
   CONTENT_TYPES,
   DEFAULT_MAX_BODY_BYTES,
@@ -23,9 +24,7 @@ import {
   readRawExport,
   Slots,
 } from './otlp.js';
-import { PAGE } from './page.js';
 import type { RecordStore } from './store.js';
-import { hopDepths } from './timeline.js';
 
 export interface DevReceiverOptions {
   /** @default 4318 (the OTLP/HTTP port) */
@@ -139,11 +138,20 @@ function refusal(
       'this Host is not served: use 127.0.0.1, localhost or [::1], or name it with --allow-host (allowedHosts)',
     );
   }
+  // A browser names the calling page's origin on a POST, and on a read from another site's page
+  // (a fetch or an EventSource): neither may come from a foreign page. Answering such a read would
+  // not show it the records (no CORS header), but an event stream would hold one of the few slots.
   const origin = req.headers.origin;
-  if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined) {
+  const isRead = req.method === 'GET' || req.method === 'HEAD';
+  if (origin !== undefined && (!isRead || target.startsWith('/api/'))) {
     const name = originHost(origin);
     if (name === undefined || !isAllowed(name)) {
-      return new HttpError(403, 'this Origin may not send to the receiver');
+      return new HttpError(
+        403,
+        isRead
+          ? 'this Origin may not read the receiver'
+          : 'this Origin may not send to the receiver',
+      );
     }
   }
   return undefined;
@@ -154,62 +162,6 @@ function answerError(res: ServerResponse, error: HttpError): void {
   res
     .writeHead(error.status, { 'content-type': 'text/plain', ...error.headers })
     .end(error.message);
-}
-
-const TRACE_PATH = /^\/api\/traces\/([0-9a-f]{32})$/;
-
-/** The SHA-256 of an inline element's text, as a CSP source. */
-function inlineHash(tag: 'script' | 'style'): string {
-  const text = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(PAGE)?.[1] ?? '';
-  return `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-}
-
-/**
- * The page's content security policy: its own inline script and style, named
- * by their hashes, and nothing else (no other inline script, no other
- * origin), so nothing from a log can run even if it reached the markup.
- */
-const PAGE_POLICY = `default-src 'self'; script-src ${inlineHash('script')}; style-src ${inlineHash('style')}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
-
-/** The page and its JSON API (read only). Returns false for an unknown path. */
-function serveRead(
-  store: RecordStore,
-  path: string,
-  params: URLSearchParams,
-  res: ServerResponse,
-): boolean {
-  const json = (value: unknown) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(value));
-  };
-  if (path === '/') {
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': PAGE_POLICY,
-    });
-    res.end(PAGE);
-    return true;
-  }
-  if (path === '/api/traces') {
-    json({
-      traces: store.traces({
-        service: params.get('service') ?? '',
-        minSeverity: Number(params.get('severity') ?? 0) || 0,
-        version: params.get('version') ?? '',
-        text: (params.get('q') ?? '').slice(0, 200),
-      }),
-      facets: store.facets(),
-    });
-    return true;
-  }
-  const match = TRACE_PATH.exec(path);
-  if (match) {
-    const records = store.trace(match[1] as string);
-    const depth = hopDepths(records);
-    json({ records: records.map((r) => ({ ...r, depth: depth.get(r.spanId) ?? 0 })) });
-    return true;
-  }
-  return false;
 }
 
 /** Starts the receiver; resolves once it listens. */
@@ -231,6 +183,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
   const decoder = new DecodeThread(options.decodeHeapMiB);
 
   const decodes = new Slots(MAX_CONCURRENT_DECODES);
+  const events = new EventStreams(() => store.lastId());
 
   /** Reads, gunzips and decodes one export into the store's rows; throws an HttpError. */
   const receive = async (req: IncomingMessage, reserve: (bytes: number) => boolean) => {
@@ -262,11 +215,17 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
       req.resume();
       // HEAD is GET without the body (Node leaves it out).
       if (req.method === 'GET' || req.method === 'HEAD') {
+        if (path === '/api/events') {
+          if (req.method === 'GET') events.open(res);
+          else res.writeHead(200, { 'content-type': 'text/event-stream' }).end();
+          return;
+        }
         try {
           const params = new URLSearchParams(query === -1 ? '' : target.slice(query + 1));
           if (serveRead(store, path, params, res)) return;
         } catch (error) {
-          if (!res.headersSent) {
+          if (error instanceof HttpError) answerError(res, error);
+          else if (!res.headersSent) {
             res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
           }
           return;
@@ -293,6 +252,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
           let refused = rejected;
           try {
             refused = [...refused, ...store.addRows(rows).rejected];
+            events.stored();
           } catch (error) {
             report(`[threadline dev] could not store ${rows.length} records: ${String(error)}`);
             res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '5' });
@@ -339,6 +299,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        events.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }).then(() => decoder.close()),

@@ -12,7 +12,7 @@ const BOLD = '\x1b[1m';
 const RESET = '\x1b[0m';
 
 /** `11:57:40` (UTC). */
-function clock(ms: number): string {
+export function clock(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
@@ -23,6 +23,18 @@ export function ago(ms: number, now: number): string {
   if (s < 7200) return `${Math.round(s / 60)} min ago`;
   if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86_400)} d ago`;
+}
+
+/**
+ * A window's length from `30s`, `5m`, `5min`, `1h` or `2d`; undefined for
+ * `all` (since the first record); null for anything else.
+ */
+export function parseWindow(text: string): number | undefined | null {
+  if (text === 'all') return undefined;
+  const m = /^(\d+)(s|m|min|h|d)$/.exec(text);
+  const unit = { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m?.[2] ?? ''];
+  const n = Number(m?.[1]);
+  return unit === undefined || !(n > 0) ? null : n * unit;
 }
 
 /** `last 1 h`, `last 5 min`, `since the first record`. */

@@ -5,10 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { ReceivedRecord } from './otlp.js';
-import { Aggregates, OVERVIEW_SCHEMA, type Overview } from './overview.js';
+import { Aggregates, HOUR_MS, OVERVIEW_SCHEMA, type Overview } from './overview.js';
 import { COLUMNS, type RecordRow, toRows } from './rows.js';
+import { preparedOnce } from './statements.js';
 import { TRACE_INDEX_SCHEMA, TraceIndex, type TraceSummary, toSummary } from './trace-index.js';
 
 export type { TraceSummary };
@@ -74,6 +75,52 @@ CREATE INDEX IF NOT EXISTS records_cron_run ON records (cron_run_id) WHERE cron_
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/** A LIKE pattern (with `ESCAPE '\'`) matching `text` anywhere. */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The WHERE clause of a trace list over the traces table, holding only the
+ * filters given, so that SQLite can use the index of one of them (route,
+ * status class, time) rather than read every trace.
+ */
+function traceConditions(filters: TraceFilters): {
+  where: string;
+  args: SQLInputValue[];
+  order: string;
+} {
+  const where: string[] = [];
+  const args: SQLInputValue[] = [];
+  const add = (condition: string, value: SQLInputValue) => {
+    where.push(condition);
+    args.push(value);
+  };
+  if (filters.service) add(`instr(',' || services || ',', ',' || ? || ',') > 0`, filters.service);
+  if (filters.minSeverity) add('max_severity >= ?', filters.minSeverity);
+  if (filters.version) add(`instr(',' || versions || ',', ',' || ? || ',') > 0`, filters.version);
+  // Each with the condition of its index (a trace with no request has neither route nor status,
+  // and is left out of the index), so that SQLite may use it.
+  if (filters.route) add(`route = ? AND route <> ''`, filters.route);
+  if (filters.method) add('method = ?', filters.method);
+  if (filters.statusClass) add('status / 100 = ? AND status IS NOT NULL', filters.statusClass);
+  if (filters.fromMs !== undefined) add('last_ms >= ?', filters.fromMs);
+  if (filters.toMs !== undefined) add('last_ms <= ?', filters.toMs);
+  // By a route, a status class or a time, newest by time: the order of those filters' indexes
+  // (route, last_ms), (status / 100, last_ms) and (last_ms), so that SQLite reads the newest
+  // matches and stops at the limit (bench/dev-store.ts). Otherwise newest as stored.
+  const byTime =
+    filters.route ||
+    filters.statusClass ||
+    filters.fromMs !== undefined ||
+    filters.toMs !== undefined;
+  return {
+    where: where.length === 0 ? '1' : where.join(' AND '),
+    args,
+    order: byTime ? 'last_ms DESC' : 'last_id DESC',
+  };
+}
+
 /** Filters of {@link RecordStore.traces}. */
 export interface TraceFilters {
   service?: string;
@@ -83,8 +130,57 @@ export interface TraceFilters {
   version?: string;
   /** Text in the message or the attributes. */
   text?: string;
+  /** `http.route` of the trace's outermost request. */
+  route?: string;
+  /** `http.request.method` of the trace's outermost request. */
+  method?: string;
+  /** The class of the outermost request's status: 5 for 5xx, 4 for 4xx. */
+  statusClass?: number;
+  /** Traces whose newest record is at or after this time (ms since the epoch). */
+  fromMs?: number;
+  /** Traces whose newest record is at or before this time (ms since the epoch). */
+  toMs?: number;
+  /**
+   * Traces with an ERROR (or worse) record first, then the others, each
+   * newest first; false: all newest first. @default true
+   */
+  errorsFirst?: boolean;
   limit?: number;
 }
+
+/** Filters of {@link RecordStore.logs}. */
+export interface LogFilters {
+  service?: string;
+  /** Lowest severity number. */
+  minSeverity?: number;
+  /** Text in the message, the attributes or the trace id. */
+  text?: string;
+  /** Records stored before the one with this id (paging back). */
+  beforeId?: number;
+  /** Records stored after the one with this id (following). */
+  afterId?: number;
+  /** @default 100 */
+  limit?: number;
+}
+
+/** A page of {@link RecordStore.logs}. */
+export interface LogPage {
+  /** Newest first. */
+  records: StoredRecord[];
+  /**
+   * Where the next, older page starts (its `beforeId`); undefined when no
+   * older record can match. A page may hold fewer than `limit` records and
+   * still have a next one: each reads at most {@link LOG_SCAN_ROWS} records.
+   */
+  nextBeforeId: number | undefined;
+}
+
+/**
+ * Records one {@link RecordStore.logs} call reads at most: a filter that
+ * matches few records pages through the store in steps of this many, so
+ * that no call scans a million records (bench/dev-store.ts, "logs").
+ */
+export const LOG_SCAN_ROWS = 100_000;
 
 // SQLITE_TOOBIG: a string or blob past SQLite's length limit, a fault of the record alone.
 const SQLITE_TOOBIG = 18;
@@ -113,6 +209,7 @@ export class RecordStore {
   private readonly insert: StatementSync;
   private readonly aggregates: Aggregates;
   private readonly traceIndex: TraceIndex;
+  private readonly sql: (text: string) => StatementSync;
 
   /**
    * Opens (or creates, with its folder) the store at `path` (`:memory:` for
@@ -142,6 +239,7 @@ export class RecordStore {
         'it was written by an older @threadline/dev: run `threadline dev` on it once (it adds what this version reads), then this command again',
       );
     }
+    this.sql = preparedOnce(this.db);
     this.aggregates = new Aggregates(this.db);
     this.traceIndex = new TraceIndex(this.db);
     if (!options.readOnly) this.traceIndex.backfill();
@@ -308,45 +406,104 @@ export class RecordStore {
   }
 
   /**
-   * Recent traces with a summary, those with an ERROR first, then the newest.
-   * `service` and `version`: a record of the trace has them; `minSeverity`:
-   * its worst record is at least that; `text`: one of the newest records
-   * holding it (in the message or an attribute) is the trace's.
+   * Recent traces with a summary, those with an ERROR first (unless
+   * `errorsFirst` is false), then the others, each newest first: newest
+   * stored, or, filtered by route, status class or time, newest by the time
+   * of its newest record. `service` and `version`: a record of the trace has
+   * them; `minSeverity`: its worst record is at least that; `route`,
+   * `method`, `statusClass`: its outermost request's; `fromMs`, `toMs`: its
+   * newest record is between them; `text`: one of the newest records holding
+   * it (in the message or an attribute) is the trace's.
    */
   traces(filters: TraceFilters = {}): TraceSummary[] {
     const limit = filters.limit ?? 50;
-    const where = `(?1 = '' OR instr(',' || services || ',', ',' || ?1 || ',') > 0)
-      AND max_severity >= ?2 AND (?3 = '' OR instr(',' || versions || ',', ',' || ?3 || ',') > 0)`;
-    const args = [filters.service ?? '', filters.minSeverity ?? 0, filters.version ?? ''];
+    const errorsFirst = filters.errorsFirst ?? true;
+    const { where, args, order } = traceConditions(filters);
     if (filters.text) {
       const found: TraceSummary[] = [];
-      const get = this.db.prepare(`SELECT * FROM traces WHERE trace_id = ?4 AND ${where}`);
+      const get = this.sql(`SELECT * FROM traces WHERE trace_id = ? AND ${where}`);
       for (const traceId of this.tracesHolding(filters.text, limit * 4)) {
-        const row = get.get(...args, traceId);
+        const row = get.get(traceId, ...args);
         if (row !== undefined) found.push(toSummary(row));
         if (found.length === limit) break;
       }
+      if (!errorsFirst) return found;
       return found.sort((a, b) => Number(b.maxSeverity >= 17) - Number(a.maxSeverity >= 17));
     }
-    const failed = this.db
-      .prepare(
-        `SELECT * FROM traces WHERE max_severity >= 17 AND ${where} ORDER BY last_id DESC LIMIT ?4`,
-      )
-      .all(...args, limit);
-    const rest =
-      failed.length === limit
-        ? []
-        : this.db
-            .prepare(
-              `SELECT * FROM traces WHERE max_severity < 17 AND ${where} ORDER BY last_id DESC LIMIT ?4`,
-            )
-            .all(...args, limit - failed.length);
-    return [...failed, ...rest].map(toSummary);
+    const newest = (condition: string, n: number) =>
+      this.sql(`SELECT * FROM traces WHERE ${condition} AND ${where} ORDER BY ${order} LIMIT ?`)
+        .all(...args, n)
+        .map(toSummary);
+    if (!errorsFirst) return newest('1', limit);
+    const failed = newest('max_severity >= 17', limit);
+    const rest = failed.length === limit ? [] : newest('max_severity < 17', limit - failed.length);
+    return [...failed, ...rest];
+  }
+
+  /**
+   * Stored records, newest first, a page at a time, traced or not: the
+   * lines of `threadline dev`'s logs view. `beforeId` pages back,
+   * `afterId` follows (the records stored since). Reads the records by id,
+   * at most {@link LOG_SCAN_ROWS} of them, so a rare filter costs the same as
+   * a common one; `nextBeforeId` says where to go on.
+   */
+  logs(filters: LogFilters = {}): LogPage {
+    const limit = filters.limit ?? 100;
+    // Apart: SQLite reads MIN(id) or MAX(id) from the end of the table, but both at once by a scan.
+    const oldest = this.sql('SELECT MIN(id) AS id FROM records').get() as { id: number | null };
+    if (oldest.id === null) return { records: [], nextBeforeId: undefined };
+    const first = Number(oldest.id);
+    const before = Math.min(filters.beforeId ?? Number.POSITIVE_INFINITY, this.lastId() + 1);
+    const floor = Math.max(filters.afterId ?? 0, first - 1);
+    // Read ids in (above, before): the page's slice of the store.
+    const above = Math.max(floor, before - 1 - LOG_SCAN_ROWS);
+    // A unary + keeps SQLite off the service and severity indexes: reading by id, newest first,
+    // stops at `limit`; an index would have every match of the filter sorted first
+    // (bench/dev-store.ts, "logs of one service, errors").
+    const where = ['id < ?', 'id > ?'];
+    const args: SQLInputValue[] = [before, above];
+    if (filters.service) {
+      where.push('+service = ?');
+      args.push(filters.service);
+    }
+    if (filters.minSeverity) {
+      where.push('+severity_number >= ?');
+      args.push(filters.minSeverity);
+    }
+    if (filters.text) {
+      where.push(`(body LIKE ? ESCAPE '\\' OR attributes LIKE ? ESCAPE '\\' OR trace_id = ?)`);
+      const pattern = likePattern(filters.text);
+      args.push(pattern, pattern, filters.text);
+    }
+    const rows = this.sql(
+      `SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+    ).all(...args, limit);
+    const records = rows.map(toStored);
+    const last = records.at(-1);
+    let nextBeforeId: number | undefined;
+    if (records.length === limit && last !== undefined) nextBeforeId = last.id;
+    else if (above > floor) nextBeforeId = above + 1;
+    return { records, nextBeforeId };
+  }
+
+  /** The id of the newest record stored, 0 when none is. */
+  lastId(): number {
+    const row = this.sql('SELECT MAX(id) AS id FROM records').get() as { id: number | null };
+    return Number(row.id ?? 0);
+  }
+
+  /** The routes requests were answered on, as `method` and `route`, for filters. */
+  routes(): { method: string; route: string }[] {
+    return (
+      this.sql(
+        `SELECT DISTINCT method, route FROM request_stats WHERE span = ${HOUR_MS} ORDER BY route, method`,
+      ).all() as Record<string, unknown>[]
+    ).map((r) => ({ method: str(r.method), route: str(r.route) }));
   }
 
   /** The traces of the newest records holding `text` (message or attributes), newest first, at most `limit`. */
   private tracesHolding(text: string, limit: number): string[] {
-    const q = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const q = likePattern(text);
     const found = new Set<string>();
     const rows = this.db
       .prepare(

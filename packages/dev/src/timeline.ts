@@ -34,6 +34,17 @@ export const MAX_INDENT_DEPTH = 16;
  * and a cycle ends it.
  */
 export function hopDepths(records: StoredRecord[]): Map<string, number> {
+  return hopTree(records).depth;
+}
+
+/**
+ * Each hop's depth, and the hop each one below the top hangs under (its
+ * depth is one less), as {@link hopDepths} says.
+ */
+function hopTree(records: StoredRecord[]): {
+  depth: Map<string, number>;
+  parent: Map<string, string>;
+} {
   const parentOf = new Map<string, string>();
   for (const r of records) {
     // A linked trace (a job in link mode) hangs under the hop that started it.
@@ -71,7 +82,166 @@ export function hopDepths(records: StoredRecord[]): Map<string, number> {
     for (let i = chain.length - 1, d = above + 1; i >= 0; i--, d++)
       depth.set(chain[i] as string, d);
   }
-  return depth;
+  // The top hop of a cycle keeps the parent it names, one hop deeper: it hangs under none.
+  const parent = new Map<string, string>();
+  for (const [span, d] of depth) if (d > 0) parent.set(span, knownParent(span));
+  return { depth, parent };
+}
+
+/** One hop of a trace, as the page's waterfall draws it: a request, a job attempt, a cron run. */
+export interface Hop {
+  spanId: string;
+  traceId: string;
+  /** The hop it hangs under (its caller, or the hop that started its linked trace); '' for none. */
+  parentSpanId: string;
+  depth: number;
+  service: string;
+  version: string;
+  kind: 'request' | 'job' | 'cron' | 'other';
+  /** `POST /checkout`, `job emails #42 attempt 2`, `cron nightly-report`; '' for another hop. */
+  name: string;
+  /**
+   * A request's status code; a job attempt's or cron run's end: `completed`,
+   * `failed`, `failed, to be retried`, `postponed`, `stalled`, `skipped`, or
+   * `running` before its end is stored; '' for another hop.
+   */
+  outcome: string;
+  /** From the start of the earliest hop, ms. */
+  startMs: number;
+  endMs: number;
+  /** The duration the hop stated (`threadline.duration_ms` on its last line), when it did. */
+  durationMs: number | undefined;
+  maxSeverity: number;
+  records: number;
+}
+
+const JOB_OUTCOMES: Readonly<Record<string, string>> = {
+  'job completed': 'completed',
+  'job failed': 'failed',
+  'job postponed': 'postponed',
+  'job stalled': 'stalled',
+  'cron run completed': 'completed',
+  'cron run failed': 'failed',
+  'cron run skipped': 'skipped',
+};
+
+/**
+ * The hops of a trace (records as {@link RecordStore.trace} gives them, in
+ * time order), each under the hop it hangs under, in the order a waterfall
+ * draws them: a hop, then the hops under it by start. A hop starts at its
+ * first record, or earlier when its last line states a longer duration (a
+ * request's start is logged only on its last line).
+ */
+export function traceHops(records: StoredRecord[]): Hop[] {
+  const first = records[0];
+  if (first === undefined) return [];
+  const base = BigInt(first.timeUnixNano);
+  const { depth, parent } = hopTree(records);
+  const bySpan = new Map<string, Hop>();
+  for (const r of records) {
+    const at = Number(BigInt(r.timeUnixNano) - base) / 1e6;
+    let hop = bySpan.get(r.spanId);
+    if (hop === undefined) {
+      hop = {
+        spanId: r.spanId,
+        traceId: r.traceId,
+        parentSpanId: parent.get(r.spanId) ?? '',
+        depth: depth.get(r.spanId) ?? 0,
+        service: r.service,
+        version: r.serviceVersion,
+        kind: 'other',
+        name: '',
+        outcome: '',
+        startMs: at,
+        endMs: at,
+        durationMs: undefined,
+        maxSeverity: r.severityNumber,
+        records: 0,
+      };
+      bySpan.set(r.spanId, hop);
+    }
+    hop.records++;
+    hop.startMs = Math.min(hop.startMs, at);
+    hop.endMs = Math.max(hop.endMs, at);
+    hop.maxSeverity = Math.max(hop.maxSeverity, r.severityNumber);
+    describeHop(hop, r, at);
+  }
+  const hops = [...bySpan.values()];
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const h of hops) earliest = Math.min(earliest, h.startMs);
+  for (const h of hops) {
+    h.startMs -= earliest;
+    h.endMs -= earliest;
+  }
+  const byStart = (a: Hop, b: Hop) => a.startMs - b.startMs;
+  const children = new Map<string, Hop[]>();
+  for (const h of hops) {
+    if (h.parentSpanId === '') continue;
+    const siblings = children.get(h.parentSpanId);
+    if (siblings === undefined) children.set(h.parentSpanId, [h]);
+    else siblings.push(h);
+  }
+  // Depth first without recursion: a chain of hops may be as long as the trace.
+  const ordered: Hop[] = [];
+  const stack = hops
+    .filter((h) => h.parentSpanId === '')
+    .sort(byStart)
+    .reverse();
+  for (let hop = stack.pop(); hop !== undefined; hop = stack.pop()) {
+    ordered.push(hop);
+    const below = children.get(hop.spanId);
+    // One at a time: a hop may have more hops under it than a call takes arguments.
+    if (below !== undefined) for (const h of below.sort(byStart).reverse()) stack.push(h);
+  }
+  return ordered;
+}
+
+/** What a record says of its hop: what kind of hop, its name, its outcome, its duration. */
+function describeHop(hop: Hop, r: StoredRecord, at: number): void {
+  const a = r.attributes;
+  const body = typeof r.body === 'string' ? r.body : '';
+  if (a['threadline.cron.run_id'] !== undefined) {
+    hop.kind = 'cron';
+    hop.name = `cron ${valueText(a['threadline.job.name'] ?? '')}`.trim();
+  } else if (
+    a['messaging.message.id'] !== undefined ||
+    a['messaging.destination.name'] !== undefined
+  ) {
+    if (hop.kind !== 'request') {
+      hop.kind = 'job';
+      const attempt = a['threadline.job.attempt'];
+      hop.name = [
+        'job',
+        valueText(a['messaging.destination.name'] ?? ''),
+        a['messaging.message.id'] === undefined ? '' : `#${valueText(a['messaging.message.id'])}`,
+        attempt === undefined ? '' : `attempt ${valueText(attempt)}`,
+      ]
+        .filter(Boolean)
+        .join(' ');
+    }
+  } else if (a['http.request.method'] !== undefined && hop.kind === 'other') {
+    hop.kind = 'request';
+  }
+  if (hop.kind === 'request' && (body === 'request completed' || hop.name === '')) {
+    const route = a['http.route'] ?? a['url.path'];
+    hop.name =
+      `${valueText(a['http.request.method'] ?? '')} ${route === undefined ? '' : valueText(route)}`.trim();
+  }
+  if (body === 'request completed' && a['http.response.status_code'] !== undefined) {
+    hop.outcome = valueText(a['http.response.status_code']);
+  } else if (Object.hasOwn(JOB_OUTCOMES, body)) {
+    hop.outcome = JOB_OUTCOMES[body] as string;
+    if (body === 'job failed' && a['threadline.job.will_retry'] === true) {
+      hop.outcome = 'failed, to be retried';
+    }
+  } else if ((body === 'job started' || body === 'cron run started') && hop.outcome === '') {
+    hop.outcome = 'running';
+  }
+  const ms = a['threadline.duration_ms'];
+  if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) {
+    hop.durationMs = ms;
+    hop.startMs = Math.min(hop.startMs, at - ms);
+  }
 }
 
 /**

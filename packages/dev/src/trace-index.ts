@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS traces (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS traces_recent ON traces (last_id);
 CREATE INDEX IF NOT EXISTS traces_failed ON traces (last_id) WHERE max_severity >= 17;
+CREATE INDEX IF NOT EXISTS traces_route ON traces (route, last_ms) WHERE route <> '';
+CREATE INDEX IF NOT EXISTS traces_status ON traces (status / 100, last_ms) WHERE status IS NOT NULL;
+CREATE INDEX IF NOT EXISTS traces_time ON traces (last_ms);
 `;
 
 /** One line of the trace list. */

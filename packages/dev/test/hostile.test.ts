@@ -198,14 +198,16 @@ describe('the receiver, for requests that do not come from this machine’s own 
     const port = new URL(url).port;
     const root = url.replace('/v1/logs', '/');
     const api = url.replace('/v1/logs', '/api/traces');
+    const reads = ['/', '/api/traces', '/api/overview', '/api/logs', '/api/events'].map((path) =>
+      url.replace('/v1/logs', path),
+    );
     for (const host of [
       'attacker.example',
       'attacker.example:80',
       `rebind.test:${port}`,
       '10.0.0.1',
     ]) {
-      expect((await send(root, 'GET', { host })).status, host).toBe(403);
-      expect((await send(api, 'GET', { host })).status, host).toBe(403);
+      for (const read of reads) expect((await send(read, 'GET', { host })).status, host).toBe(403);
       const post = await send(url, 'POST', { ...PROTOBUF, host }, protobufExport(['rebound']));
       expect(post.status, host).toBe(403);
     }
@@ -576,11 +578,15 @@ describe('the viewers, for stored values that are not what a logger writes', () 
         {},
       );
       expect(answer.status).toBe(200);
-      const { records: shown } = JSON.parse(answer.body.toString()) as {
+      const { records: shown, hops } = JSON.parse(answer.body.toString()) as {
         records: Array<{ depth: number }>;
+        hops: Array<{ depth: number }>;
       };
       expect(shown).toHaveLength(150_000);
       expect(shown[0]?.depth).toBe(149_999);
+      // The waterfall's hops, each under its parent: the root first, the deepest last.
+      expect(hops).toHaveLength(150_000);
+      expect([hops[0]?.depth, hops.at(-1)?.depth]).toEqual([0, 149_999]);
     } finally {
       await receiver.close();
       store.close();
