@@ -142,32 +142,37 @@ describe('the demo, end to end', () => {
     });
   });
 
-  it('renders the failing request’s trace on the page of threadline dev, in Chromium', async () => {
+  it('answers on the page of threadline dev too: the deploy on the overview, the failing trace’s hops and stack, in Chromium', async () => {
     const receiver = await startDevReceiver({ store, port: 0 });
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
     });
     try {
-      const page = await browser.newPage();
-      const failing = traceOf('out-of-stock');
-      await page.goto(`${receiver.url.replace('/v1/logs', '/')}#trace=${failing}`);
-      await page.waitForSelector('.row');
-      // Listed among the traces with errors, which come first; its timeline shows both services.
-      const listed = await page.locator('.trace').evaluateAll((els) =>
-        els.map((e) => ({
-          id: e.getAttribute('data-trace'),
-          error: e.querySelector('.error') !== null,
-        })),
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const origin = receiver.url.replace('/v1/logs', '/');
+      // The overview, over everything stored: orders' deploy stated as `threadline status` states it.
+      await page.goto(`${origin}?window=all#overview`);
+      await page.waitForSelector('section.service[data-service="orders"]');
+      const deploy = await page
+        .locator('section.service[data-service="orders"] [data-figure=deploy]')
+        .textContent();
+      expect(deploy).toMatch(
+        /5xx 14\.3% → 33\.3%, p95 \S+ ms → \S+ ms since 1\.4\.1 \(commit b7e4f1c\)/,
       );
-      const at = listed.findIndex((t) => t.id === failing);
-      expect(at).toBeGreaterThanOrEqual(0);
-      expect(listed[at]?.error).toBe(true);
-      expect(listed.slice(0, at).every((t) => t.error)).toBe(true);
-      const rows = await page.locator('.row').allTextContents();
-      expect(rows.some((r) => /orders@1\.4\.0 .* ERROR request completed/.test(r))).toBe(true);
-      expect(rows.some((r) => /^\S+ {3}inventory@1\.4\.0 .* WARN {2}request failed/.test(r))).toBe(
-        true,
+      expect(stdout).toContain(deploy ?? '(none)');
+      // The newest failure, as the demo's last line says to open it: the orders hop's 500 and the stack.
+      const failing = traceOf('sku-12');
+      await page.goto(`${origin}#trace=${failing}`);
+      await page.waitForSelector('#waterfall .hop');
+      expect(await page.locator('#trace-id').textContent()).toBe(failing);
+      expect(await page.locator('#waterfall').textContent()).toMatch(
+        /orders@1\.4\.1\s*POST \/checkout\/:sku\s*500/,
+      );
+      const failed = page.locator('#trace-records details.rec', { hasText: 'request failed' });
+      await failed.locator('summary').click();
+      expect(await failed.locator('pre.stack').textContent()).toMatch(
+        /^TypeError: Cannot read properties of undefined \(reading 'amount'\)\n\s+at .*examples\/orders\/index\.mjs/,
       );
     } finally {
       await browser.close();
