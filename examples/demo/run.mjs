@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatTimeline, RecordStore } from '@threadline/dev';
+import { formatTimeline, formatWaterfall, RecordStore } from '@threadline/dev';
 
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
@@ -189,8 +189,10 @@ async function main() {
   say();
   say(`The newest failing request, as \`threadline trace ${failingTrace} --db ${db}\` shows it:`);
   say();
-  for (const line of formatTimeline(store.trace(failingTrace), process.stdout.isTTY === true))
-    say(line);
+  const records = store.trace(failingTrace);
+  const color = process.stdout.isTTY === true;
+  const [head, ...lines] = formatTimeline(records, color);
+  for (const line of [head, ...formatWaterfall(records, color), '', ...lines]) say(line);
   say();
   say(
     `${store.count()} records stored in ${db}. Recent failures: npx -y pnpm@10 exec node packages/dev/dist/cli.mjs errors --db ${db}`,

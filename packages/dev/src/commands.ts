@@ -7,7 +7,14 @@ import { resolve } from 'node:path';
 import { startDevReceiver } from './server.js';
 import { formatOverview, parseWindow } from './status.js';
 import { DEFAULT_MAX_RECORDS, type JobOutcome, RecordStore, type StoredRecord } from './store.js';
-import { formatLine, formatTimeline, hopDepths, printable, SEVERITY_NAMES } from './timeline.js';
+import {
+  formatLine,
+  formatTimeline,
+  formatWaterfall,
+  printable,
+  SEVERITY_NAMES,
+  traceHops,
+} from './timeline.js';
 
 const HELP: Record<string, string> = {
   dev: `threadline dev [--port 4318] [--host 127.0.0.1] [--allow-host NAME]... [--db .threadline/dev.sqlite] [--max-records ${DEFAULT_MAX_RECORDS}]
@@ -27,9 +34,12 @@ const HELP: Record<string, string> = {
   has no records.`,
   tail: `threadline tail [--service NAME] [--level trace|debug|info|warn|error|fatal] [--grep TEXT] [--db ...]
   The last records, then each new one as it is stored, in time order. Ctrl-C ends it.`,
-  errors: `threadline errors [--limit 20] [--json] [--db .threadline/dev.sqlite]
-  Recent failures, one per trace (its first ERROR or worse record), each with the
-  command that shows its story. --json: one stored record a line.`,
+  errors: `threadline errors [--limit 20] [--each] [--json] [--db .threadline/dev.sqlite]
+  Recent failures (the first ERROR or worse record of each of the newest 1000
+  failing traces), grouped by service, route, queue or cron job, and message,
+  most frequent first: each with its count, its newest failure and the command
+  that shows its story. --each: one failure a line instead, newest first.
+  --json: one group (or, with --each, one stored record) a line.`,
 };
 
 /** The options of each command that take a value, its flags, and how many plain arguments it takes. */
@@ -38,7 +48,7 @@ const ARGUMENTS: Record<string, { values: string[]; flags: string[]; positional:
   status: { values: ['window', 'at', 'db'], flags: ['json'], positional: 0 },
   trace: { values: ['db'], flags: ['json'], positional: 1 },
   tail: { values: ['service', 'level', 'grep', 'db'], flags: [], positional: 0 },
-  errors: { values: ['limit', 'db'], flags: ['json'], positional: 0 },
+  errors: { values: ['limit', 'db'], flags: ['json', 'each'], positional: 0 },
 };
 
 /**
@@ -225,12 +235,26 @@ export async function run(args: string[]): Promise<void> {
       return;
     }
     if (rest.includes('--json')) {
-      const depth = hopDepths(records);
-      writeJsonLines(records.map((r) => ({ ...r, depth: depth.get(r.spanId) ?? 0 })));
+      const hops = new Map(traceHops(records).map((h) => [h.spanId, h]));
+      writeJsonLines(
+        records.map((r) => {
+          const h = hops.get(r.spanId);
+          const hop = h && {
+            name: h.name,
+            outcome: h.outcome,
+            startMs: h.startMs,
+            durationMs: h.durationMs,
+          };
+          return { ...r, depth: h?.depth ?? 0, hop };
+        }),
+      );
       return;
     }
-    const lines = formatTimeline(records, process.stdout.isTTY === true);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    const color = process.stdout.isTTY === true;
+    const [head, ...lines] = formatTimeline(records, color);
+    process.stdout.write(
+      `${[head, ...formatWaterfall(records, color), '', ...lines].join('\n')}\n`,
+    );
     return;
   }
   if (command === 'tail') {
@@ -266,9 +290,30 @@ export async function run(args: string[]): Promise<void> {
     if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a whole number > 0');
     const path = option(rest, 'db', DEFAULT_DB);
     const store = openStore(path, true);
-    const failures = store.errors(limit).map((r) => ({ ...r, job: store.jobOutcome(r) }));
     // The command that shows a failure's story reads the same store.
     const db = path === DEFAULT_DB ? '' : ` --db ${path}`;
+    const color = process.stdout.isTTY === true;
+    if (!rest.includes('--each')) {
+      const groups = store
+        .errorGroups()
+        .slice(0, limit)
+        .map((g) => ({ ...g, job: store.jobOutcome(g.newest) }));
+      store.close();
+      if (rest.includes('--json')) {
+        writeJsonLines(groups);
+        return;
+      }
+      if (groups.length === 0) process.stdout.write('no errors stored\n');
+      for (const g of groups) {
+        const where = g.where ? ` ${printable(g.where)}` : '';
+        const job = g.job ? `    job (newest): ${outcomeText(g.job, g.newest)}\n` : '';
+        process.stdout.write(
+          `${g.count}× ${printable(g.service)}${where}: ${printable(g.message)}\n    newest: ${formatLine(g.newest, 0, color)}\n${job}    threadline trace ${printable(g.newest.traceId)}${printable(db)}\n`,
+        );
+      }
+      return;
+    }
+    const failures = store.errors(limit).map((r) => ({ ...r, job: store.jobOutcome(r) }));
     store.close();
     if (rest.includes('--json')) {
       writeJsonLines(failures);
@@ -278,7 +323,7 @@ export async function run(args: string[]): Promise<void> {
     for (const r of failures) {
       const job = r.job ? `    job: ${outcomeText(r.job, r)}\n` : '';
       process.stdout.write(
-        `${formatLine(r, 0, process.stdout.isTTY === true)}\n${job}    threadline trace ${printable(r.traceId)}${printable(db)}\n`,
+        `${formatLine(r, 0, color)}\n${job}    threadline trace ${printable(r.traceId)}${printable(db)}\n`,
       );
     }
     return;

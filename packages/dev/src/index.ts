@@ -39,6 +39,7 @@ export {
 export {
   formatLine,
   formatTimeline,
+  formatWaterfall,
   type Hop,
   hopDepths,
   MAX_INDENT_DEPTH,

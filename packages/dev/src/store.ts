@@ -35,6 +35,18 @@ export interface StoredRecord {
   serviceVersion: string;
 }
 
+/** Failures alike: one service, one place, one message (`threadline errors`). */
+export interface ErrorGroup {
+  service: string;
+  /** `POST /checkout/:sku`, `queue emails`, `cron nightly-report`, or '' when the record does not say. */
+  where: string;
+  /** `TypeError: …` (from `exception.type` and `exception.message`), else the record's message. */
+  message: string;
+  count: number;
+  /** The newest failure of the group: the first ERROR (or worse) record of its trace. */
+  newest: StoredRecord;
+}
+
 /** The last word on a job, as `threadline errors` shows it beside a failed attempt. */
 export interface JobOutcome {
   /** `completed` on a later attempt, `failed` for good, or `retrying` (another attempt is due). */
@@ -372,6 +384,51 @@ export class RecordStore {
       )
       .all(limit);
     return rows.map(toStored);
+  }
+
+  /**
+   * The failures of the newest `scan` failing traces (their first ERROR or
+   * worse record), grouped by service, where it failed (`POST /checkout/:sku`
+   * from the failing hop's `request completed` line, `queue emails`,
+   * `cron nightly-report`) and message (`TypeError: …` from `exception.*`,
+   * else the record's message): most frequent first, then newest; each with
+   * its count and its newest failure.
+   */
+  errorGroups(scan = 1000): ErrorGroup[] {
+    const completed = this.db.prepare(
+      `SELECT attributes FROM records WHERE trace_id = ? AND span_id = ?
+         AND body = '"request completed"' LIMIT 1`,
+    );
+    const groups = new Map<string, ErrorGroup>();
+    // Newest first: the first record of a group is its newest.
+    for (const r of this.errors(scan)) {
+      const a = r.attributes;
+      let where = '';
+      if (typeof a['messaging.destination.name'] === 'string') {
+        where = `queue ${a['messaging.destination.name']}`;
+      } else if (a['threadline.cron.run_id'] !== undefined) {
+        where = `cron ${str(a['threadline.job.name'])}`;
+      } else {
+        const row = completed.get(r.traceId, r.spanId) as { attributes?: string } | undefined;
+        if (row?.attributes !== undefined) {
+          const c = JSON.parse(row.attributes) as Record<string, unknown>;
+          where = `${str(c['http.request.method'])} ${str(c['http.route']) || '(no route)'}`;
+        }
+      }
+      const type = str(a['exception.type']);
+      const message = (
+        type
+          ? `${type}: ${str(a['exception.message'])}`
+          : typeof r.body === 'string'
+            ? r.body
+            : JSON.stringify(r.body ?? '')
+      ).slice(0, 200);
+      const key = JSON.stringify([r.service, where, message]);
+      const group = groups.get(key);
+      if (group) group.count++;
+      else groups.set(key, { service: r.service, where, message, count: 1, newest: r });
+    }
+    return [...groups.values()].sort((a, b) => b.count - a.count || b.newest.id - a.newest.id);
   }
 
   /**

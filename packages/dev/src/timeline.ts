@@ -325,3 +325,45 @@ export function formatLine(r: StoredRecord, depth = 0, color = false): string {
   const c = SEVERITY_COLOR.find(([min]) => r.severityNumber >= min)?.[1];
   return c ? `${c}${line}${RESET}` : line.replace(span, `${DIM}${span}${RESET}`);
 }
+
+/** Cells of a waterfall's bar. */
+const BAR_CELLS = 32;
+
+/** `0.6 ms`, `29 ms`, `1.5 s`: two significant digits. */
+function shortDuration(ms: number): string {
+  if (ms >= 1000) return `${Number((ms / 1000).toPrecision(2))} s`;
+  return `${Number(ms.toPrecision(2))} ms`;
+}
+
+/**
+ * The trace's hops as a text waterfall: each hop (request, job attempt, cron
+ * run) under the hop it hangs under, its service and version, name and
+ * outcome, a bar placed on the trace's time, and its duration (the one its
+ * last line states, else from its first record to its last).
+ */
+export function formatWaterfall(records: StoredRecord[], color = false): string[] {
+  const hops = traceHops(records);
+  if (hops.length === 0) return [];
+  const total = Math.max(
+    ...hops.map((h) => Math.max(h.endMs, h.startMs + (h.durationMs ?? 0))),
+    1e-3,
+  );
+  const labels = hops.map((h) =>
+    printable(
+      `${'  '.repeat(Math.min(h.depth, MAX_INDENT_DEPTH))}${h.service}@${h.version} ${h.name || '(hop)'}${h.outcome ? ` ${h.outcome}` : ''}`,
+    ),
+  );
+  const width = Math.min(Math.max(...labels.map((l) => l.length)), 72);
+  return hops.map((h, i) => {
+    const took = h.durationMs ?? h.endMs - h.startMs;
+    const from = Math.min(BAR_CELLS - 1, Math.floor((h.startMs / total) * BAR_CELLS));
+    const to = Math.max(
+      from + 1,
+      Math.min(BAR_CELLS, Math.ceil(((h.startMs + took) / total) * BAR_CELLS)),
+    );
+    const bar = `${'·'.repeat(from)}${'█'.repeat(to - from)}${'·'.repeat(BAR_CELLS - to)}`;
+    const line = `${(labels[i] as string).slice(0, width).padEnd(width)}  ${bar}  ${shortDuration(took)}`;
+    const c = SEVERITY_COLOR.find(([min]) => h.maxSeverity >= min)?.[1];
+    return color && c ? `${c}${line}${RESET}` : line;
+  });
+}

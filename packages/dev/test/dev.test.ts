@@ -229,7 +229,13 @@ describe('the threadline command', () => {
       job('4'.repeat(32), '3', 'job completed', 2, { 'messaging.destination.name': 'sms' }),
     ]);
     store.close();
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'errors', '--db', db]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      cli,
+      'errors',
+      '--each',
+      '--db',
+      db,
+    ]);
     const jobLines = stdout.split('\n').filter((l) => l.startsWith('    job: '));
     expect(jobLines).toEqual([
       '    job: to be retried (attempt 1 of 3 failed)',
@@ -237,7 +243,7 @@ describe('the threadline command', () => {
       '    job: retried, completed on attempt 2 of 3',
     ]);
     const json = (
-      await promisify(execFile)(process.execPath, [cli, 'errors', '--json', '--db', db])
+      await promisify(execFile)(process.execPath, [cli, 'errors', '--each', '--json', '--db', db])
     ).stdout
       .trim()
       .split('\n')
@@ -249,7 +255,7 @@ describe('the threadline command', () => {
     ]);
   });
 
-  it('lists recent failures one per trace with `threadline errors`, and follows new records with `threadline tail`', async () => {
+  it('lists recent failures one per trace with `threadline errors --each`, and follows new records with `threadline tail`', async () => {
     const db = join(dir, 'errors.sqlite');
     const store = new RecordStore(db);
     const rec = (
@@ -279,7 +285,13 @@ describe('the threadline command', () => {
       rec(3, '2'.repeat(32), 17, 'request completed'),
       rec(4, '3'.repeat(32), 17, 'cron run failed', 'reports'),
     ]);
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'errors', '--db', db]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      cli,
+      'errors',
+      '--each',
+      '--db',
+      db,
+    ]);
     expect(stdout.trim().split('\n')).toEqual([
       expect.stringMatching(/reports \[aaaaaaaa\] ERROR cron run failed/),
       // The command that shows the story reads the same store.

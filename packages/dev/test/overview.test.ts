@@ -253,6 +253,87 @@ describe('threadline status', () => {
   });
 });
 
+describe('threadline errors', () => {
+  it('groups failures by service, route, queue or cron job and message, most frequent first, with the newest trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-errors-'));
+    const db = join(dir, 'dev.sqlite');
+    const written = new RecordStore(db);
+    const records = scenario();
+    written.add(records);
+    written.close();
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [CLI, 'errors', '--db', db, ...args]);
+    const { stdout } = await run();
+    const heads = stdout.split('\n').filter((l) => /^\d+× /.test(l));
+    expect(heads).toEqual([
+      // #5, #15, #25, #45 of the POSTs answered 503; each request is a trace of its own.
+      '4× orders POST /checkout: request completed',
+      '2× worker cron nightly-report: cron run failed',
+      '2× worker queue emails: job failed',
+      '1× orders GET /orders/:id: request completed',
+    ]);
+    // Each group names its newest failure's trace: the 503 of #45.
+    const checkout503s = records.filter((r) => r.attributes['http.response.status_code'] === 503);
+    expect(stdout).toContain(`threadline trace ${checkout503s.at(-1)?.traceId} --db ${db}`);
+    // The job group says what became of its newest failed attempt's job.
+    expect(stdout).toMatch(
+      /2× worker queue emails: job failed\n {4}newest: .*\n {4}job \(newest\): failed for good/,
+    );
+    const json = (await run('--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(json.map((g) => [g.count, g.where])).toEqual([
+      [4, 'POST /checkout'],
+      [2, 'cron nightly-report'],
+      [2, 'queue emails'],
+      [1, 'GET /orders/:id'],
+    ]);
+    expect(
+      (await run('--limit', '1')).stdout.split('\n').filter((l) => /^\d+× /.test(l)),
+    ).toHaveLength(1);
+  });
+
+  it('prints a trace’s hops as a waterfall above its records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-trace-'));
+    const db = join(dir, 'dev.sqlite');
+    const written = new RecordStore(db);
+    const records = scenario();
+    written.add(records);
+    written.close();
+    const failed = records.find((r) => r.attributes['http.response.status_code'] === 500);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      CLI,
+      'trace',
+      failed?.traceId as string,
+      '--db',
+      db,
+    ]);
+    const [head, hop, blank, line] = stdout.split('\n');
+    expect(head).toBe(`trace ${failed?.traceId}: 1 record, 1 service`);
+    // The hop: its service, route and status, a bar, and the duration its line states (7 ms).
+    expect(hop).toMatch(/^orders@1\.4\.0 GET \/orders\/:id 500 {2}█+ {2}7 ms$/);
+    expect(blank).toBe('');
+    expect(line).toMatch(/orders@1\.4\.0 \[[0-9a-f]{8}\] ERROR request completed/);
+    const json = JSON.parse(
+      (
+        await promisify(execFile)(process.execPath, [
+          CLI,
+          'trace',
+          failed?.traceId as string,
+          '--json',
+          '--db',
+          db,
+        ])
+      ).stdout,
+    );
+    expect(json).toMatchObject({
+      depth: 0,
+      hop: { name: 'GET /orders/:id', outcome: '500', durationMs: 7 },
+    });
+  });
+});
+
 describe('the trace list', () => {
   it('says of each trace its outermost request, first error, services, versions and jobs', () => {
     const at = (ms: number) => String(BigInt(NOW + ms) * 1_000_000n);
