@@ -7,7 +7,7 @@
  * same {@link Overview}.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { CronEvent, Fact, ResourceFacts } from './facts.js';
+import type { CronEvent, Fact, JobEvent, ResourceFacts } from './facts.js';
 import { addTo, type Histogram, merge, percentiles } from './histogram.js';
 import type { RecordRow } from './rows.js';
 import { preparedOnce } from './statements.js';
@@ -79,16 +79,25 @@ export interface RouteFigures extends RequestFigures {
   route: string;
 }
 
-export interface QueueFigures {
+/**
+ * A queue's job lines by what they say: `started`, `completed`, `failed` (for
+ * good, or with no retry stated), `retried` (failed, with another attempt to
+ * come), `postponed`, `stalled`.
+ */
+export type JobCounts = Record<JobEvent, number>;
+
+/** The job events, in the order the store's columns hold them. */
+const JOB_EVENTS: readonly JobEvent[] = [
+  'started',
+  'completed',
+  'failed',
+  'retried',
+  'postponed',
+  'stalled',
+];
+
+export interface QueueFigures extends JobCounts {
   queue: string;
-  started: number;
-  completed: number;
-  /** Failed for good (or with no retry stated). */
-  failed: number;
-  /** Failed, with another attempt to come. */
-  retried: number;
-  postponed: number;
-  stalled: number;
   /** p95 of the wait before an attempt started, ms. */
   waitP95: number | undefined;
 }
@@ -152,14 +161,14 @@ interface RequestCell {
   hist: Histogram;
 }
 
-interface JobCell {
-  started: number;
-  completed: number;
-  failed: number;
-  retried: number;
-  postponed: number;
-  stalled: number;
+interface JobCell extends JobCounts {
   waitHist: Histogram;
+}
+
+/** Adds a stored row's (or a cell's) job counts and wait histogram to `cell`. */
+function addJobs(cell: JobCell, row: Record<string, unknown>, waitHist: Histogram): void {
+  for (const event of JOB_EVENTS) cell[event] += num(row[event]);
+  merge(cell.waitHist, waitHist);
 }
 
 const emptyJobCell = (): JobCell => ({
@@ -174,6 +183,23 @@ const emptyJobCell = (): JobCell => ({
 
 const num = (v: unknown): number => Number(v ?? 0);
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** The entry of `key` in `map`, made when first seen, its first and last times widened to `timeMs`. */
+function sighted<T extends { first: number; last: number }>(
+  map: Map<string, T>,
+  key: string,
+  timeMs: number,
+  make: () => T,
+): T {
+  let entry = map.get(key);
+  if (entry === undefined) {
+    entry = make();
+    map.set(key, entry);
+  }
+  entry.first = Math.min(entry.first, timeMs);
+  entry.last = Math.max(entry.last, timeMs);
+  return entry;
+}
 
 /** A batch's facts, added up before they are written. */
 class Batch {
@@ -199,44 +225,32 @@ class Batch {
     const service = row[12];
     const version = row[13];
     const [instance, commit, owner, runbook] = row[17] as ResourceFacts;
-    const s = this.services.get(service);
-    if (s === undefined)
-      this.services.set(service, { first: timeMs, last: timeMs, owner, runbook });
-    else {
-      s.first = Math.min(s.first, timeMs);
-      s.last = Math.max(s.last, timeMs);
-      if (owner) s.owner = owner;
-      if (runbook) s.runbook = runbook;
-    }
-    const versionKey = `${service}\u0000${version}`;
-    const v = this.versions.get(versionKey);
-    if (v === undefined) {
-      this.versions.set(versionKey, {
-        key: [service, version],
-        commit,
+    const s = sighted(this.services, service, timeMs, () => ({
+      first: timeMs,
+      last: timeMs,
+      owner,
+      runbook,
+    }));
+    if (owner) s.owner = owner;
+    if (runbook) s.runbook = runbook;
+    const v = sighted(this.versions, `${service}\u0000${version}`, timeMs, () => ({
+      key: [service, version],
+      commit,
+      first: timeMs,
+      last: timeMs,
+    }));
+    if (commit) v.commit = commit;
+    if (instance) {
+      const key = `${service}\u0000${instance}`;
+      // An instance's version is the one of its newest record.
+      const known = this.instances.get(key);
+      if (known !== undefined && timeMs >= known.last) known.version = version;
+      sighted(this.instances, key, timeMs, () => ({
+        key: [service, instance],
+        version,
         first: timeMs,
         last: timeMs,
-      });
-    } else {
-      v.first = Math.min(v.first, timeMs);
-      v.last = Math.max(v.last, timeMs);
-      if (commit) v.commit = commit;
-    }
-    if (instance) {
-      const instanceKey = `${service}\u0000${instance}`;
-      const i = this.instances.get(instanceKey);
-      if (i === undefined) {
-        this.instances.set(instanceKey, {
-          key: [service, instance],
-          version,
-          first: timeMs,
-          last: timeMs,
-        });
-      } else {
-        i.first = Math.min(i.first, timeMs);
-        if (timeMs >= i.last) i.version = version;
-        i.last = Math.max(i.last, timeMs);
-      }
+      }));
     }
     const fact = row[16] as Fact | null;
     if (fact === null) return;
@@ -391,23 +405,10 @@ export class Aggregates {
     );
     for (const { key, cell } of batch.jobs.values()) {
       const old = getJob.get(...(key as never[])) as Record<string, unknown> | undefined;
-      if (old) {
-        cell.started += num(old.started);
-        cell.completed += num(old.completed);
-        cell.failed += num(old.failed);
-        cell.retried += num(old.retried);
-        cell.postponed += num(old.postponed);
-        cell.stalled += num(old.stalled);
-        merge(cell.waitHist, JSON.parse(text(old.wait_hist)));
-      }
+      if (old) addJobs(cell, old, JSON.parse(text(old.wait_hist)));
       putJob.run(
         ...(key as never[]),
-        cell.started,
-        cell.completed,
-        cell.failed,
-        cell.retried,
-        cell.postponed,
-        cell.stalled,
+        ...JOB_EVENTS.map((event) => cell[event]),
         JSON.stringify(cell.waitHist),
       );
     }
@@ -516,13 +517,7 @@ export class Aggregates {
         cell = emptyJobCell();
         queues.set(queue, cell);
       }
-      cell.started += num(r.started);
-      cell.completed += num(r.completed);
-      cell.failed += num(r.failed);
-      cell.retried += num(r.retried);
-      cell.postponed += num(r.postponed);
-      cell.stalled += num(r.stalled);
-      merge(cell.waitHist, JSON.parse(text(r.wait_hist)));
+      addJobs(cell, r, JSON.parse(text(r.wait_hist)));
     }
 
     const startRows = this.sql(
@@ -555,15 +550,10 @@ export class Aggregates {
       instances,
       requests: figures(total, seconds),
       routes,
-      queues: [...queues].map(([queue, c]) => ({
+      queues: [...queues].map(([queue, { waitHist, ...counts }]) => ({
         queue,
-        started: c.started,
-        completed: c.completed,
-        failed: c.failed,
-        retried: c.retried,
-        postponed: c.postponed,
-        stalled: c.stalled,
-        waitP95: percentiles(c.waitHist, [95])[0],
+        ...counts,
+        waitP95: percentiles(waitHist, [95])[0],
       })),
       cron: this.cron(service),
       deploy: this.deploy(service, now),
