@@ -1,6 +1,6 @@
 // The `threadline dev` store at scale: fills a store with --records records
 // (default 1 million: requests of 4 services over 12 routes, job and cron
-// lines, handler lines, spread over the last 24 hours, the newest version of
+// lines, handler lines, spread over the last 24 hours (--hours), the newest version of
 // each service deployed 2 hours ago), then times each query the page and the
 // CLI make (median and slowest of --repeat runs). With --compare <dist>, the
 // first --compare-records records are also stored by the @threadline/dev build
@@ -23,7 +23,8 @@ const compareAt = args.indexOf('--compare');
 const compareDist = compareAt >= 0 ? args[compareAt + 1] : undefined;
 
 const NOW = Date.now();
-const SPAN_MS = 24 * 3_600_000;
+/** How long the records are spread over, before now (`--hours`). */
+const SPAN_MS = arg('hours', 24) * 3_600_000;
 const DEPLOYED_MS = NOW - 2 * 3_600_000;
 const SERVICES = ['orders', 'inventory', 'payments', 'worker'];
 const ROUTES = ['/orders/:id', '/checkout', '/cart', '/search', '/items/:sku', '/health'].flatMap(
