@@ -44,7 +44,7 @@ export interface TraceSummary {
   durationMs: number | undefined;
   /** The body of the first ERROR (or worse) record, cut to 200 characters. */
   firstError: string | undefined;
-  /** Job attempts started in the trace. */
+  /** Job attempts started in the trace, and in the traces started from it (link mode). */
   jobs: number;
 }
 
@@ -82,6 +82,7 @@ interface Pending {
 
 export class TraceIndex {
   private readonly put: StatementSync;
+  private readonly addJobs: StatementSync;
 
   constructor(private readonly db: DatabaseSync) {
     db.function('threadline_merge_list', { deterministic: true }, (a, b) =>
@@ -108,11 +109,14 @@ export class TraceIndex {
          first_error_id = IFNULL(first_error_id, excluded.first_error_id),
          jobs = jobs + excluded.jobs`,
     );
+    this.addJobs = db.prepare('UPDATE traces SET jobs = jobs + ? WHERE trace_id = ?');
   }
 
   /** Adds stored rows (`ids[i]` is the id `rows[i]` was stored under); call inside their transaction. */
   record(rows: readonly RecordRow[], ids: readonly number[]): void {
     const pending = new Map<string, Pending>();
+    // Job attempts that ran in a trace of their own, by the trace that started them.
+    const linkedJobs = new Map<string, number>();
     rows.forEach((row, i) => {
       const traceId = row[8];
       if (traceId === '') return;
@@ -166,7 +170,13 @@ export class TraceIndex {
         p.status = fact.status;
         p.durationMs = fact.ms;
       }
-      if (fact?.kind === 'job' && fact.event === 'started') p.jobs++;
+      if (fact?.kind === 'job' && fact.event === 'started') {
+        p.jobs++;
+        const origin = row[11];
+        if (origin !== '' && origin !== traceId) {
+          linkedJobs.set(origin, (linkedJobs.get(origin) ?? 0) + 1);
+        }
+      }
     });
     for (const p of pending.values()) {
       this.put.run(
@@ -189,6 +199,7 @@ export class TraceIndex {
         p.jobs,
       );
     }
+    for (const [traceId, jobs] of linkedJobs) this.addJobs.run(jobs, traceId);
   }
 
   /** Fills the index from the records of a store made before it existed (no root request or first error). */

@@ -409,6 +409,18 @@ describe('the trace list', () => {
         jobs: 0,
       }),
     ]);
+    // A job attempt that ran in a trace of its own (link mode) counts for the request that enqueued it.
+    store.add([
+      {
+        ...line(orders, 50, 'job started', 9, {
+          'messaging.destination.name': 'emails',
+          'threadline.link.trace_id': 'ab'.repeat(16),
+        }),
+        traceId: 'ef'.repeat(16),
+      },
+    ]);
+    const jobs = Object.fromEntries(store.traces().map((t) => [t.traceId.slice(0, 2), t.jobs]));
+    expect(jobs).toEqual({ ab: 2, cd: 0, ef: 1 });
     expect(store.traces({ service: 'inventory' }).map((t) => t.traceId)).toEqual(['ab'.repeat(16)]);
     expect(store.traces({ version: '2.0.0' }).map((t) => t.traceId)).toEqual(['cd'.repeat(16)]);
     expect(store.traces({ text: 'quiet' }).map((t) => t.traceId)).toEqual(['cd'.repeat(16)]);

@@ -489,7 +489,7 @@ describe('the incident console, on known records', { timeout: 60_000 }, () => {
     expect(await page.inputValue('#trace-filters input[name=route]')).toBe('/checkout');
     const line = page.locator(`a.trace[data-trace="${CHECKOUT}"]`);
     expect(await line.textContent()).toMatch(
-      /^502POST \/checkoutorders425 ms11:58:00\.000payment provider timed outinventory, orders, payments · 8 records/,
+      /^502POST \/checkoutorders425 ms11:58:00\.000payment provider timed outinventory, orders, payments · 2 jobs · 8 records/,
     );
     await line.focus();
     await page.keyboard.press('Enter');
