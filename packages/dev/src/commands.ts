@@ -265,19 +265,32 @@ export async function run(args: string[]): Promise<void> {
     const grep = option(rest, 'grep', '');
     const store = openStore(option(rest, 'db', DEFAULT_DB), true);
     const color = process.stdout.isTTY === true;
-    // Start from the last few records, then follow.
-    let last = Math.max(0, (store.recent({ limit: 1 })[0]?.id ?? 0) - 20);
+    const matches = (r: StoredRecord) => {
+      if (!grep) return true;
+      const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+      return body.includes(grep) || JSON.stringify(r.attributes).includes(grep);
+    };
+    // Exports from several services arrive in their own order: each batch in time order.
+    const show = (records: StoredRecord[]) => {
+      for (const r of records.sort(byTime)) {
+        process.stdout.write(
+          `${formatLine(r, 0, color)}  trace=${printable(r.traceId)}${r.traceId ? '' : '(none)'}\n`,
+        );
+      }
+    };
+    // The last 20 records that pass the filters (the text among the newest 10,000 of them), then follow.
+    let last = store.recent({ limit: 1 })[0]?.id ?? 0;
+    show(
+      store
+        .recent({ service, minSeverity, limit: grep ? 10_000 : 20 })
+        .filter(matches)
+        .slice(-20),
+    );
     const poll = () => {
       const fresh = store.recent({ afterId: last, service, minSeverity, limit: 1000 });
       for (const r of fresh) last = Math.max(last, r.id);
-      // Exports from several services arrive in their own order: each poll's records in time order.
-      for (const r of fresh.sort(byTime)) {
-        const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
-        if (grep && !body.includes(grep) && !JSON.stringify(r.attributes).includes(grep)) continue;
-        process.stdout.write(`${formatLine(r, 0, color)}  trace=${printable(r.traceId)}\n`);
-      }
+      show(fresh.filter(matches));
     };
-    poll();
     const timer = setInterval(poll, 500);
     process.once('SIGINT', () => {
       clearInterval(timer);
@@ -333,5 +346,10 @@ export async function run(args: string[]): Promise<void> {
 
 /** Runs the command line and reports what it throws as a failure (exit 2). */
 export function main(args: string[]): void {
+  // A reader that stops early (`threadline errors | head`) is no failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   run(args).catch((error: unknown) => fail(String(error)));
 }

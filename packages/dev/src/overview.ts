@@ -460,10 +460,10 @@ export class Aggregates {
     const now = options.now ?? Date.now();
     const { windowMs } = options;
     if (!this.hasTables()) return { now, windowMs, fromMs: now, services: [] };
-    const services = this.sql('SELECT * FROM services ORDER BY service').all() as Record<
-      string,
-      unknown
-    >[];
+    // Services first seen after the window's end are not in it (`--at` in the past).
+    const services = this.sql('SELECT * FROM services WHERE first_ms <= ? ORDER BY service').all(
+      now,
+    ) as Record<string, unknown>[];
     const since =
       windowMs !== undefined
         ? now - windowMs
@@ -531,9 +531,9 @@ export class Aggregates {
 
     const instances = (
       this.sql(
-        `SELECT instance, version, last_ms FROM instances WHERE service = ? AND last_ms >= ?
-         ORDER BY last_ms DESC`,
-      ).all(service, fromMs) as Record<string, unknown>[]
+        `SELECT instance, version, MIN(last_ms, ?3) AS last_ms FROM instances
+         WHERE service = ?1 AND last_ms >= ?2 AND first_ms <= ?3 ORDER BY last_ms DESC`,
+      ).all(service, fromMs, now) as Record<string, unknown>[]
     ).map((r) => ({
       instance: text(r.instance),
       version: text(r.version),
@@ -544,7 +544,7 @@ export class Aggregates {
       service,
       owner: text(s.owner),
       runbook: text(s.runbook),
-      lastSeenMs: num(s.last_ms),
+      lastSeenMs: this.lastSeen(service, num(s.last_ms), now),
       starts: startRows.length,
       restarts,
       instances,
@@ -574,23 +574,28 @@ export class Aggregates {
     service: string,
     fromMs: number,
     now: number,
+    version?: string,
   ): Record<string, unknown>[] {
     const oldest = this.sql(
       `SELECT MIN(start_ms) AS t FROM ${table} WHERE span = ${MINUTE_MS} AND service = ?`,
     ).get(service) as { t: number | null };
+    // One version's cells only, when asked (request_stats has the column).
+    const ofVersion = version === undefined ? '' : ' AND version = ?';
+    const more = version === undefined ? [] : [version];
     const firstHour = Math.ceil(Math.max(fromMs, Number(oldest.t ?? fromMs)) / HOUR_MS) * HOUR_MS;
     const lastHour = now - (now % HOUR_MS);
     const minutes = this.sql(
-      `SELECT ${columns} FROM ${table} WHERE span = ${MINUTE_MS} AND service = ? AND start_ms >= ? AND start_ms < ?`,
+      `SELECT ${columns} FROM ${table} WHERE span = ${MINUTE_MS} AND service = ? AND start_ms >= ? AND start_ms < ?${ofVersion}`,
     );
-    if (firstHour >= lastHour)
-      return minutes.all(service, fromMs, now + 1) as Record<string, unknown>[];
+    if (firstHour >= lastHour) {
+      return minutes.all(service, fromMs, now, ...more) as Record<string, unknown>[];
+    }
     return [
-      ...minutes.all(service, fromMs, firstHour),
+      ...minutes.all(service, fromMs, firstHour, ...more),
       ...this.sql(
-        `SELECT ${columns} FROM ${table} WHERE span = ${HOUR_MS} AND service = ? AND start_ms >= ? AND start_ms < ?`,
-      ).all(service, firstHour, lastHour),
-      ...minutes.all(service, lastHour, now + 1),
+        `SELECT ${columns} FROM ${table} WHERE span = ${HOUR_MS} AND service = ? AND start_ms >= ? AND start_ms < ?${ofVersion}`,
+      ).all(service, firstHour, lastHour, ...more),
+      ...minutes.all(service, lastHour, now, ...more),
     ] as Record<string, unknown>[];
   }
 
@@ -621,22 +626,36 @@ export class Aggregates {
     });
   }
 
+  /** The time of the service's newest record up to `now` (a window ending in the past). */
+  private lastSeen(service: string, lastMs: number, now: number): number {
+    if (lastMs <= now) return lastMs;
+    const row = this.sql(
+      'SELECT MAX(time_ms) AS t FROM records WHERE service = ? AND time_ms <= ?',
+    ).get(service, now) as { t: number | null } | undefined;
+    return num(row?.t);
+  }
+
   private deploy(service: string, now: number): DeployFigures | undefined {
     const versions = this.sql(
-      'SELECT * FROM versions WHERE service = ? ORDER BY first_ms DESC, version DESC LIMIT 2',
-    ).all(service) as Record<string, unknown>[];
+      `SELECT * FROM versions WHERE service = ? AND first_ms <= ?
+       ORDER BY first_ms DESC, version DESC LIMIT 2`,
+    ).all(service, now) as Record<string, unknown>[];
     const newest = versions[0];
     if (newest === undefined) return undefined;
     const of = (v: Record<string, unknown>) => {
       const cell = emptyRequestCell();
-      const rows = this.sql(
-        `SELECT count, errors, client_errors, hist FROM request_stats
-         WHERE span = ? AND service = ? AND version = ?`,
-      ).all(HOUR_MS, service, text(v.version)) as Record<string, unknown>[];
+      const rows = this.cells(
+        'request_stats',
+        'count, errors, client_errors, hist',
+        service,
+        0,
+        now,
+        text(v.version),
+      );
       for (const r of rows) {
         addCell(cell, num(r.count), num(r.errors), num(r.client_errors), JSON.parse(text(r.hist)));
       }
-      const end = v === newest ? now : num(v.last_ms);
+      const end = v === newest ? now : Math.min(num(v.last_ms), now);
       return figures(cell, (end - num(v.first_ms)) / 1000);
     };
     const previous = versions[1];

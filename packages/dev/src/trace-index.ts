@@ -42,7 +42,11 @@ export interface TraceSummary {
   route: string;
   status: number | undefined;
   durationMs: number | undefined;
-  /** The body of the first ERROR (or worse) record, cut to 200 characters. */
+  /**
+   * What the first ERROR (or worse) record says, cut to 200 characters: its
+   * message, or for Threadline's `request failed`, `job failed` and
+   * `cron run failed` lines, the exception's `type: message`.
+   */
   firstError: string | undefined;
   /** Job attempts started in the trace, and in the traces started from it (link mode). */
   jobs: number;
@@ -59,6 +63,19 @@ function mergeList(a: string, b: string): string {
 
 const clean = (name: string) => name.replaceAll(',', ' ');
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** The lines Threadline writes around an exception, which say less than the exception. */
+const GENERIC_FAILURES = new Set(['request failed', 'job failed', 'cron run failed']);
+
+/** What an error record says: its message, or the exception's type and message for a generic line. */
+function errorText(row: RecordRow): string {
+  const body = row[4] === null ? '' : (JSON.parse(row[4]) as unknown);
+  const message = typeof body === 'string' ? body : JSON.stringify(body);
+  if (!GENERIC_FAILURES.has(message)) return message;
+  const attributes = JSON.parse(row[5]) as Record<string, unknown>;
+  const type = text(attributes['exception.type']);
+  return type ? `${type}: ${text(attributes['exception.message'])}` : message;
+}
 
 interface Pending {
   traceId: string;
@@ -160,8 +177,7 @@ export class TraceIndex {
       p.versions = mergeList(p.versions, clean(row[13]));
       if (severity >= 17 && p.firstErrorId === null) {
         p.firstErrorId = id;
-        const body = row[4] === null ? '' : (JSON.parse(row[4]) as unknown);
-        p.firstError = (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 200);
+        p.firstError = errorText(row).slice(0, 200);
       }
       if (fact?.kind === 'request' && fact.ms > (p.durationMs ?? -1)) {
         p.rootService = clean(row[12]);

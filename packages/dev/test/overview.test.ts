@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +170,24 @@ describe('the overview', () => {
     expect(figures(NOW + 5 * MIN, 4 * 60 * MIN)).toMatchObject({ count: 23, p50: 19 });
     // 07:35–09:35, within hours partly covered at both ends.
     expect(figures(NOW - 145 * MIN, 2 * 60 * MIN)).toMatchObject({ count: 12 });
+  });
+
+  it('sees nothing after the window’s end: last record, instances and deploy as they were then', () => {
+    store.add(scenario());
+    // 30 minutes before NOW: orders 1.4.1 (deployed 20 minutes before NOW) was not there yet.
+    const then = store.overview({ now: NOW - 30 * MIN, windowMs: 60 * MIN }).services[0];
+    expect(then).toMatchObject({
+      service: 'orders',
+      // GET #67, the last request before then.
+      lastSeenMs: NOW - 50 * MIN + 66 * 18_000,
+      instances: [{ instance: 'o-1', version: '1.4.0' }],
+      deploy: { version: '1.4.0', summary: 'first version seen: 1.4.0' },
+    });
+    expect(then?.requests.count).toBe(67);
+    expect(then?.deploy?.after.count).toBe(67);
+    // Services first seen after it are not listed.
+    const early = store.overview({ now: NOW - 45 * MIN, windowMs: 60 * MIN });
+    expect(early.services.map((x) => x.service)).toEqual(['orders']);
   });
 
   it('adds up figures written in several exports, as one export would', () => {
@@ -421,10 +440,23 @@ describe('the trace list', () => {
     ]);
     const jobs = Object.fromEntries(store.traces().map((t) => [t.traceId.slice(0, 2), t.jobs]));
     expect(jobs).toEqual({ ab: 2, cd: 0, ef: 1 });
+    // Threadline's own failure lines say less than their exception: the list shows the exception.
+    store.add([
+      {
+        ...line(orders, 60, 'request failed', 17, {
+          'exception.type': 'TypeError',
+          'exception.message': "Cannot read properties of undefined (reading 'amount')",
+        }),
+        traceId: '12'.repeat(16),
+      },
+    ]);
+    expect(store.traces({ text: 'amount' })[0]?.firstError).toBe(
+      "TypeError: Cannot read properties of undefined (reading 'amount')",
+    );
     expect(store.traces({ service: 'inventory' }).map((t) => t.traceId)).toEqual(['ab'.repeat(16)]);
     expect(store.traces({ version: '2.0.0' }).map((t) => t.traceId)).toEqual(['cd'.repeat(16)]);
     expect(store.traces({ text: 'quiet' }).map((t) => t.traceId)).toEqual(['cd'.repeat(16)]);
-    expect(store.errors().map((r) => r.body)).toEqual(['reserve failed']);
+    expect(store.errors().map((r) => r.body)).toEqual(['request failed', 'reserve failed']);
     expect(store.facets()).toEqual({
       services: ['inventory', 'orders', 'worker'],
       versions: ['0.9.0', '1.4.1', '2.0.0'],
@@ -458,5 +490,69 @@ describe('a store written by an older version', () => {
     } finally {
       upgraded.close();
     }
+  });
+});
+
+describe('the terminal, read by other programs and filtered', () => {
+  it('`tail` starts from the last records that pass its filters, however old', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-tail-'));
+    const db = join(dir, 'dev.sqlite');
+    const written = new RecordStore(db);
+    written.add(scenario());
+    written.close();
+    // orders' five 5xx lines are older than the 20 newest records (the worker's).
+    const tail = spawn(process.execPath, [
+      CLI,
+      'tail',
+      '--service',
+      'orders',
+      '--level',
+      'error',
+      '--db',
+      db,
+    ]);
+    let out = '';
+    tail.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(5);
+    } finally {
+      tail.kill();
+    }
+    for (const line of out.trim().split('\n'))
+      expect(line).toMatch(/orders@1\.4\.\d .* ERROR request completed .*status=50\d/);
+  });
+
+  it('ends quietly when its reader stops early (`threadline errors | head`)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threadline-epipe-'));
+    const db = join(dir, 'dev.sqlite');
+    const written = new RecordStore(db);
+    // Enough output to fill a pipe: 3,000 failing traces.
+    written.add(
+      Array.from({ length: 3000 }, (_, i) => ({
+        ...(scenario().find((r) => r.severityNumber >= 17) as ReceivedRecord),
+        traceId: i.toString(16).padStart(32, '0'),
+      })),
+    );
+    written.close();
+    const child = spawn(process.execPath, [
+      CLI,
+      'errors',
+      '--each',
+      '--json',
+      '--limit',
+      '3000',
+      '--db',
+      db,
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = await once(child, 'exit');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
