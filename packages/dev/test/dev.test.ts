@@ -163,6 +163,9 @@ async function protoBody(): Promise<{ encodeProto: Buffer }> {
 
 describe('the threadline command', () => {
   const cli = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
+  /** `threadline errors --each` on a store, one failure a line. */
+  const errorsEach = (db: string, ...more: string[]) =>
+    promisify(execFile)(process.execPath, [cli, 'errors', '--each', ...more, '--db', db]);
 
   it('runs `threadline dev`, then prints a trace as a timeline with hops indented', async () => {
     const db = join(dir, 'cli.sqlite');
@@ -229,22 +232,14 @@ describe('the threadline command', () => {
       job('4'.repeat(32), '3', 'job completed', 2, { 'messaging.destination.name': 'sms' }),
     ]);
     store.close();
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      cli,
-      'errors',
-      '--each',
-      '--db',
-      db,
-    ]);
+    const { stdout } = await errorsEach(db);
     const jobLines = stdout.split('\n').filter((l) => l.startsWith('    job: '));
     expect(jobLines).toEqual([
       '    job: to be retried (attempt 1 of 3 failed)',
       '    job: failed for good on attempt 3 of 3',
       '    job: retried, completed on attempt 2 of 3',
     ]);
-    const json = (
-      await promisify(execFile)(process.execPath, [cli, 'errors', '--each', '--json', '--db', db])
-    ).stdout
+    const json = (await errorsEach(db, '--json')).stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -285,13 +280,7 @@ describe('the threadline command', () => {
       rec(3, '2'.repeat(32), 17, 'request completed'),
       rec(4, '3'.repeat(32), 17, 'cron run failed', 'reports'),
     ]);
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      cli,
-      'errors',
-      '--each',
-      '--db',
-      db,
-    ]);
+    const { stdout } = await errorsEach(db);
     expect(stdout.trim().split('\n')).toEqual([
       expect.stringMatching(/reports \[aaaaaaaa\] ERROR cron run failed/),
       // The command that shows the story reads the same store.

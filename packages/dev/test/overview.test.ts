@@ -12,6 +12,15 @@ import { NEW_COMMIT, NOW, scenario } from './overview-scenario.js';
 
 const MIN = 60_000;
 const CLI = fileURLToPath(new URL('../bin/threadline.mjs', import.meta.url));
+
+/** A store file of its own in a new folder, holding `records`, closed: for the CLI to read. */
+function storeFileOf(records: ReceivedRecord[], prefix: string): string {
+  const db = join(mkdtempSync(join(tmpdir(), prefix)), 'dev.sqlite');
+  const written = new RecordStore(db);
+  written.add(records);
+  written.close();
+  return db;
+}
 let store: RecordStore;
 beforeEach(() => {
   store = new RecordStore(':memory:');
@@ -274,12 +283,8 @@ describe('threadline status', () => {
 
 describe('threadline errors', () => {
   it('groups failures by service, route, queue or cron job and message, most frequent first, with the newest trace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'threadline-errors-'));
-    const db = join(dir, 'dev.sqlite');
-    const written = new RecordStore(db);
     const records = scenario();
-    written.add(records);
-    written.close();
+    const db = storeFileOf(records, 'threadline-errors-');
     const run = (...args: string[]) =>
       promisify(execFile)(process.execPath, [CLI, 'errors', '--db', db, ...args]);
     const { stdout } = await run();
@@ -314,12 +319,8 @@ describe('threadline errors', () => {
   });
 
   it('prints a trace’s hops as a waterfall above its records', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'threadline-trace-'));
-    const db = join(dir, 'dev.sqlite');
-    const written = new RecordStore(db);
     const records = scenario();
-    written.add(records);
-    written.close();
+    const db = storeFileOf(records, 'threadline-trace-');
     const failed = records.find((r) => r.attributes['http.response.status_code'] === 500);
     const { stdout } = await promisify(execFile)(process.execPath, [
       CLI,
@@ -495,11 +496,7 @@ describe('a store written by an older version', () => {
 
 describe('the terminal, read by other programs and filtered', () => {
   it('`tail` starts from the last records that pass its filters, however old', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'threadline-tail-'));
-    const db = join(dir, 'dev.sqlite');
-    const written = new RecordStore(db);
-    written.add(scenario());
-    written.close();
+    const db = storeFileOf(scenario(), 'threadline-tail-');
     // orders' five 5xx lines are older than the 20 newest records (the worker's).
     const tail = spawn(process.execPath, [
       CLI,
@@ -525,17 +522,15 @@ describe('the terminal, read by other programs and filtered', () => {
   });
 
   it('ends quietly when its reader stops early (`threadline errors | head`)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'threadline-epipe-'));
-    const db = join(dir, 'dev.sqlite');
-    const written = new RecordStore(db);
     // Enough output to fill a pipe: 3,000 failing traces.
-    written.add(
+    const failed = scenario().find((r) => r.severityNumber >= 17) as ReceivedRecord;
+    const db = storeFileOf(
       Array.from({ length: 3000 }, (_, i) => ({
-        ...(scenario().find((r) => r.severityNumber >= 17) as ReceivedRecord),
+        ...failed,
         traceId: i.toString(16).padStart(32, '0'),
       })),
+      'threadline-epipe-',
     );
-    written.close();
     const child = spawn(process.execPath, [
       CLI,
       'errors',
