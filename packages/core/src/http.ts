@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context, createContextKey, trace } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
+import { writeInContext } from './internal/logger.js';
 import { bad } from './internal/options.js';
 import { addToScope, getScope, openHopScope } from './internal/scope.js';
 import { thrownValue } from './internal/serialize.js';
@@ -312,6 +313,7 @@ class CorrelatedRequest implements HttpRequestScope {
     hooksLater = false,
   ) {
     let ctx = context.active();
+    let opened = false;
     let path = '';
     let method = 'GET';
     try {
@@ -338,10 +340,13 @@ class CorrelatedRequest implements HttpRequestScope {
         const address = clientAddressOf(hooks, reader.socketAddress(req));
         if (address !== undefined) attributes['client.address'] = address;
       }
+      // The request's own context knows the request: `tryGetHttpRequestScope()`.
       ctx = openHopScope(
         attributes,
         extractTraceContext(req.headers, { trust: settings.trust, context: ctx }),
+        { key: HTTP_REQUEST_KEY, value: this },
       );
+      opened = true;
       if (settings.echoId || settings.traceResponse || settings.traceIdHeader) {
         const headers: Array<[string, string]> = [];
         if (settings.echoId) headers.push([settings.idHeader as string, this.requestId]);
@@ -355,8 +360,8 @@ class CorrelatedRequest implements HttpRequestScope {
     } catch (error) {
       warnOnce('http-begin', `a request could not be correlated: ${String(error)}`);
     }
-    // The request's own context knows the request: `tryGetHttpRequestScope()`.
-    this.context = ctx = ctx.setValue(HTTP_REQUEST_KEY, this);
+    if (!opened) ctx = ctx.setValue(HTTP_REQUEST_KEY, this);
+    this.context = ctx;
     // The request's own lines go on the HTTP SERVER span of a tracing SDK,
     // not on a framework instrumentation's span around this middleware.
     let requestLines = ctx;
@@ -400,8 +405,12 @@ class CorrelatedRequest implements HttpRequestScope {
       if (this.failures.length === 1) this.onFirstFailure?.();
       // An HTTP error for a client mistake (`ctx.throw(404)`, http-errors' 4xx) is a warning.
       const level = isClientError(error) ? 'warn' : 'error';
-      context.with(this.requestLines, () =>
-        this.settings.logger[level]('request failed', thrown.attributes),
+      writeInContext(
+        this.requestLines,
+        this.settings.logger,
+        level,
+        'request failed',
+        thrown.attributes,
       );
     } catch {
       // Never let telemetry replace the application's error.
@@ -432,7 +441,7 @@ class CorrelatedRequest implements HttpRequestScope {
       } catch (error) {
         warnOnce('http-severity', `the severity option threw: ${String(error)}`);
       }
-      context.with(this.requestLines, () => logger[level]('request completed', attrs));
+      writeInContext(this.requestLines, logger, level, 'request completed', attrs);
     } catch (error) {
       warnOnce('http-complete', `a request completed line was lost: ${String(error)}`);
     }

@@ -32,6 +32,33 @@ import type { HeaderCarrier, TrustPolicy } from './types.js';
 // Resolved once: the process-wide set lives as long as the process.
 const OWN_HOPS = ownHops();
 
+/**
+ * Marks the span contexts of Threadline's own hops, on their prototype: a
+ * copy of core loaded twice (ESM and CommonJS) recognises the other's, and
+ * a copy of one (`{ ...sc }`) is not one. Cheaper than adding each to a
+ * WeakSet; the process-wide set is still read for hops made by a copy of an
+ * earlier version.
+ */
+const OWN_HOP = Symbol.for('threadline.ownHop');
+
+class OwnHop implements SpanContext {
+  readonly isRemote = false;
+  traceState: SpanContext['traceState'];
+  constructor(
+    readonly traceId: string,
+    readonly spanId: string,
+    readonly traceFlags: number,
+    traceState: SpanContext['traceState'],
+  ) {
+    this.traceState = traceState;
+  }
+}
+(OwnHop.prototype as unknown as Record<symbol, boolean>)[OWN_HOP] = true;
+
+function isOwnHop(sc: SpanContext): boolean {
+  return (sc as unknown as Record<symbol, unknown>)[OWN_HOP] === true || OWN_HOPS.has(sc);
+}
+
 export const TRUST_POLICIES: readonly TrustPolicy[] = ['continue', 'restart', 'ignore'];
 
 /** Incoming ids kept by `restart`, read by the hop scope. */
@@ -79,7 +106,7 @@ export function hasLocalSpan(ctx: Context): boolean {
   const span = trace.getSpan(ctx);
   if (!span) return false;
   const sc = span.spanContext();
-  if (sc.isRemote || OWN_HOPS.has(sc)) return false;
+  if (sc.isRemote || isOwnHop(sc)) return false;
   return span.isRecording() || isValidSpanId(sc.spanId);
 }
 
@@ -181,7 +208,7 @@ function withUsableSpan(ctx: Context): Context {
  */
 function forOneCall(ctx: Context): Context {
   const sc = trace.getSpanContext(ctx);
-  if (sc === undefined || !OWN_HOPS.has(sc)) return ctx;
+  if (sc === undefined || !isOwnHop(sc)) return ctx;
   const call = randomSpanId();
   const state = withTracestateEntry(
     sc.traceState?.serialize(),
@@ -221,8 +248,24 @@ export interface HopContext {
  * one), and the incoming span id is kept as `threadline.parent_span_id`.
  */
 export function createHopContext(ctx: Context = context.active()): HopContext {
+  const hop = newHop(ctx);
+  return {
+    context: hop.spanContext ? trace.setSpanContext(ctx, hop.spanContext) : ctx,
+    attributes: hop.attributes,
+  };
+}
+
+/**
+ * What {@link createHopContext} puts in its context: the hop's own span
+ * context (undefined when `ctx` holds a tracing SDK's local span, used as is)
+ * and its attributes.
+ */
+export function newHop(ctx: Context): {
+  spanContext: SpanContext | undefined;
+  attributes: Record<string, string>;
+} {
   const attributes: Record<string, string> = {};
-  if (hasLocalSpan(ctx)) return { context: ctx, attributes };
+  if (hasLocalSpan(ctx)) return { spanContext: undefined, attributes };
   const current = trace.getSpanContext(ctx);
   const link = ctx.getValue(LINK_KEY) as { traceId: string; spanId: string } | undefined;
   if (link) {
@@ -231,13 +274,6 @@ export function createHopContext(ctx: Context = context.active()): HopContext {
   }
   const valid = current !== undefined && isValidTraceId(current.traceId);
   if (valid && current) attributes[ATTR_PARENT_SPAN_ID] = callerHop(current);
-  const hop: SpanContext = {
-    traceId: valid && current ? current.traceId : randomTraceId(),
-    spanId: randomSpanId(),
-    // A trace we start is sampled: logs are kept whatever the tracing sampler does.
-    traceFlags: valid && current ? current.traceFlags : TraceFlags.SAMPLED,
-    isRemote: false,
-  };
   // The caller's own entry named its call to this hop; it says nothing further on.
   // (Looked up first: most requests carry no such entry, and unset() copies.)
   let state = valid ? current?.traceState : undefined;
@@ -245,7 +281,12 @@ export function createHopContext(ctx: Context = context.active()): HopContext {
     state = state.unset(TRACESTATE_KEY);
     if (state.serialize() === '') state = undefined;
   }
-  if (state) hop.traceState = state;
-  OWN_HOPS.add(hop);
-  return { context: trace.setSpanContext(ctx, hop), attributes };
+  const spanContext = new OwnHop(
+    valid && current ? current.traceId : randomTraceId(),
+    randomSpanId(),
+    // A trace we start is sampled: logs are kept whatever the tracing sampler does.
+    valid && current ? current.traceFlags : TraceFlags.SAMPLED,
+    state,
+  );
+  return { spanContext, attributes };
 }

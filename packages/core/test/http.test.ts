@@ -1,8 +1,9 @@
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, trace } from '@opentelemetry/api';
+import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { request as undiciRequest } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { urlPath } from '../src/http.js';
 import {
   createHttpCorrelator,
@@ -10,7 +11,9 @@ import {
   getLogger,
   type HttpCorrelationOptions,
   injectTraceContext,
+  type Logger,
   log,
+  tryGetHttpRequestScope,
   tryGetScopeAttributes,
   tryGetTraceIds,
   withHopScope,
@@ -346,6 +349,90 @@ describe('createHttpCorrelator on the Fetch API (beginFetch)', () => {
     );
     expect(await response.text()).toBe('ok');
     expect(await completedLines()).toEqual([]);
+  });
+});
+
+describe("a request's context", () => {
+  /** A request and response as node:http hands them over (the parts the correlator reads). */
+  function exchange() {
+    const req = { method: 'GET', url: '/things/7', headers: {}, socket: {} };
+    const res = Object.assign(new EventEmitter(), {
+      statusCode: 200,
+      writableFinished: true,
+      headersSent: true,
+    });
+    return { req: req as never, res };
+  }
+  const OUTER = createContextKey('test.outer');
+  const INNER = createContextKey('test.inner');
+
+  it('holds the hop span, the scope and the request, over what the context it began in holds', async () => {
+    const scope = context.with(ROOT_CONTEXT.setValue(OUTER, 'kept'), () =>
+      createHttpCorrelator({}).begin(exchange().req, exchange().res as never),
+    );
+    const ctx = scope.context;
+    const sc = trace.getSpanContext(ctx);
+    expect(sc?.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(ctx.getValue(OUTER)).toBe('kept');
+    expect(context.with(ctx, () => tryGetHttpRequestScope())).toBe(scope);
+    expect(context.with(ctx, () => tryGetTraceIds()?.spanId)).toBe(sc?.spanId);
+    // Values set on top, and taken away, as OpenTelemetry's own contexts do.
+    const above = ctx.setValue(INNER, 1);
+    expect([above.getValue(INNER), above.getValue(OUTER), ctx.getValue(INNER)]).toEqual([
+      1,
+      'kept',
+      undefined,
+    ]);
+    expect(trace.getSpanContext(above)).toBe(sc);
+    expect(context.with(above, () => tryGetHttpRequestScope())).toBe(scope);
+    expect(context.with(above, () => tryGetScopeAttributes()?.['url.path'])).toBe('/things/7');
+    const without = ctx.deleteValue(OUTER);
+    expect([without.getValue(OUTER), trace.getSpanContext(without)]).toEqual([undefined, sc]);
+    expect(trace.getSpanContext(trace.deleteSpan(ctx))).toBeUndefined();
+    expect(trace.getSpanContext(trace.deleteSpan(ctx).setValue(INNER, 2))).toBeUndefined();
+  });
+
+  it('is entered once a request: its own lines are written in it without entering it again', async () => {
+    const run = vi.spyOn(context, 'with');
+    try {
+      const { req, res } = exchange();
+      const scope = createHttpCorrelator({}).begin(req, res as never);
+      context.with(scope.context, () => log.info('handled'));
+      res.emit('close');
+      expect(run).toHaveBeenCalledTimes(1);
+    } finally {
+      run.mockRestore();
+    }
+    const [line, completed] = (await t.records()).slice(-2);
+    expect(completed?.body).toBe('request completed');
+    expect(completed?.spanContext?.spanId).toBe(line?.spanContext?.spanId);
+    expect(completed?.attributes['url.path']).toBe('/things/7');
+  });
+
+  it("enters the context for the lines of a logger that is not Threadline's", async () => {
+    const bodies: string[] = [];
+    const ids: Array<string | undefined> = [];
+    // A logger of another copy of core (its ESM build beside the CommonJS one) is one of these.
+    const write = (message: string) => {
+      bodies.push(message);
+      ids.push(tryGetTraceIds()?.spanId);
+    };
+    const logger: Logger = {
+      name: 'mine',
+      trace: write,
+      debug: write,
+      info: write,
+      warn: write,
+      error: write,
+      fatal: write,
+      isLevelEnabled: () => true,
+      child: () => logger,
+    };
+    const { req, res } = exchange();
+    const scope = createHttpCorrelator({ logger }).begin(req, res as never);
+    res.emit('close');
+    expect(bodies).toEqual(['request completed']);
+    expect(ids).toEqual([trace.getSpanContext(scope.context)?.spanId]);
   });
 });
 

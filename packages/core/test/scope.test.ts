@@ -1,14 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Context, context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   addScopeAttributes,
   extractTraceContext,
   getTraceIds,
   log,
+  tryGetScopeAttributes,
   tryGetTraceIds,
   withHopScope,
   withScope,
 } from '../src/index.js';
+import { ownHops } from '../src/internal/state.js';
+import { ATTR_PARENT_SPAN_ID } from '../src/propagation.js';
 import { startInMemory } from './helpers.js';
 
 let stop: (() => Promise<void>) | undefined;
@@ -69,6 +73,30 @@ describe('scopes', () => {
       },
       { context: ctx },
     );
+  });
+
+  it("takes a hop nested in another hop of Threadline's, of this copy or of an earlier version, for a new hop", () => {
+    // An earlier version of core marked its hops in a process-wide set.
+    const earlier = {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: false,
+    };
+    ownHops().add(earlier);
+    const inner = (ctx: Context) =>
+      withHopScope(
+        {},
+        () => [getTraceIds().spanId, tryGetScopeAttributes()?.[ATTR_PARENT_SPAN_ID]],
+        {
+          context: ctx,
+        },
+      );
+    const [spanId, parent] = inner(trace.setSpanContext(ROOT_CONTEXT, earlier));
+    expect([spanId === earlier.spanId, parent]).toEqual([false, earlier.spanId]);
+    const [outer, nested] = withHopScope({}, () => [getTraceIds().spanId, inner(context.active())]);
+    expect(nested?.[0]).not.toBe(outer);
+    expect(nested?.[1]).toBe(outer);
   });
 
   it('restart starts a new trace and keeps the incoming one as a link attribute; ignore drops it', async () => {

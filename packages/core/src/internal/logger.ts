@@ -5,6 +5,7 @@
  */
 import {
   type AnyValue,
+  type Context,
   context,
   type HrTime,
   isSpanContextValid,
@@ -230,11 +231,20 @@ export class ThreadlineLogger implements Logger {
     this.emit(SEVERITY[level], SEVERITY_TEXT[level], message, attributes);
   }
 
+  /** A line written as if `ctx` were the active context (without making it so). */
+  writeIn(ctx: Context, level: LogLevel, message: string, attributes: unknown): void {
+    const severity = SEVERITY[level];
+    if (severity >= state.minSeverity) {
+      this.emit(severity, SEVERITY_TEXT[level], message, attributes, undefined, undefined, ctx);
+    }
+  }
+
   /**
    * Builds one record and queues it. `hrTime` and `explicitContext` carry
    * what a bridged line already knows: the time it was written and, from
    * another thread, its trace context (then the active scope is not this
-   * record's).
+   * record's). `inContext`: the context to read the scope and span from,
+   * instead of the active one.
    */
   emit(
     severityNumber: number,
@@ -243,13 +253,14 @@ export class ThreadlineLogger implements Logger {
     attributes: unknown,
     hrTime?: HrTime,
     explicitContext?: SpanContext,
+    inContext?: Context,
   ): void {
     const s = state;
     if (s.stopped) return;
     try {
       const pipeline = s.pipeline;
       const serializer = pipeline?.serializer ?? currentSerializer();
-      const ctx = context.active();
+      const ctx = inContext ?? context.active();
       let scope = explicitContext ? undefined : getScope(ctx);
       if (scope !== undefined && scope.serializer !== serializer)
         scope = current(scope, serializer);
@@ -313,6 +324,22 @@ export class ThreadlineLogger implements Logger {
       );
     }
   }
+}
+
+/**
+ * `logger[level](message, attributes)` written in `ctx`: without making it
+ * the active context (one AsyncLocalStorage run less) when the logger is
+ * Threadline's own.
+ */
+export function writeInContext(
+  ctx: Context,
+  logger: Logger,
+  level: LogLevel,
+  message: string,
+  attributes: unknown,
+): void {
+  if (logger instanceof ThreadlineLogger) logger.writeIn(ctx, level, message, attributes);
+  else context.with(ctx, () => logger[level](message, attributes as LogAttributes));
 }
 
 // The ids of the last valid span context: the records of one span repeat them.

@@ -14,8 +14,9 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { createHopContext } from '../propagation.js';
+import { newHop } from '../propagation.js';
 import type { LogAttributes } from '../types.js';
+import { HopScopeContext, hopContextWorks } from './hop-context.js';
 import {
   currentSerializer,
   estimateBytes,
@@ -148,12 +149,25 @@ export function activeSpanContext(ctx: Context): SpanContext | undefined {
 /**
  * The context of one hop scope on top of `base`: the hop's span (or the
  * tracing SDK's), and a scope holding the hop's link/parent attributes and
- * `attributes`. May throw on hostile input: callers guard.
+ * `attributes`; `extra`, a value the hop's context holds too (the HTTP
+ * request). One object without a tracing SDK (see HopScopeContext). May throw on
+ * hostile input: callers guard.
  */
-export function openHopScope(attributes: LogAttributes, base: Context): Context {
+export function openHopScope(
+  attributes: LogAttributes,
+  base: Context,
+  extra?: { key: symbol; value: unknown },
+): Context {
   ensureContextManager();
-  const hop = createHopContext(base);
-  const scope = createScope({ ...hop.attributes, ...attributes }, getScope(hop.context));
-  scope.hop = trace.getSpanContext(hop.context);
-  return hop.context.setValue(SCOPE_KEY, scope);
+  const hop = newHop(base);
+  const scope = createScope({ ...hop.attributes, ...attributes }, getScope(base));
+  const own = hop.spanContext;
+  if (own !== undefined && hopContextWorks()) {
+    scope.hop = own;
+    return new HopScopeContext(base, own, SCOPE_KEY, scope, extra?.key, extra?.value);
+  }
+  let ctx = own === undefined ? base : trace.setSpanContext(base, own);
+  scope.hop = trace.getSpanContext(ctx);
+  ctx = ctx.setValue(SCOPE_KEY, scope);
+  return extra === undefined ? ctx : ctx.setValue(extra.key, extra.value);
 }
