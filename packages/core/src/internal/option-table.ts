@@ -226,7 +226,7 @@ export const OPTION_ROWS = [
     env: [],
     default: DEFAULT_MAX_QUEUE_BYTES,
     min: 1,
-    defaultDoc: '(64 MiB of estimated heap)',
+    defaultDoc: '(64 MiB: encoded records, or estimated heap with other exporters)',
   },
   {
     kind: 'whole',

@@ -11,6 +11,8 @@
  * retries inside every export, reads a malformed or zero `Retry-After` as
  * "retry at once", and does not tell the caller what the collector asked for.
  */
+
+import type { ExportResult } from '@opentelemetry/core';
 import {
   createOtlpNetworkExportDelegate,
   type ExportResponse,
@@ -31,7 +33,7 @@ import {
   ProtobufLogsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { encodeLogsRequest, releaseRequestBody } from './otlp-protobuf.js';
+import { encodeLogsRequest, RecordEncoder, releaseRequestBody } from './otlp-protobuf.js';
 
 /** The collector's answers the processor acts on. */
 export interface ExportResponseHooks {
@@ -321,9 +323,17 @@ export class ThreadlineOtlpExporter
     const options = convertLegacyHttpOptions(config, 'LOGS', 'v1/logs', {
       'Content-Type': json ? 'application/json' : 'application/x-protobuf',
     });
+    // Request bodies assembled by exportEncoded(), by the stand-in array it exports.
+    const bodies = new WeakMap<readonly ReadableLogRecord[], Uint8Array>();
+    const encode = (records: ReadableLogRecord[]) => {
+      const body = bodies.get(records);
+      if (body === undefined) return encodeLogsRequest(records);
+      bodies.delete(records);
+      return body;
+    };
     const serializer = json
       ? withResponseHooks(JsonLogsSerializer, serializeJsonRequest, hooks)
-      : withResponseHooks(ProtobufLogsSerializer, encodeLogsRequest, hooks);
+      : withResponseHooks(ProtobufLogsSerializer, encode, hooks);
     super(
       createOtlpNetworkExportDelegate(
         options,
@@ -341,5 +351,26 @@ export class ThreadlineOtlpExporter
       ),
     );
     this.protobuf = !json;
+    this.bodies = bodies;
+  }
+
+  private readonly bodies: WeakMap<readonly ReadableLogRecord[], Uint8Array>;
+  private readonly encoder = new RecordEncoder();
+
+  /**
+   * `record` encoded now, for the queue to keep (a copy) until
+   * `exportEncoded` (`http/protobuf` only; undefined for `http/json`). A view
+   * valid until the next call.
+   */
+  encodeRecord(record: ReadableLogRecord): Uint8Array | undefined {
+    return this.protobuf ? this.encoder.encode(record) : undefined;
+  }
+
+  /** Exports records encoded by `encodeRecord`, as `export` does records. */
+  exportEncoded(items: readonly Uint8Array[], done: (result: ExportResult) => void): void {
+    // The export delegate counts what it exports by its length: a stand-in of the same length.
+    const standIn = new Array<ReadableLogRecord>(items.length);
+    this.bodies.set(standIn, this.encoder.assemble(items));
+    this.export(standIn, done);
   }
 }

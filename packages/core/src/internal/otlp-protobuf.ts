@@ -538,3 +538,113 @@ export function releaseRequestBody(body: Uint8Array): void {
   lent.delete(body);
   if (idle.length < MAX_IDLE_WRITERS && w.buf.length <= MAX_KEPT_BYTES) idle.push(w);
 }
+
+/**
+ * What an encoded record costs the heap besides its bytes (its Buffer
+ * object): counted with them against the queue's memory budget.
+ */
+export const ENCODED_RECORD_OVERHEAD_BYTES = 96;
+/** Bytes of a group number in front of each encoded record (see RecordEncoder). */
+const GROUP_BYTES = 4;
+/** A scratch writer that grew past this for one large record is not kept. */
+const MAX_SCRATCH_BYTES = 1 << 20;
+
+/**
+ * Records encoded when they are written, and batches made of them.
+ *
+ * Each record becomes its `log_records` field (tag, length and LogRecord)
+ * behind the number of its resource and instrumentation scope pair; the
+ * queue keeps a copy of those bytes in a buffer of its own: one small object
+ * holding bytes, instead of a record and its attribute objects that every
+ * young-generation collection until its export would copy. A batch is the
+ * groups' ResourceLogs and ScopeLogs around the records' bytes, copied: the
+ * same bytes `encodeLogsRequest` writes for the same records.
+ */
+export class RecordEncoder {
+  private scratch = new Writer(4096);
+  private readonly last: LastIds = { at: -1, length: 0, traceId: '', spanId: '', flags: 0 };
+  /** Group numbers by resource, then scope, and the pairs by number. */
+  private readonly numbers = new Map<object, Map<object, number>>();
+  private readonly groups: Array<
+    [ReadableLogRecord['resource'], ReadableLogRecord['instrumentationScope']]
+  > = [];
+
+  /**
+   * `r` as its encoded `log_records` field, behind its group's number: a view
+   * of a scratch buffer, valid until the next call (whoever keeps it copies
+   * it, once it knows it keeps it).
+   */
+  encode(r: ReadableLogRecord): Uint8Array {
+    if (this.scratch.buf.length > MAX_SCRATCH_BYTES) this.scratch = new Writer(4096);
+    const w = this.scratch;
+    w.pos = 0;
+    w.ensure(GROUP_BYTES);
+    w.buf.writeUInt32LE(this.groupOf(r), 0);
+    w.pos = GROUP_BYTES;
+    // No ids to copy from a record before: each record stands alone.
+    this.last.at = -1;
+    writeLogRecord(w, r, this.last);
+    return w.buf.subarray(0, w.pos);
+  }
+
+  /**
+   * One `ExportLogsServiceRequest` of encoded records, grouped by resource,
+   * then by scope, in the order of their first records. Give the body back
+   * with `releaseRequestBody` once its request is over.
+   */
+  assemble(items: readonly Uint8Array[]): Uint8Array {
+    const byGroup = new Map<number, Uint8Array[]>();
+    for (const item of items) {
+      const g = (item as Buffer).readUInt32LE(0);
+      const list = byGroup.get(g);
+      if (list) list.push(item);
+      else byGroup.set(g, [item]);
+    }
+    const byResource = new Map<object, Array<[object, Uint8Array[]]>>();
+    for (const [g, list] of byGroup) {
+      const [resource, scope] = this.groups[g] as [object, object];
+      const scopes = byResource.get(resource);
+      if (scopes) scopes.push([scope, list]);
+      else byResource.set(resource, [[scope, list]]);
+    }
+    const w = idle.pop() ?? new Writer(64 * 1024);
+    w.pos = 0;
+    for (const [resource, scopes] of byResource) {
+      const res = resource as ReadableLogRecord['resource'];
+      const rl = w.begin(T_RESOURCE_LOGS);
+      writeRaw(w, T_RESOURCE, encodeResource(res));
+      for (const [scope, list] of scopes) {
+        const sl = w.begin(T_SCOPE_LOGS);
+        writeRaw(w, T_SCOPE, encodeScope(scope as ReadableLogRecord['instrumentationScope']));
+        let n = 0;
+        for (const item of list) n += item.length - GROUP_BYTES;
+        w.ensure(n);
+        for (const item of list) {
+          (item as Buffer).copy(w.buf, w.pos, GROUP_BYTES);
+          w.pos += item.length - GROUP_BYTES;
+        }
+        w.end(sl);
+      }
+      if (res.schemaUrl) w.string(T_RL_SCHEMA_URL, res.schemaUrl);
+      w.end(rl);
+    }
+    const body = w.buf.subarray(0, w.pos);
+    lent.set(body, w);
+    return body;
+  }
+
+  private groupOf(r: ReadableLogRecord): number {
+    let scopes = this.numbers.get(r.resource);
+    if (!scopes) {
+      scopes = new Map();
+      this.numbers.set(r.resource, scopes);
+    }
+    let n = scopes.get(r.instrumentationScope);
+    if (n === undefined) {
+      n = this.groups.length;
+      this.groups.push([r.resource, r.instrumentationScope]);
+      scopes.set(r.instrumentationScope, n);
+    }
+    return n;
+  }
+}

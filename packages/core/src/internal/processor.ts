@@ -15,7 +15,14 @@ import type {
   ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
 import { RETRYABLE_STATUS } from './otlp-exporter.js';
-import { type Batch, SEVERITY_CLASSES, SeverityQueue, severityClass } from './queue.js';
+import { ENCODED_RECORD_OVERHEAD_BYTES } from './otlp-protobuf.js';
+import {
+  type Batch,
+  RecordBlocks,
+  SEVERITY_CLASSES,
+  SeverityQueue,
+  severityClass,
+} from './queue.js';
 import { warnOnce } from './state.js';
 
 export interface ExportProcessorOptions {
@@ -55,6 +62,21 @@ export interface ExportCounters {
   droppedAfterShutdown: number;
   failedExports: number;
   lastError: string | undefined;
+}
+
+/**
+ * An exporter that encodes each record when it is queued and exports the
+ * encoded records (Threadline's OTLP/protobuf exporter): queued records hold
+ * bytes, not objects the garbage collector copies until their export.
+ */
+interface EncodingExporter extends LogRecordExporter {
+  /**
+   * The record encoded (a view valid until the next call: the queue copies
+   * what it keeps), or undefined when this exporter does not encode (then it
+   * is queued as it is).
+   */
+  encodeRecord(record: ReadableLogRecord): Uint8Array | undefined;
+  exportEncoded(items: readonly Uint8Array[], done: (result: ExportResult) => void): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -105,6 +127,7 @@ export function describeExportError(error: unknown): string {
 export class ThreadlineExportProcessor implements LogRecordProcessor {
   private readonly o: ExportProcessorOptions;
   private readonly queue = new SeverityQueue();
+  private readonly blocks = new RecordBlocks();
   private inFlightCount = 0;
   private inFlightBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -145,7 +168,14 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
 
   constructor(options: ExportProcessorOptions) {
     this.o = options;
+    const e = options.exporter as Partial<EncodingExporter>;
+    if (typeof e.encodeRecord === 'function' && typeof e.exportEncoded === 'function') {
+      this.encoder = e as EncodingExporter;
+    }
   }
+
+  /** The exporter, when it keeps records encoded from the moment they are written. */
+  private readonly encoder: EncodingExporter | undefined;
 
   /** Records other code emits through the LoggerProvider: sanitised, then queued. Never throws. */
   onEmit(record: ReadWriteLogRecord, _context?: Context): void {
@@ -160,13 +190,19 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     }
   }
 
-  /** Queues a record built by Threadline's own logger (already sanitised). */
+  /**
+   * Queues a record built by Threadline's own logger (already sanitised):
+   * encoded now when the exporter can keep records encoded (then `bytes`,
+   * the estimate, gives way to the encoded size).
+   */
   enqueue(record: ReadableLogRecord, bytes: number): void {
     if (this.closing) {
       this.counters.droppedAfterShutdown++;
       return;
     }
     const cls = severityClass(record.severityNumber);
+    const encoded = this.encoder?.encodeRecord(record);
+    if (encoded !== undefined) bytes = encoded.length + ENCODED_RECORD_OVERHEAD_BYTES;
     const q = this.queue;
     const o = this.o;
     if (
@@ -195,7 +231,8 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
         return;
       }
     }
-    q.push(record, bytes, cls);
+    // Copied only once kept: a record dropped here takes no memory.
+    q.push(encoded === undefined ? record : this.blocks.copy(encoded, cls), bytes, cls);
     this.counters.accepted++;
     if (q.count >= o.maxExportBatchSize) this.schedulePumpSoon();
     else if (this.timer === undefined) this.armTimer(o.scheduledDelayMillis);
@@ -273,7 +310,11 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
       );
       timeout.unref();
       try {
-        this.o.exporter.export(batch.records, (result) => finish(result));
+        const encoded = this.encoder;
+        if (encoded !== undefined && batch.records[0] instanceof Uint8Array) {
+          encoded.exportEncoded(batch.records as Uint8Array[], (result) => finish(result));
+        } else
+          this.o.exporter.export(batch.records as ReadableLogRecord[], (result) => finish(result));
       } catch (error) {
         // A bug in the exporter, not an outage: trying the same batch again would throw again.
         finish({ code: ExportResultCode.FAILED, error: error as Error }, true);

@@ -8,6 +8,9 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { SEVERITY_NUMBER } from '../severity.js';
 
+/** A queued record: as an object, or encoded when it was written (see RecordEncoder). */
+export type QueuedRecord = ReadableLogRecord | Uint8Array;
+
 /** Severity classes, lowest first: trace/debug, info (and unspecified), warn, error/fatal. */
 export const SEVERITY_CLASSES = ['debug', 'info', 'warn', 'error'] as const;
 export type SeverityClass = (typeof SEVERITY_CLASSES)[number];
@@ -21,7 +24,7 @@ export function severityClass(severityNumber: number | undefined): number {
 }
 
 class Deque {
-  records: ReadableLogRecord[] = [];
+  records: QueuedRecord[] = [];
   sizes: number[] = [];
   seqs: number[] = [];
   head = 0;
@@ -32,7 +35,7 @@ class Deque {
     return this.records.length - this.head;
   }
 
-  push(record: ReadableLogRecord, size: number, seq: number): void {
+  push(record: QueuedRecord, size: number, seq: number): void {
     this.records.push(record);
     this.sizes.push(size);
     this.seqs.push(seq);
@@ -46,7 +49,7 @@ class Deque {
    * failed export.
    */
   putBack(batch: Batch, indexes: number[]): void {
-    const records: ReadableLogRecord[] = [];
+    const records: QueuedRecord[] = [];
     const sizes: number[] = [];
     const seqs: number[] = [];
     let j = this.head;
@@ -55,12 +58,12 @@ class Deque {
       const seq = batch.seqs[i] as number;
       // Queued entries older than this one (put back by another batch) go first.
       while (j < end && (this.seqs[j] as number) < seq) {
-        records.push(this.records[j] as ReadableLogRecord);
+        records.push(this.records[j] as QueuedRecord);
         sizes.push(this.sizes[j] as number);
         seqs.push(this.seqs[j] as number);
         j++;
       }
-      records.push(batch.records[i] as ReadableLogRecord);
+      records.push(batch.records[i] as QueuedRecord);
       sizes.push(batch.sizes[i] as number);
       seqs.push(seq);
       this.bytes += batch.sizes[i] as number;
@@ -79,8 +82,7 @@ class Deque {
   shift(out?: Batch, cls?: number): number {
     const i = this.head;
     const size = this.sizes[i] as number;
-    if (out)
-      out.add(this.records[i] as ReadableLogRecord, size, this.seqs[i] as number, cls as number);
+    if (out) out.add(this.records[i] as QueuedRecord, size, this.seqs[i] as number, cls as number);
     // Release the reference now: a dropped or exported record must be collectable.
     (this.records as unknown[])[i] = undefined;
     this.head++;
@@ -102,13 +104,13 @@ class Deque {
 
 /** Records taken out of the queue for one export, with what is needed to put them back. */
 export class Batch {
-  records: ReadableLogRecord[] = [];
+  records: QueuedRecord[] = [];
   sizes: number[] = [];
   seqs: number[] = [];
   classes: number[] = [];
   bytes = 0;
 
-  add(record: ReadableLogRecord, size: number, seq: number, cls: number): void {
+  add(record: QueuedRecord, size: number, seq: number, cls: number): void {
     this.records.push(record);
     this.sizes.push(size);
     this.seqs.push(seq);
@@ -185,7 +187,7 @@ export class SeverityQueue {
     return oldest;
   }
 
-  push(record: ReadableLogRecord, size: number, cls: number): void {
+  push(record: QueuedRecord, size: number, cls: number): void {
     (this.classes[cls] as Deque).push(record, size, this.seq++);
     this.count++;
     this.bytes += size;
@@ -223,5 +225,37 @@ export class SeverityQueue {
     }
     this.count += batch.records.length;
     this.bytes += batch.bytes;
+  }
+}
+
+/** The size of the blocks that hold encoded records. */
+const BLOCK_BYTES = 8192;
+
+/**
+ * Copies of encoded records, in blocks of 8 KiB, one chain of blocks per
+ * severity class (as Node's own buffer pool does, but by class). A block's
+ * memory is freed once none of its records is queued; records of one class
+ * leave the queue oldest first (exported or evicted), so a block never
+ * stays for the sake of one record of another class that outlived the
+ * rest of it. Records over half a block get a buffer of their own.
+ */
+export class RecordBlocks {
+  private readonly blocks: Array<Buffer | undefined> = [undefined, undefined, undefined, undefined];
+  private readonly used = [0, 0, 0, 0];
+
+  /** A copy of `bytes`, kept with the records of severity class `cls`. */
+  copy(bytes: Uint8Array, cls: number): Buffer {
+    const n = bytes.length;
+    if (n > BLOCK_BYTES / 2) return Buffer.from(bytes);
+    let block = this.blocks[cls];
+    let at = this.used[cls] as number;
+    if (block === undefined || at + n > BLOCK_BYTES) {
+      block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+      this.blocks[cls] = block;
+      at = 0;
+    }
+    block.set(bytes, at);
+    this.used[cls] = at + n;
+    return block.subarray(at, at + n);
   }
 }

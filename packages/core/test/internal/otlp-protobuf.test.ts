@@ -9,7 +9,11 @@ import {
 } from '@opentelemetry/sdk-logs';
 import { decodeExportLogsRequest } from '@threadline/testing';
 import { describe, expect, it } from 'vitest';
-import { encodeLogsRequest, releaseRequestBody } from '../../src/internal/otlp-protobuf.js';
+import {
+  encodeLogsRequest,
+  RecordEncoder,
+  releaseRequestBody,
+} from '../../src/internal/otlp-protobuf.js';
 
 /** Records made by the SDK itself, of every value shape OTLP has. */
 function sdkRecords(): ReadableLogRecord[] {
@@ -283,6 +287,48 @@ describe('the OTLP/protobuf encoder', () => {
     );
     expect(ours).toHaveLength(300);
     expect(ours).toEqual(theirs);
+  });
+});
+
+describe('records encoded when they are written', () => {
+  /** The SDK's records and one of another resource, interleaved with the others. */
+  function mixed(): ReadableLogRecord[] {
+    const records = sdkRecords();
+    const [a1, a2, b1, b2] = records as [
+      ReadableLogRecord,
+      ReadableLogRecord,
+      ReadableLogRecord,
+      ReadableLogRecord,
+    ];
+    // The SDK's records read their fields through getters: copied field by field.
+    const other: ReadableLogRecord = {
+      hrTime: a1.hrTime,
+      hrTimeObserved: a1.hrTimeObserved,
+      spanContext: a1.spanContext,
+      severityNumber: a1.severityNumber,
+      body: a1.body,
+      attributes: a1.attributes,
+      droppedAttributesCount: 0,
+      instrumentationScope: a1.instrumentationScope,
+      resource: resourceFromAttributes({ 'service.name': 'other' }),
+    };
+    return [b1, a1, other, b2, a2, other];
+  }
+
+  it('make, once assembled, the very bytes the batch encoder writes for the same records', () => {
+    const records = mixed();
+    const encoder = new RecordEncoder();
+    // Each kept as the queue keeps it: a copy (encode() hands out a view of its scratch buffer).
+    const items = records.map((r) => Buffer.from(encoder.encode(r)));
+    const assembled = Buffer.from(encoder.assemble(items));
+    expect(assembled.equals(Buffer.from(encodeLogsRequest(records)))).toBe(true);
+    // Any subset, in any order, as batches taken from the queue are.
+    const some = [4, 0, 5, 2];
+    expect(
+      Buffer.from(encoder.assemble(some.map((i) => items[i] as Uint8Array))).equals(
+        Buffer.from(encodeLogsRequest(some.map((i) => records[i] as ReadableLogRecord))),
+      ),
+    ).toBe(true);
   });
 });
 

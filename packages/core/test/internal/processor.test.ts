@@ -8,6 +8,7 @@ import {
   parseRetryAfter,
   RetryableExportError,
 } from '../../src/internal/otlp-exporter.js';
+import { ENCODED_RECORD_OVERHEAD_BYTES } from '../../src/internal/otlp-protobuf.js';
 import {
   type ExportProcessorOptions,
   retryDelay,
@@ -170,6 +171,48 @@ describe('export processor', () => {
     const t = p.snapshot();
     expect(t.queued).toBe(4);
     expect(t.droppedBySeverity.debug).toBe(2);
+  });
+
+  it('keeps records encoded when its exporter encodes them, counted at their encoded size', async () => {
+    vi.useFakeTimers();
+    const exported: unknown[][] = [];
+    const answers: Done[] = [];
+    // Each record's body and severity as its bytes: 8 bytes, and 64 for severity 17; handed out
+    // as Threadline's encoder does, in a scratch buffer the next record overwrites.
+    const scratch = Buffer.alloc(64);
+    const exporter = {
+      ...scriptedExporter().exporter,
+      encodeRecord: (r: ReadableLogRecord) => {
+        scratch.fill(' ');
+        scratch.write(`${String(r.body).padStart(4, '0')}${r.severityNumber}`);
+        return scratch.subarray(0, r.severityNumber === 17 ? 64 : 8);
+      },
+      exportEncoded(items: readonly Uint8Array[], done: Done) {
+        exported.push(items.map((b) => Buffer.from(b).toString().trim()));
+        answers.push(done);
+      },
+    };
+    const overhead = ENCODED_RECORD_OVERHEAD_BYTES;
+    const { p } = processor(exporter, {
+      maxQueueBytes: 4 * (8 + overhead) + 64 + overhead,
+      maxExportBatchSize: 3,
+    });
+    // The estimate given is not what is counted: the encoded size is.
+    for (let i = 0; i < 4; i++) p.enqueue(record(i, 5), 10_000);
+    expect(p.snapshot()).toMatchObject({ queued: 4, queuedBytes: 4 * (8 + overhead) });
+    // An error that fits beside them; a second one only by evicting DEBUG records, oldest first.
+    p.enqueue(record(4, 17), 1);
+    p.enqueue(record(5, 17), 1);
+    expect(p.snapshot()).toMatchObject({ queued: 4, droppedBySeverity: { debug: 2 } });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(exported).toEqual([['00025', '00035', '000417']]);
+    // A batch that failed comes back encoded, in the order it was written.
+    answers[0]?.(down());
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(exported[1]).toEqual(['00025', '00035', '000417']);
+    answers[1]?.(ok());
+    await vi.advanceTimersByTimeAsync(20);
+    expect(exported[2]).toEqual(['000517']);
   });
 
   it('puts a large failed batch back in front of the rest, in order', async () => {

@@ -3,6 +3,7 @@ import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { QUIET } from '@threadline/testing/pipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { log, startThreadline, type ThreadlineHandle } from '../../src/index.js';
+import { RecordBlocks } from '../../src/internal/queue.js';
 
 let handle: ThreadlineHandle | undefined;
 afterEach(async () => {
@@ -75,5 +76,30 @@ describe('export queue', () => {
     expect(s.dropped.bySeverity.debug).toBe(5000);
     // 4100 INFO found the queue full of INFO and WARN+; 20 INFO made room for the late errors.
     expect(s.dropped.bySeverity.info).toBe(4120);
+  });
+});
+
+describe('the blocks that hold encoded records', () => {
+  it('keep copies, one chain of blocks per severity class, and large records apart', () => {
+    const blocks = new RecordBlocks();
+    const scratch = Buffer.from('abc');
+    const info1 = blocks.copy(scratch, 1);
+    const error = blocks.copy(scratch, 3);
+    scratch.write('xyz');
+    const info2 = blocks.copy(scratch, 1);
+    expect([info1.toString(), error.toString(), info2.toString()]).toEqual(['abc', 'abc', 'xyz']);
+    // Records of one class fill a block together; another class never shares it, so an
+    // error record cannot keep a block of evicted info records alive.
+    expect(info2.buffer).toBe(info1.buffer);
+    expect(error.buffer).not.toBe(info1.buffer);
+    // A full block is followed by a new one; a record over half a block has a buffer of its own.
+    const half = Buffer.alloc(4096, 1);
+    const a = blocks.copy(half, 1);
+    const b = blocks.copy(half, 1);
+    expect(a.buffer).toBe(info1.buffer);
+    expect(b.buffer).not.toBe(info1.buffer);
+    const big = blocks.copy(Buffer.alloc(4097, 2), 1);
+    expect([big.buffer === b.buffer, big.buffer.byteLength >= 4097]).toEqual([false, true]);
+    expect(blocks.copy(Buffer.from('q'), 1).buffer).toBe(b.buffer);
   });
 });
