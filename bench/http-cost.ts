@@ -10,7 +10,8 @@
 // step instead (by options only, as pino-steps.ts does for a pino line): the
 // scope alone (level `fatal`: ids, context, response listener, no record),
 // the two records built and dropped (a queue of one, exporter `none`), kept
-// in the export queue (exporter `none`), and exported; with the difference
+// in the export queue (exporter `none`: as objects), and exported (encoded
+// when written, kept as bytes, sent); with the difference
 // each step adds.
 // Usage: node --import tsx http-cost.ts [--servers 3 --seconds 5 --connections 32 --frameworks express,hono --steps]
 import { readFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ const VARIANTS: Array<[name: string, variant: string, options: object]> = STEPS
         'threadline',
         { exporter: 'none', maxQueueSize: 1, maxExportBatchSize: 1 },
       ],
-      ['+ kept in the export queue', 'threadline', { exporter: 'none' }],
+      ['+ kept in the export queue (as objects)', 'threadline', { exporter: 'none' }],
       ['+ exported (Threadline as used)', 'threadline', {}],
     ]
   : [
@@ -112,4 +113,17 @@ for (const [name, r] of Object.entries(rows)) {
     `| ${name} | ${Math.round(median(r.rps)).toLocaleString('en-US')} | ${(user + sys).toFixed(1)} (${user.toFixed(1)} + ${sys.toFixed(1)}) | ${STEPS ? added || '– | ' : ''}${switches} |`,
   );
 }
+// For bench/all.ts: the medians of each row, in µs a request.
+console.log(
+  `BENCH_JSON ${JSON.stringify({
+    bench: 'http-cost',
+    steps: STEPS,
+    rows: Object.fromEntries(
+      Object.entries(rows).map(([name, r]) => [
+        name,
+        { rps: median(r.rps), cpuUs: median(r.user) + median(r.sys) },
+      ]),
+    ),
+  })}`,
+);
 process.exit(0);

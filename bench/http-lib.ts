@@ -93,6 +93,42 @@ export function wrk(
   return { rps, requests, errors: non2xx + (socketErrors ? 1 : 0), switches };
 }
 
+export interface PacedRun {
+  /** The rate reached, requests/s. */
+  rps: number;
+  requests: number;
+  /** Non-2xx answers and requests never answered. */
+  errors: number;
+  /** Latency percentiles of every request, from the moment it was due, µs. */
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/**
+ * `rate` requests/s for `seconds` from paced-load.ts on core 1: open loop,
+ * each request's latency counted from when it was due.
+ */
+export function pacedLoad(port: number, seconds: number, rate: number): PacedRun {
+  const r = spawnSync(
+    'taskset',
+    [
+      '-c',
+      '1',
+      process.execPath,
+      here('./paced-load.ts'),
+      String(port),
+      String(rate),
+      String(seconds),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`paced-load failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as PacedRun;
+}
+
 let perfInstalled: boolean | undefined;
 function hasPerf(): boolean {
   perfInstalled ??= spawnSync('perf', ['--version']).status === 0;

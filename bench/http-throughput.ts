@@ -4,24 +4,43 @@
 // within each round so that drift hits all alike, and reported as a ratio to
 // the bare framework of the same run. Exported variants are checked for
 // delivery: records received by the receiver against requests served.
-// Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32 --frameworks express,koa,fastify,hono]
-import { pin, requireWrk, startServer, wrk } from './http-lib.js';
+//
+// Then latency at fixed rates (Express and Koa unless --latency-frameworks
+// says otherwise): half the bare framework's median requests/s of this run,
+// for bare, Threadline and the framework's own request logging, and half the
+// own request logging's, for the last two; interleaved
+// the same way; open loop, each request's latency from when it was due
+// (paced-load.ts).
+// Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32 --frameworks express,koa,fastify,hono
+//                          --latency-frameworks express,koa --latency-seconds 8]
+import { type PacedRun, pacedLoad, pin, requireWrk, startServer, wrk } from './http-lib.js';
 import { arg, args, forkReceiver, median, once } from './lib.js';
 
 const ROUNDS = arg('rounds', 3);
 const SECONDS = arg('seconds', 8);
 const CONNECTIONS = arg('connections', 32);
 
+const LATENCY_SECONDS = arg('latency-seconds', 8);
+
 const ALL_FRAMEWORKS = ['express', 'koa', 'fastify', 'hono'];
-const chosen = args.includes('--frameworks') ? args[args.indexOf('--frameworks') + 1] : undefined;
-const FRAMEWORKS = chosen ? chosen.split(',') : ALL_FRAMEWORKS;
-const unknown = FRAMEWORKS.filter((f) => !ALL_FRAMEWORKS.includes(f));
-if (unknown.length > 0) {
-  console.error(
-    `--frameworks: ${unknown.join(', ')} unknown (known: ${ALL_FRAMEWORKS.join(', ')})`,
-  );
-  process.exit(2);
+/** The frameworks `--<name>` lists (comma-separated), or `fallback`. */
+function frameworks(name: string, fallback: string[]): string[] {
+  const chosen = args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : undefined;
+  const list = chosen ? chosen.split(',').filter((f) => f !== '') : fallback;
+  const unknown = list.filter((f) => !ALL_FRAMEWORKS.includes(f));
+  if (unknown.length > 0) {
+    console.error(`--${name}: ${unknown.join(', ')} unknown (known: ${ALL_FRAMEWORKS.join(', ')})`);
+    process.exit(2);
+  }
+  return list;
 }
+const FRAMEWORKS = frameworks('frameworks', ALL_FRAMEWORKS);
+const LATENCY_FRAMEWORKS = frameworks(
+  'latency-frameworks',
+  ['express', 'koa'].filter((f) => FRAMEWORKS.includes(f)),
+).filter((f) => FRAMEWORKS.includes(f));
+/** The variants measured at a fixed rate. */
+const LATENCY_VARIANTS = ['bare', 'threadline', 'pino-http'];
 /** What each framework's `pino-http` variant is: its own request logging, to /dev/null. */
 const OWN_LOGGING: Record<string, string> = {
   express: 'pino-http',
@@ -72,6 +91,34 @@ async function measure(framework: string, variant: string): Promise<Run> {
   }
 }
 
+interface LatencyRun extends PacedRun {
+  delivered: number;
+  expected: number;
+}
+
+async function measureLatency(
+  framework: string,
+  variant: string,
+  rate: number,
+): Promise<LatencyRun> {
+  const server = await startServer(framework, variant, url);
+  try {
+    wrk(server.port, 2, CONNECTIONS); // warm-up
+    server.child.send({ type: 'flush' });
+    await once(server.child, 'flushed');
+    await settledCount();
+    await receiver.reset();
+    const r = pacedLoad(server.port, LATENCY_SECONDS, rate);
+    if (r.errors > 0) console.error(`${framework} ${variant} at ${rate}/s: ${r.errors} errors`);
+    server.child.send({ type: 'flush' });
+    await once(server.child, 'flushed');
+    const delivered = await settledCount();
+    return { ...r, delivered, expected: r.requests * (VARIANTS[variant] ?? 0) };
+  } finally {
+    await server.stop();
+  }
+}
+
 const results: Record<string, Run[]> = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const framework of FRAMEWORKS) {
@@ -80,6 +127,48 @@ for (let round = 0; round < ROUNDS; round++) {
       const key = `${framework} ${variant}`;
       results[key] ??= [];
       results[key].push(r);
+    }
+  }
+}
+
+// Latency at fixed rates: half of this run's bare saturation (the issue's rate:
+// the variants that cannot keep up with it queue), and half of the framework's
+// own request logging's, which both it and Threadline can serve.
+interface LatencyPlan {
+  /** The key's suffix in `latency`: '' or ' @own'. */
+  suffix: string;
+  label: string;
+  variants: string[];
+  rate: Record<string, number>;
+}
+const half = (framework: string, variant: string) =>
+  Math.round(median((results[`${framework} ${variant}`] ?? []).map((r) => r.rps)) / 2);
+const PLANS: LatencyPlan[] = [
+  {
+    suffix: '',
+    label: "half of the bare framework's requests/s above",
+    variants: LATENCY_VARIANTS,
+    rate: Object.fromEntries(LATENCY_FRAMEWORKS.map((f) => [f, half(f, 'bare')])),
+  },
+  {
+    suffix: ' @own',
+    label: "half of the framework's own request logging's requests/s above",
+    variants: ['threadline', 'pino-http'],
+    rate: Object.fromEntries(LATENCY_FRAMEWORKS.map((f) => [f, half(f, 'pino-http')])),
+  },
+];
+const latencyRate = PLANS[0]?.rate ?? {};
+const latencyRateOwn = PLANS[1]?.rate ?? {};
+const latency: Record<string, LatencyRun[]> = {};
+for (let round = 0; round < (LATENCY_FRAMEWORKS.length > 0 ? ROUNDS : 0); round++) {
+  for (const plan of PLANS) {
+    for (const framework of LATENCY_FRAMEWORKS) {
+      for (const variant of plan.variants) {
+        const r = await measureLatency(framework, variant, plan.rate[framework] as number);
+        const key = `${framework} ${variant}${plan.suffix}`;
+        latency[key] ??= [];
+        latency[key].push(r);
+      }
     }
   }
 }
@@ -115,8 +204,33 @@ for (const framework of FRAMEWORKS) {
     `\nThreadline / auto-instrumentation: ${(t / o).toFixed(2)}×; Threadline / own request logging: ${(t / own).toFixed(2)}×\n`,
   );
 }
+const us = (xs: number[]) =>
+  `${Math.round(median(xs)).toLocaleString('en')} (${Math.round(Math.min(...xs)).toLocaleString('en')}–${Math.round(Math.max(...xs)).toLocaleString('en')})`;
+for (const plan of LATENCY_FRAMEWORKS.length > 0 ? PLANS : []) {
+  console.log(
+    `# Latency at a fixed rate (${plan.label}): paced-load.ts on core 1, open loop (each request's latency from when it was due), 64 connections, ${LATENCY_SECONDS} s; ${ROUNDS} rounds, median (min–max), µs\n`,
+  );
+  for (const framework of LATENCY_FRAMEWORKS) {
+    console.log(`## ${framework} at ${plan.rate[framework]?.toLocaleString('en')} requests/s\n`);
+    console.log('| variant | requests/s reached | p50 | p90 | p99 | p99.9 | max |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const variant of plan.variants) {
+      const runs = latency[`${framework} ${variant}${plan.suffix}`] ?? [];
+      const name =
+        variant === 'pino-http' ? `own request logging (${OWN_LOGGING[framework]})` : variant;
+      console.log(
+        `| ${name} | ${Math.round(median(runs.map((r) => r.rps))).toLocaleString('en')} | ${us(runs.map((r) => r.p50))} | ${us(runs.map((r) => r.p90))} | ${us(runs.map((r) => r.p99))} | ${us(runs.map((r) => r.p999))} | ${us(runs.map((r) => r.max))} |`,
+      );
+    }
+    const p99 = (v: string) =>
+      median((latency[`${framework} ${v}${plan.suffix}`] ?? []).map((r) => r.p99));
+    console.log(
+      `\nThreadline's p99 / own request logging's p99: ${(p99('threadline') / p99('pino-http')).toFixed(2)}×\n`,
+    );
+  }
+}
 // For bench/all.ts: every round's figures, paired by round (variants interleave within one).
 console.log(
-  `BENCH_JSON ${JSON.stringify({ bench: 'http', rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, runs: results })}`,
+  `BENCH_JSON ${JSON.stringify({ bench: 'http', rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, runs: results, latencyRate, latencyRateOwn, latency })}`,
 );
 receiver.close();
