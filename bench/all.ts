@@ -535,8 +535,13 @@ for (const fw of ['express', 'koa'] as const) {
         const t = rps(h, 'threadline');
         const o = rps(h, variant);
         if (t.length === 0 || o.length === 0) return `no ${fw} figures`;
+        const f = rps(h, 'floor');
+        const floor =
+          f.length > 0
+            ? ` (the floor, http-floor.cjs: ${int(median(f))} req/s, ${x(median(f) / median(o))})`
+            : '';
         return {
-          figure: versus(t, o, 'req/s', { aRange: key === 'pino-http' }),
+          figure: `${versus(t, o, 'req/s', { aRange: key === 'pino-http' })}${floor}`,
           status: pass(median(t) / median(o) >= min),
         };
       },
@@ -579,9 +584,13 @@ for (const fw of ['express', 'koa'] as const) {
       if (typeof f === 'string') return f;
       const bare = c.rows[`${fw} bare`];
       const used = c.rows[`${fw} + exported (Threadline as used)`];
+      const floor = c.rows[`${fw} the floor (http-floor.cjs), to bare`];
       if (!bare || !used) return `no ${fw} cost figures`;
+      const floorFigure = floor
+        ? `, the floor (http-floor.cjs) ${floor.cpuUs.toFixed(1)} µs: +${(floor.cpuUs - bare.cpuUs).toFixed(1)} µs`
+        : '';
       return {
-        figure: `in a server (http-cost.ts --steps): bare ${used.cpuUs > 0 ? bare.cpuUs.toFixed(1) : '?'} µs, with Threadline ${used.cpuUs.toFixed(1)} µs: **+${(used.cpuUs - bare.cpuUs).toFixed(1)} µs**; in a loop without a server (floor.ts): the floor ${f.floorUs.toFixed(2)} µs, Threadline ${f.threadlineUs.toFixed(2)} µs (${x(f.threadlineUs / f.floorUs)} the floor)`,
+        figure: `server CPU a request (http-cost.ts --steps): bare ${bare.cpuUs.toFixed(1)} µs, with Threadline ${used.cpuUs.toFixed(1)} µs: **+${(used.cpuUs - bare.cpuUs).toFixed(1)} µs**${floorFigure}; in a loop without a server (floor.ts): the floor ${f.floorUs.toFixed(2)} µs, Threadline ${f.threadlineUs.toFixed(2)} µs (${x(f.threadlineUs / f.floorUs)} the floor)`,
         status: 'reported',
       };
     },

@@ -12,7 +12,8 @@
 // the two records built and dropped (a queue of one, exporter `none`), kept
 // in the export queue (exporter `none`: as objects), and exported (encoded
 // when written, kept as bytes, sent); with the difference
-// each step adds.
+// each step adds; and the floor (http-floor.cjs: the least any design does
+// for two exported records), with what it adds to bare.
 // Usage: node --import tsx http-cost.ts [--servers 3 --seconds 5 --connections 32 --frameworks express,hono --steps]
 import { readFileSync } from 'node:fs';
 import { pin, requireWrk, startServer, wrk } from './http-lib.js';
@@ -34,10 +35,12 @@ const VARIANTS: Array<[name: string, variant: string, options: object]> = STEPS
       ],
       ['+ kept in the export queue (as objects)', 'threadline', { exporter: 'none' }],
       ['+ exported (Threadline as used)', 'threadline', {}],
+      ['the floor (http-floor.cjs), to bare', 'floor', {}],
     ]
   : [
       ['bare', 'bare', {}],
       ['threadline', 'threadline', {}],
+      ['floor', 'floor', {}],
       ['pino-http', 'pino-http', {}],
     ];
 const FRAMEWORKS = args.includes('--frameworks')
@@ -70,6 +73,8 @@ const rows: Record<string, Row> = {};
 for (let i = 0; i < SERVERS; i++) {
   for (const framework of FRAMEWORKS) {
     for (const [name, variant, options] of VARIANTS) {
+      // The floor (http-floor.cjs) is written for Express and Koa.
+      if (variant === 'floor' && framework !== 'express' && framework !== 'koa') continue;
       process.env.BENCH_THREADLINE_OPTIONS = JSON.stringify(options);
       const server = await startServer(framework, variant, receiver.url);
       try {
@@ -104,10 +109,13 @@ for (const [name, r] of Object.entries(rows)) {
   const user = median(r.user);
   const sys = median(r.sys);
   const switches = r.switches.length > 0 ? median(r.switches).toFixed(2) : 'no perf';
+  const bare = rows[`${name.split(' ')[0]} bare`];
   const added =
     previous === undefined || name.endsWith(' bare')
       ? ''
-      : `${(user + sys - previous).toFixed(1)} | `;
+      : name.endsWith(', to bare') && bare
+        ? `${(user + sys - median(bare.user) - median(bare.sys)).toFixed(1)} | `
+        : `${(user + sys - previous).toFixed(1)} | `;
   previous = user + sys;
   console.log(
     `| ${name} | ${Math.round(median(r.rps)).toLocaleString('en-US')} | ${(user + sys).toFixed(1)} (${user.toFixed(1)} + ${sys.toFixed(1)}) | ${STEPS ? added || '– | ' : ''}${switches} |`,

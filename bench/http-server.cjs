@@ -13,6 +13,9 @@
 //               pino (to /dev/null) and instrumentation-pino sends each line
 //               over OTLP/protobuf with the SDK's default BatchLogRecordProcessor
 //               (1 record a request; spans are made but not exported)
+//   floor       the least any design must do for two exported records a request
+//               (http-floor.cjs; Express and Koa): ids, one context entry, the
+//               records encoded straight into the batch, one OTLP request a batch
 //   pino-http   the framework's own request logging and one line, to /dev/null,
 //               no export: pino-http (Express, Koa), Fastify's logger (its
 //               `incoming request` and `request completed` lines and
@@ -66,6 +69,13 @@ if (variant === 'threadline') {
   log = (id) => core.log.info('order loaded', fields(id));
 }
 const correlateOptions = JSON.parse(process.env.BENCH_CORRELATE_OPTIONS ?? '{}');
+let floor;
+if (variant === 'floor') {
+  floor = require('./http-floor.cjs');
+  floor.endpoint = endpoint;
+  flush = floor.flush;
+  log = (id) => floor.log(id);
+}
 const pino = require('pino');
 const devNull = () => pino.destination({ dest: '/dev/null', sync: false });
 if (variant === 'otel-auto' || variant === 'pino-http') {
@@ -78,6 +88,7 @@ const SERVERS = {
     const app = require('express')();
     if (variant === 'threadline')
       app.use(require('@threadline/express').correlate(correlateOptions));
+    if (variant === 'floor') app.use(floor.express());
     if (variant === 'pino-http') {
       app.use(require('pino-http')({ logger: pino(devNull()) }));
       log = (id, req) => req.log.info(fields(id), 'order loaded');
@@ -95,6 +106,7 @@ const SERVERS = {
     const { Router } = require('@koa/router');
     const app = new Koa();
     if (variant === 'threadline') app.use(require('@threadline/koa').correlate(correlateOptions));
+    if (variant === 'floor') app.use(floor.koa());
     if (variant === 'pino-http') {
       const http = require('pino-http')({ logger: pino(devNull()) });
       app.use((ctx, next) => {
