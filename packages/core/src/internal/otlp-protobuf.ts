@@ -540,10 +540,12 @@ export function releaseRequestBody(body: Uint8Array): void {
 }
 
 /**
- * What an encoded record costs the heap besides its bytes (its Buffer
- * object): counted with them against the queue's memory budget.
+ * What a queued encoded record costs besides its bytes (its Buffer object and
+ * its entries in the queue's arrays), counted with them against the queue's
+ * memory budget: measured with bench/queue-memory.ts (heap and array buffers
+ * grown per queued record, less the bytes).
  */
-export const ENCODED_RECORD_OVERHEAD_BYTES = 96;
+export const ENCODED_RECORD_OVERHEAD_BYTES = 144;
 /** Bytes of a group number in front of each encoded record (see RecordEncoder). */
 const GROUP_BYTES = 4;
 /** A scratch writer that grew past this for one large record is not kept. */
