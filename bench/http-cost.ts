@@ -111,10 +111,10 @@ for (const [name, r] of Object.entries(rows)) {
   const switches = r.switches.length > 0 ? median(r.switches).toFixed(2) : 'no perf';
   const bare = rows[`${name.split(' ')[0]} bare`];
   const added =
-    previous === undefined || name.endsWith(' bare')
-      ? ''
-      : name.endsWith(', to bare') && bare
-        ? `${(user + sys - median(bare.user) - median(bare.sys)).toFixed(1)} | `
+    name.endsWith(', to bare') && bare
+      ? `${(user + sys - median(bare.user) - median(bare.sys)).toFixed(1)} | `
+      : previous === undefined || name.endsWith(' bare')
+        ? ''
         : `${(user + sys - previous).toFixed(1)} | `;
   previous = user + sys;
   console.log(

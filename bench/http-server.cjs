@@ -175,10 +175,20 @@ const SERVERS = {
 SERVERS[framework]().then((server) => {
   process.send({ type: 'ready', port: server.address().port });
 });
+// How long the event loop was held, from one flush to the next (the measured run
+// lies between the flush after the warm-up and the one after the run).
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 process.on('message', async (m) => {
   if (m.type === 'flush') {
     await flush();
-    process.send({ type: 'flushed' });
+    const ms = (ns) => Math.round(ns / 1000) / 1000;
+    process.send({
+      type: 'flushed',
+      loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    });
+    loop.reset();
   }
   if (m.type === 'stop') process.exit(0);
 });

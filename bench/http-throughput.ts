@@ -10,7 +10,8 @@
 // for bare, Threadline and the framework's own request logging, and half the
 // own request logging's, for the last two; interleaved
 // the same way; open loop, each request's latency from when it was due
-// (paced-load.ts).
+// (paced-load.ts), and how long the server's event loop was held (its
+// monitorEventLoopDelay between the flushes around the run).
 // Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32 --frameworks express,koa,fastify,hono
 //                          --latency-frameworks express,koa --latency-seconds 8]
 import { type PacedRun, pacedLoad, pin, requireWrk, startServer, wrk } from './http-lib.js';
@@ -105,6 +106,9 @@ async function measure(framework: string, variant: string): Promise<Run> {
 interface LatencyRun extends PacedRun {
   delivered: number;
   expected: number;
+  /** The server's event-loop delay during the run (monitorEventLoopDelay), ms. */
+  loopP99: number;
+  loopMax: number;
 }
 
 async function measureLatency(
@@ -122,9 +126,18 @@ async function measureLatency(
     const r = pacedLoad(server.port, LATENCY_SECONDS, rate);
     if (r.errors > 0) console.error(`${framework} ${variant} at ${rate}/s: ${r.errors} errors`);
     server.child.send({ type: 'flush' });
-    await once(server.child, 'flushed');
+    const { loopDelay } = await once<{ loopDelay: { p99: number; max: number } }>(
+      server.child,
+      'flushed',
+    );
     const delivered = await settledCount();
-    return { ...r, delivered, expected: r.requests * (VARIANTS[variant] ?? 0) };
+    return {
+      ...r,
+      delivered,
+      expected: r.requests * (VARIANTS[variant] ?? 0),
+      loopP99: loopDelay.p99,
+      loopMax: loopDelay.max,
+    };
   } finally {
     await server.stop();
   }
@@ -227,14 +240,16 @@ for (const plan of LATENCY_FRAMEWORKS.length > 0 ? PLANS : []) {
   );
   for (const framework of LATENCY_FRAMEWORKS) {
     console.log(`## ${framework} at ${plan.rate[framework]?.toLocaleString('en')} requests/s\n`);
-    console.log('| variant | requests/s reached | p50 | p90 | p99 | p99.9 | max |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    console.log(
+      '| variant | requests/s reached | p50 | p90 | p99 | p99.9 | max | server loop delay p99 / max (ms) |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const variant of plan.variants) {
       const runs = latency[`${framework} ${variant}${plan.suffix}`] ?? [];
       const name =
         variant === 'pino-http' ? `own request logging (${OWN_LOGGING[framework]})` : variant;
       console.log(
-        `| ${name} | ${Math.round(median(runs.map((r) => r.rps))).toLocaleString('en')} | ${us(runs.map((r) => r.p50))} | ${us(runs.map((r) => r.p90))} | ${us(runs.map((r) => r.p99))} | ${us(runs.map((r) => r.p999))} | ${us(runs.map((r) => r.max))} |`,
+        `| ${name} | ${Math.round(median(runs.map((r) => r.rps))).toLocaleString('en')} | ${us(runs.map((r) => r.p50))} | ${us(runs.map((r) => r.p90))} | ${us(runs.map((r) => r.p99))} | ${us(runs.map((r) => r.p999))} | ${us(runs.map((r) => r.max))} | ${median(runs.map((r) => r.loopP99)).toFixed(1)} / ${median(runs.map((r) => r.loopMax)).toFixed(1)} |`,
       );
     }
     const p99 = (v: string) =>

@@ -26,6 +26,10 @@ const total = Math.round(rate * seconds);
 const latencies = new Float64Array(total);
 let done = 0;
 let errors = 0;
+/** Requests in flight on a connection that closed. */
+let lost = 0;
+let stopping = false;
+let lastAnswer = 0;
 /** Due times (ms, performance.now) of requests not sent yet. */
 const waiting: number[] = [];
 let waitingHead = 0;
@@ -36,7 +40,21 @@ interface Conn {
   due: number;
   buffer: Buffer;
 }
+/**
+ * Idle connections, used in turn (first in, first out): none stays idle long
+ * enough for the server's keep-alive timeout to close it under a request.
+ */
 const idle: Conn[] = [];
+let idleHead = 0;
+const takeIdle = (): Conn | undefined => {
+  if (idleHead === idle.length) return undefined;
+  const c = idle[idleHead++];
+  if (idleHead === idle.length) {
+    idle.length = 0;
+    idleHead = 0;
+  }
+  return c;
+};
 
 function send(c: Conn, due: number): void {
   c.due = due;
@@ -63,10 +81,25 @@ function open(): Promise<Conn> {
     const c: Conn = { socket, due: -1, buffer: Buffer.alloc(0) };
     socket.once('connect', () => resolve(c));
     socket.once('error', reject);
+    // Closed by the server (or broken): a request in flight is lost and counted; a new
+    // connection takes this one's place.
+    socket.once('close', () => {
+      if (stopping) return;
+      if (c.due >= 0) lost++;
+      c.due = -2;
+      open().then(
+        (n) => {
+          if (waitingHead < waiting.length) send(n, waiting[waitingHead++] as number);
+          else idle.push(n);
+        },
+        () => {},
+      );
+    });
     socket.on('data', (d: Buffer) => {
       c.buffer = c.buffer.length === 0 ? d : Buffer.concat([c.buffer, d]);
       while (c.due >= 0 && takeResponse(c)) {
-        if (done < total) latencies[done++] = performance.now() - c.due;
+        lastAnswer = performance.now();
+        if (done < total) latencies[done++] = lastAnswer - c.due;
         c.due = -1;
         if (waitingHead < waiting.length) send(c, waiting[waitingHead++] as number);
         else idle.push(c);
@@ -87,7 +120,8 @@ await new Promise<void>((resolve) => {
     while (scheduled < total && start + scheduled * interval <= now) {
       const due = start + scheduled * interval;
       scheduled++;
-      const c = idle.pop();
+      let c = takeIdle();
+      while (c !== undefined && c.due === -2) c = takeIdle();
       if (c) send(c, due);
       else waiting.push(due);
     }
@@ -96,10 +130,12 @@ await new Promise<void>((resolve) => {
   };
   tick();
 });
-// The last ones answered (or 10 s more at most).
+// The last ones answered (or 10 s more at most); the rate is over the scheduled time.
 const deadline = performance.now() + 10_000;
-while (done < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-const elapsed = (performance.now() - start) / 1000;
+while (done + lost < total && performance.now() < deadline) {
+  await new Promise((r) => setTimeout(r, 5));
+}
+stopping = true;
 for (const c of conns) c.socket.destroy();
 
 const sorted = latencies.subarray(0, done).sort();
@@ -107,9 +143,10 @@ const at = (q: number) =>
   Math.round((sorted[Math.min(done - 1, Math.floor(q * done))] ?? 0) * 1000);
 console.log(
   JSON.stringify({
-    rps: done / elapsed,
+    rps: done / ((lastAnswer - start) / 1000),
     requests: done,
     errors: errors + (total - done),
+    lost,
     p50: at(0.5),
     p90: at(0.9),
     p99: at(0.99),
@@ -117,3 +154,4 @@ console.log(
     max: Math.round((sorted[done - 1] ?? 0) * 1000),
   }),
 );
+process.exit(0);
