@@ -483,8 +483,13 @@ for (const [fw, name, own] of [
       const o = rps(h, variant);
       if (t.length === 0 || o.length === 0) return `no ${fw} figures`;
       const r = median(t) / median(o);
+      const f = rps(h, 'floor');
+      const floor =
+        f.length > 0
+          ? ` (the floor, http-floor.cjs: ${int(median(f))} req/s, ${x(median(f) / median(o))})`
+          : '';
       return {
-        figure: versus(t, o, 'req/s', { aRange: false }),
+        figure: `${versus(t, o, 'req/s', { aRange: false })}${floor}`,
         status: pass(key === 'own' ? r > min : r >= min),
       };
     });

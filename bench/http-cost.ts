@@ -73,8 +73,6 @@ const rows: Record<string, Row> = {};
 for (let i = 0; i < SERVERS; i++) {
   for (const framework of FRAMEWORKS) {
     for (const [name, variant, options] of VARIANTS) {
-      // The floor (http-floor.cjs) is written for Express and Koa.
-      if (variant === 'floor' && framework !== 'express' && framework !== 'koa') continue;
       process.env.BENCH_THREADLINE_OPTIONS = JSON.stringify(options);
       const server = await startServer(framework, variant, receiver.url);
       try {

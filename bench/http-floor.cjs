@@ -5,7 +5,8 @@
 // records (the handler's line and `request completed`, with the request's
 // method, path and request id, and the same attributes as Threadline's)
 // encoded straight into the batch's bytes by a protobuf writer made for
-// their shape; and one OTLP/HTTP request per 2,048 records. No redaction,
+// their shape; and one OTLP/HTTP request per 2,048 records (Express, Koa,
+// Fastify and Hono middleware). No redaction,
 // no limits, no size budget, no severity queue, no retry, no options: it
 // is a measure, not a logger.
 const { randomBytes, randomUUID } = require('node:crypto');
@@ -211,6 +212,13 @@ exports.express = () => (req, res, next) =>
 
 exports.koa = () => (ctx, next) =>
   context.with(begin(ctx.method, ctx.path, ctx.res, '/orders/:id'), next);
+
+exports.fastify = () => (request, reply, done) =>
+  context.with(begin(request.method, request.url, reply.raw, '/orders/:id'), done);
+
+// @hono/node-server hands the node:http response over as `c.env.outgoing`.
+exports.hono = () => (c, next) =>
+  context.with(begin(c.req.method, c.req.path, c.env.outgoing, '/orders/:id'), next);
 
 exports.flush = async () => {
   send();

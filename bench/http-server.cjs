@@ -14,7 +14,7 @@
 //               over OTLP/protobuf with the SDK's default BatchLogRecordProcessor
 //               (1 record a request; spans are made but not exported)
 //   floor       the least any design must do for two exported records a request
-//               (http-floor.cjs; Express and Koa): ids, one context entry, the
+//               (http-floor.cjs): ids, one context entry, the
 //               records encoded straight into the batch, one OTLP request a batch
 //   pino-http   the framework's own request logging and one line, to /dev/null,
 //               no export: pino-http (Express, Koa), Fastify's logger (its
@@ -139,6 +139,7 @@ const SERVERS = {
     if (variant === 'threadline') {
       await app.register(require('@threadline/fastify').threadline, correlateOptions);
     }
+    if (variant === 'floor') app.addHook('onRequest', floor.fastify());
     if (variant === 'pino-http' || variant === 'otel-auto') {
       log = (id, request) => request.log.info(fields(id), 'order loaded');
     }
@@ -154,6 +155,7 @@ const SERVERS = {
     const { serve } = require('@hono/node-server');
     const app = new Hono();
     if (variant === 'threadline') app.use(require('@threadline/hono').correlate(correlateOptions));
+    if (variant === 'floor') app.use(floor.hono());
     if (variant === 'pino-http') {
       const dest = devNull();
       const print = (text) => dest.write(`${text}\n`);

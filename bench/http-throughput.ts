@@ -57,11 +57,7 @@ const VARIANTS: Record<string, number> = {
   'otel-auto': 1,
   'pino-http': 0,
 };
-/** The variants of a framework: the floor (http-floor.cjs) is written for Express and Koa. */
-const variantsOf = (framework: string) =>
-  Object.keys(VARIANTS).filter(
-    (v) => v !== 'floor' || framework === 'express' || framework === 'koa',
-  );
+const variantsOf = (_framework: string) => Object.keys(VARIANTS);
 
 requireWrk();
 
