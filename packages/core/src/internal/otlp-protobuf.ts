@@ -546,6 +546,12 @@ export function releaseRequestBody(body: Uint8Array): void {
  * grown per queued record, less the bytes).
  */
 export const ENCODED_RECORD_OVERHEAD_BYTES = 144;
+/**
+ * The front of RecordEncoder's scratch buffer: the last record's trace
+ * flags, trace id and span id fields (at most 33 bytes), copied by the next
+ * record of the same span instead of decoded again.
+ */
+const IDS_AREA = 48;
 /** Bytes of a group number in front of each encoded record (see RecordEncoder). */
 const GROUP_BYTES = 4;
 /** A scratch writer that grew past this for one large record is not kept. */
@@ -570,6 +576,9 @@ export class RecordEncoder {
   private readonly groups: Array<
     [ReadableLogRecord['resource'], ReadableLogRecord['instrumentationScope']]
   > = [];
+  private lastResource: object | undefined;
+  private lastScope: object | undefined;
+  private lastGroup = 0;
 
   /**
    * `r` as its encoded `log_records` field, behind its group's number: a view
@@ -577,16 +586,24 @@ export class RecordEncoder {
    * it, once it knows it keeps it).
    */
   encode(r: ReadableLogRecord): Uint8Array {
-    if (this.scratch.buf.length > MAX_SCRATCH_BYTES) this.scratch = new Writer(4096);
+    if (this.scratch.buf.length > MAX_SCRATCH_BYTES) {
+      this.scratch = new Writer(4096);
+      this.last.at = -1;
+    }
     const w = this.scratch;
-    w.pos = 0;
+    w.pos = IDS_AREA;
     w.ensure(GROUP_BYTES);
-    w.buf.writeUInt32LE(this.groupOf(r), 0);
-    w.pos = GROUP_BYTES;
-    // No ids to copy from a record before: each record stands alone.
-    this.last.at = -1;
-    writeLogRecord(w, r, this.last);
-    return w.buf.subarray(0, w.pos);
+    w.buf.writeUInt32LE(this.groupOf(r), IDS_AREA);
+    w.pos = IDS_AREA + GROUP_BYTES;
+    const last = this.last;
+    writeLogRecord(w, r, last);
+    if (last.at >= IDS_AREA) {
+      // This record's ids, kept at the front for the next record of the same span to copy.
+      const b = w.buf;
+      for (let i = 0; i < last.length; i++) b[i] = b[last.at + i] as number;
+      last.at = 0;
+    }
+    return w.buf.subarray(IDS_AREA, w.pos);
   }
 
   /**
@@ -636,6 +653,17 @@ export class RecordEncoder {
   }
 
   private groupOf(r: ReadableLogRecord): number {
+    // Most records are of the same pair as the one before.
+    if (r.resource === this.lastResource && r.instrumentationScope === this.lastScope) {
+      return this.lastGroup;
+    }
+    this.lastResource = r.resource;
+    this.lastScope = r.instrumentationScope;
+    this.lastGroup = this.numberOf(r);
+    return this.lastGroup;
+  }
+
+  private numberOf(r: ReadableLogRecord): number {
     let scopes = this.numbers.get(r.resource);
     if (!scopes) {
       scopes = new Map();
