@@ -497,19 +497,29 @@ const MAX_IDLE_WRITERS = 2;
 /** A writer whose buffer grew past this for one large batch is not kept. */
 const MAX_KEPT_BYTES = 8 << 20;
 
-/** Encodes records as one `ExportLogsServiceRequest`, grouped by resource, then by scope. */
-export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8Array {
-  const groups = new Map<object, Map<object, ReadableLogRecord[]>>();
-  for (const r of records) {
-    let byScope = groups.get(r.resource);
-    if (!byScope) {
-      byScope = new Map();
-      groups.set(r.resource, byScope);
-    }
-    const list = byScope.get(r.instrumentationScope);
-    if (list) list.push(r);
-    else byScope.set(r.instrumentationScope, [r]);
+/** Records (or encoded records) by resource, then by scope, in the order of their first ones. */
+type Groups<T> = Map<object, Map<object, T[]>>;
+
+function addTo<T>(groups: Groups<T>, resource: object, scope: object, item: T): void {
+  let byScope = groups.get(resource);
+  if (!byScope) {
+    byScope = new Map();
+    groups.set(resource, byScope);
   }
+  const list = byScope.get(scope);
+  if (list) list.push(item);
+  else byScope.set(scope, [item]);
+}
+
+/**
+ * One `ExportLogsServiceRequest` of `groups`: each resource's ResourceLogs and
+ * each scope's ScopeLogs, around the log_records `writeRecords` writes, in a
+ * writer lent with the body (see releaseRequestBody).
+ */
+function writeRequest<T>(
+  groups: Groups<T>,
+  writeRecords: (w: Writer, list: T[]) => void,
+): Uint8Array {
   const w = idle.pop() ?? new Writer(64 * 1024);
   w.pos = 0;
   for (const [resource, byScope] of groups) {
@@ -519,8 +529,7 @@ export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8A
     for (const [scope, list] of byScope) {
       const sl = w.begin(T_SCOPE_LOGS);
       writeRaw(w, T_SCOPE, encodeScope(scope as ReadableLogRecord['instrumentationScope']));
-      const last: LastIds = { at: -1, length: 0, traceId: '', spanId: '', flags: 0 };
-      for (const r of list) writeLogRecord(w, r, last);
+      writeRecords(w, list);
       w.end(sl);
     }
     if (res.schemaUrl) w.string(T_RL_SCHEMA_URL, res.schemaUrl);
@@ -529,6 +538,16 @@ export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8A
   const body = w.buf.subarray(0, w.pos);
   lent.set(body, w);
   return body;
+}
+
+/** Encodes records as one `ExportLogsServiceRequest`, grouped by resource, then by scope. */
+export function encodeLogsRequest(records: readonly ReadableLogRecord[]): Uint8Array {
+  const groups: Groups<ReadableLogRecord> = new Map();
+  for (const r of records) addTo(groups, r.resource, r.instrumentationScope, r);
+  return writeRequest(groups, (w, list) => {
+    const last: LastIds = { at: -1, length: 0, traceId: '', spanId: '', flags: 0 };
+    for (const r of list) writeLogRecord(w, r, last);
+  });
 }
 
 /** Gives a request body made by `encodeLogsRequest` back once its request is over (others are ignored). */
@@ -612,44 +631,20 @@ export class RecordEncoder {
    * with `releaseRequestBody` once its request is over.
    */
   assemble(items: readonly Uint8Array[]): Uint8Array {
-    const byGroup = new Map<number, Uint8Array[]>();
+    const groups: Groups<Uint8Array> = new Map();
     for (const item of items) {
-      const g = (item as Buffer).readUInt32LE(0);
-      const list = byGroup.get(g);
-      if (list) list.push(item);
-      else byGroup.set(g, [item]);
+      const [resource, scope] = this.groups[(item as Buffer).readUInt32LE(0)] as [object, object];
+      addTo(groups, resource, scope, item);
     }
-    const byResource = new Map<object, Array<[object, Uint8Array[]]>>();
-    for (const [g, list] of byGroup) {
-      const [resource, scope] = this.groups[g] as [object, object];
-      const scopes = byResource.get(resource);
-      if (scopes) scopes.push([scope, list]);
-      else byResource.set(resource, [[scope, list]]);
-    }
-    const w = idle.pop() ?? new Writer(64 * 1024);
-    w.pos = 0;
-    for (const [resource, scopes] of byResource) {
-      const res = resource as ReadableLogRecord['resource'];
-      const rl = w.begin(T_RESOURCE_LOGS);
-      writeRaw(w, T_RESOURCE, encodeResource(res));
-      for (const [scope, list] of scopes) {
-        const sl = w.begin(T_SCOPE_LOGS);
-        writeRaw(w, T_SCOPE, encodeScope(scope as ReadableLogRecord['instrumentationScope']));
-        let n = 0;
-        for (const item of list) n += item.length - GROUP_BYTES;
-        w.ensure(n);
-        for (const item of list) {
-          (item as Buffer).copy(w.buf, w.pos, GROUP_BYTES);
-          w.pos += item.length - GROUP_BYTES;
-        }
-        w.end(sl);
+    return writeRequest(groups, (w, list) => {
+      let n = 0;
+      for (const item of list) n += item.length - GROUP_BYTES;
+      w.ensure(n);
+      for (const item of list) {
+        (item as Buffer).copy(w.buf, w.pos, GROUP_BYTES);
+        w.pos += item.length - GROUP_BYTES;
       }
-      if (res.schemaUrl) w.string(T_RL_SCHEMA_URL, res.schemaUrl);
-      w.end(rl);
-    }
-    const body = w.buf.subarray(0, w.pos);
-    lent.set(body, w);
-    return body;
+    });
   }
 
   private groupOf(r: ReadableLogRecord): number {
