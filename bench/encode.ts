@@ -9,40 +9,24 @@
 // the record before), then given a span each (no ids to copy).
 // Usage: node --import tsx encode.ts
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { log, startThreadline, withHopScope } from '@threadline/core';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { log, withHopScope } from '@threadline/core';
 import { makeRecord } from '../packages/core/src/internal/logger.ts';
 import {
   encodeLogsRequest,
   RecordEncoder,
   releaseRequestBody,
 } from '../packages/core/src/internal/otlp-protobuf.ts';
-import { arg, median } from './lib.js';
+import { arg, median, startCapturing } from './lib.js';
 
 const BATCH = 2048;
-let records: ReadableLogRecord[] = [];
-const capture: LogRecordExporter = {
-  export: (r, done) => {
-    records = records.concat(r);
-    done({ code: 0 });
-  },
-  shutdown: async () => {},
-  forceFlush: async () => {},
-};
-const handle = startThreadline({
-  serviceName: 'bench',
-  exporter: capture,
-  maxExportBatchSize: BATCH,
-  handleSignals: false,
-  logStartup: false,
-  diagnostics: 'silent',
-  env: {},
-});
+const { handle, records: captured } = startCapturing(BATCH);
 withHopScope({ 'http.route': '/orders/:id' }, () => {
   for (let i = 0; i < BATCH; i++)
     log.info('request handled', { i, 'user.id': 'u-123', 'http.response.status_code': 200 });
 });
 await handle.forceFlush(5000);
+let records = captured();
 records = records.slice(0, BATCH);
 // The same records as the pipeline makes them for its OTLP/protobuf exporter.
 const CALL_KEYS = new Set(['i', 'user.id', 'http.response.status_code']);

@@ -25,14 +25,14 @@ import { EventEmitter } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
 import { setImmediate as turn } from 'node:timers/promises';
 import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
-import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { createHttpCorrelator, log, startThreadline } from '@threadline/core';
 import {
   encodeLogsRequest,
   releaseRequestBody,
 } from '../packages/core/src/internal/otlp-protobuf.ts';
 import { randomSpanId, randomTraceId } from '../packages/core/src/internal/w3c.ts';
-import { arg, args, forkReceiver, here, median, once } from './lib.js';
+import { arg, args, forkReceiver, here, median, once, startCapturing } from './lib.js';
 
 const REQUESTS = arg('requests', 200_000);
 const ROUNDS = arg('rounds', 5);
@@ -103,27 +103,10 @@ function fakeExchange() {
 
 /** Threadline's records of `n` requests made by the real correlator, captured (not exported). */
 async function capturedRecords(n: number): Promise<ReadableLogRecord[]> {
-  let records: ReadableLogRecord[] = [];
-  const capture: LogRecordExporter = {
-    export: (r, done) => {
-      records = records.concat(r);
-      done({ code: 0 });
-    },
-    shutdown: async () => {},
-    forceFlush: async () => {},
-  };
-  const handle = startThreadline({
-    serviceName: 'bench',
-    exporter: capture,
-    maxExportBatchSize: BATCH,
-    handleSignals: false,
-    logStartup: false,
-    diagnostics: 'silent',
-    env: {},
-  });
+  const { handle, records } = startCapturing(BATCH);
   threadlineRequests(n);
   await handle.forceFlush(5000);
-  return records.slice(0, 2 * n);
+  return records().slice(0, 2 * n);
 }
 
 const correlator = createHttpCorrelator({});

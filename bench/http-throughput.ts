@@ -57,7 +57,6 @@ const VARIANTS: Record<string, number> = {
   'otel-auto': 1,
   'pino-http': 0,
 };
-const variantsOf = (_framework: string) => Object.keys(VARIANTS);
 
 requireWrk();
 
@@ -75,43 +74,16 @@ interface Run {
   expected: number;
 }
 
-async function measure(framework: string, variant: string): Promise<Run> {
-  const server = await startServer(framework, variant, url);
-  try {
-    wrk(server.port, 2, CONNECTIONS); // warm-up
-    server.child.send({ type: 'flush' });
-    await once(server.child, 'flushed');
-    await settledCount();
-    await receiver.reset();
-    const r = wrk(server.port, SECONDS, CONNECTIONS);
-    if (r.errors > 0) console.error(`${framework} ${variant}: ${r.errors} errors`);
-    server.child.send({ type: 'flush' });
-    await once(server.child, 'flushed');
-    const delivered = await settledCount();
-    return {
-      rps: r.rps,
-      requests: r.requests,
-      delivered,
-      expected: r.requests * (VARIANTS[variant] ?? 0),
-    };
-  } finally {
-    await server.stop();
-  }
-}
-
-interface LatencyRun extends PacedRun {
-  delivered: number;
-  expected: number;
-  /** The server's event-loop delay during the run (monitorEventLoopDelay), ms. */
-  loopP99: number;
-  loopMax: number;
-}
-
-async function measureLatency(
+/**
+ * One fresh server of `framework` `variant`: a warm-up, a flush, `load` on its
+ * port, a flush; the load's figures with the records delivered and expected,
+ * and the server's event-loop delay between the two flushes.
+ */
+async function measureWith<L extends { requests: number; errors: number }>(
   framework: string,
   variant: string,
-  rate: number,
-): Promise<LatencyRun> {
+  load: (port: number) => L,
+): Promise<L & { delivered: number; expected: number; loopP99: number; loopMax: number }> {
   const server = await startServer(framework, variant, url);
   try {
     wrk(server.port, 2, CONNECTIONS); // warm-up
@@ -119,8 +91,8 @@ async function measureLatency(
     await once(server.child, 'flushed');
     await settledCount();
     await receiver.reset();
-    const r = pacedLoad(server.port, LATENCY_SECONDS, rate);
-    if (r.errors > 0) console.error(`${framework} ${variant} at ${rate}/s: ${r.errors} errors`);
+    const r = load(server.port);
+    if (r.errors > 0) console.error(`${framework} ${variant}: ${r.errors} errors`);
     server.child.send({ type: 'flush' });
     const { loopDelay } = await once<{ loopDelay: { p99: number; max: number } }>(
       server.child,
@@ -139,10 +111,26 @@ async function measureLatency(
   }
 }
 
+const measure = async (framework: string, variant: string): Promise<Run> => {
+  const r = await measureWith(framework, variant, (port) => wrk(port, SECONDS, CONNECTIONS));
+  return { rps: r.rps, requests: r.requests, delivered: r.delivered, expected: r.expected };
+};
+
+interface LatencyRun extends PacedRun {
+  delivered: number;
+  expected: number;
+  /** The server's event-loop delay during the run (monitorEventLoopDelay), ms. */
+  loopP99: number;
+  loopMax: number;
+}
+
+const measureLatency = (framework: string, variant: string, rate: number): Promise<LatencyRun> =>
+  measureWith(framework, variant, (port) => pacedLoad(port, LATENCY_SECONDS, rate));
+
 const results: Record<string, Run[]> = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const framework of FRAMEWORKS) {
-    for (const variant of variantsOf(framework)) {
+    for (const variant of Object.keys(VARIANTS)) {
       const r = await measure(framework, variant);
       const key = `${framework} ${variant}`;
       results[key] ??= [];
@@ -201,7 +189,7 @@ for (const framework of FRAMEWORKS) {
   console.log('| variant | requests/s | ratio to bare | records exported / expected |');
   console.log('|---|---:|---:|---:|');
   const bare = median((results[`${framework} bare`] ?? []).map((r) => r.rps));
-  for (const variant of variantsOf(framework)) {
+  for (const variant of Object.keys(VARIANTS)) {
     const runs = results[`${framework} ${variant}`] ?? [];
     const name =
       variant === 'pino-http'

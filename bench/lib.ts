@@ -1,6 +1,8 @@
 // Helpers shared by the benchmark drivers.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { startThreadline, type ThreadlineHandle } from '@threadline/core';
 
 export const args = process.argv.slice(2);
 
@@ -125,4 +127,34 @@ export async function runPinned(
     thread: (done.writeMs * 1000) / lines,
     faults: faults ? Number(faults[1]) : undefined,
   };
+}
+
+/**
+ * Starts Threadline with an exporter that keeps what it is given (nothing
+ * sent), in batches of `batch`: records as the pipeline makes them, for the
+ * benchmarks that take them apart.
+ */
+export function startCapturing(batch: number): {
+  handle: ThreadlineHandle;
+  records: () => ReadableLogRecord[];
+} {
+  let records: ReadableLogRecord[] = [];
+  const capture: LogRecordExporter = {
+    export: (r, done) => {
+      records = records.concat(r);
+      done({ code: 0 });
+    },
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  const handle = startThreadline({
+    serviceName: 'bench',
+    exporter: capture,
+    maxExportBatchSize: batch,
+    handleSignals: false,
+    logStartup: false,
+    diagnostics: 'silent',
+    env: {},
+  });
+  return { handle, records: () => records };
 }
