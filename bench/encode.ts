@@ -17,6 +17,7 @@ import {
   RecordEncoder,
   releaseRequestBody,
 } from '../packages/core/src/internal/otlp-protobuf.ts';
+import { RecordBlocks } from '../packages/core/src/internal/queue.ts';
 import { arg, median, startCapturing } from './lib.js';
 
 const BATCH = 2048;
@@ -67,14 +68,20 @@ const encode = (r: ReadableLogRecord[]) => {
 const ours = (_r: ReadableLogRecord[]) => encode(apart);
 const oursSpanEach = (_r: ReadableLogRecord[]) => encode(spanEach);
 // As the pipeline does with its OTLP/protobuf exporter: each record encoded when it is
-// written (a copy kept), and a batch assembled from the copies when it is exported.
+// written (a copy kept in a block), and a batch assembled from the copies when it is exported.
 const encoder = new RecordEncoder();
-const kept = spanEach.map((r) => Buffer.from(encoder.encode(r)));
+const blocks = new RecordBlocks();
+const kept: Buffer[] = [];
+const places = spanEach.map((r) => {
+  const place = blocks.copy(encoder.encode(r), 1);
+  kept.push(blocks.block);
+  return place;
+});
 const written = (_r: ReadableLogRecord[]) => {
-  for (const r of spanEach) Buffer.from(encoder.encode(r));
+  for (const r of spanEach) blocks.copy(encoder.encode(r), 1);
 };
 const assembled = (_r: ReadableLogRecord[]) => {
-  const body = encoder.assemble(kept);
+  const body = encoder.assemble(kept, places);
   releaseRequestBody(body);
   return body;
 };

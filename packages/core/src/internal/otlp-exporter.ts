@@ -366,11 +366,18 @@ export class ThreadlineOtlpExporter
     return this.protobuf ? this.encoder.encode(record) : undefined;
   }
 
-  /** Exports records encoded by `encodeRecord`, as `export` does records. */
-  exportEncoded(items: readonly Uint8Array[], done: (result: ExportResult) => void): void {
+  /**
+   * Exports records encoded by `encodeRecord`, as `export` does records:
+   * each is a buffer and its place in it (see `RecordEncoder.assemble`).
+   */
+  exportEncoded(
+    buffers: readonly Uint8Array[],
+    places: readonly number[],
+    done: (result: ExportResult) => void,
+  ): void {
     // The export delegate counts what it exports by its length: a stand-in of the same length.
-    const standIn = new Array<ReadableLogRecord>(items.length);
-    this.bodies.set(standIn, this.encoder.assemble(items));
+    const standIn = new Array<ReadableLogRecord>(buffers.length);
+    this.bodies.set(standIn, this.encoder.assemble(buffers, places));
     this.export(standIn, done);
   }
 }

@@ -15,6 +15,7 @@
 import type { AnyValue, Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { hasAttributesApart } from './logger.js';
+import { endOf, startOf } from './queue.js';
 
 // Wire types.
 const VARINT = 0;
@@ -559,12 +560,13 @@ export function releaseRequestBody(body: Uint8Array): void {
 }
 
 /**
- * What a queued encoded record costs besides its bytes (its Buffer object and
- * its entries in the queue's arrays), counted with them against the queue's
- * memory budget: measured with bench/queue-memory.ts (heap and array buffers
- * grown per queued record, less the bytes).
+ * What a queued encoded record costs besides its bytes (its entries in the
+ * queue's arrays, the room they grow into, the end of a block it did not
+ * fill), counted with them against the queue's memory budget: measured with
+ * bench/queue-memory.ts (heap and array buffers grown per queued record,
+ * less the bytes, at several queue lengths), rounded up.
  */
-export const ENCODED_RECORD_OVERHEAD_BYTES = 144;
+export const ENCODED_RECORD_OVERHEAD_BYTES = 64;
 /**
  * The front of RecordEncoder's scratch buffer: the last record's trace
  * flags, trace id and span id fields (at most 33 bytes), copied by the next
@@ -627,22 +629,32 @@ export class RecordEncoder {
 
   /**
    * One `ExportLogsServiceRequest` of encoded records, grouped by resource,
-   * then by scope, in the order of their first records. Give the body back
-   * with `releaseRequestBody` once its request is over.
+   * then by scope, in the order of their first records. Each record is a
+   * buffer and its place in it (`WHOLE` for all of it; see RecordBlocks).
+   * Give the body back with `releaseRequestBody` once its request is over.
    */
-  assemble(items: readonly Uint8Array[]): Uint8Array {
-    const groups: Groups<Uint8Array> = new Map();
-    for (const item of items) {
-      const [resource, scope] = this.groups[(item as Buffer).readUInt32LE(0)] as [object, object];
-      addTo(groups, resource, scope, item);
+  assemble(buffers: readonly Uint8Array[], places: readonly number[]): Uint8Array {
+    // Grouped by index: the records stay where they are until copied.
+    const groups: Groups<number> = new Map();
+    for (let i = 0; i < buffers.length; i++) {
+      const b = buffers[i] as Buffer;
+      const [resource, scope] = this.groups[b.readUInt32LE(startOf(places[i] as number))] as [
+        object,
+        object,
+      ];
+      addTo(groups, resource, scope, i);
     }
     return writeRequest(groups, (w, list) => {
       let n = 0;
-      for (const item of list) n += item.length - GROUP_BYTES;
+      for (const i of list) {
+        const place = places[i] as number;
+        n += endOf(buffers[i] as Uint8Array, place) - startOf(place) - GROUP_BYTES;
+      }
       w.ensure(n);
-      for (const item of list) {
-        (item as Buffer).copy(w.buf, w.pos, GROUP_BYTES);
-        w.pos += item.length - GROUP_BYTES;
+      for (const i of list) {
+        const b = buffers[i] as Buffer;
+        const place = places[i] as number;
+        w.pos += b.copy(w.buf, w.pos, startOf(place) + GROUP_BYTES, endOf(b, place));
       }
     });
   }

@@ -22,6 +22,7 @@ import {
   SEVERITY_CLASSES,
   SeverityQueue,
   severityClass,
+  WHOLE,
 } from './queue.js';
 import { warnOnce } from './state.js';
 
@@ -76,7 +77,11 @@ interface EncodingExporter extends LogRecordExporter {
    * is queued as it is).
    */
   encodeRecord(record: ReadableLogRecord): Uint8Array | undefined;
-  exportEncoded(items: readonly Uint8Array[], done: (result: ExportResult) => void): void;
+  exportEncoded(
+    buffers: readonly Uint8Array[],
+    places: readonly number[],
+    done: (result: ExportResult) => void,
+  ): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -232,7 +237,11 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
       }
     }
     // Copied only once kept: a record dropped here takes no memory.
-    q.push(encoded === undefined ? record : this.blocks.copy(encoded, cls), bytes, cls);
+    if (encoded === undefined) q.push(record, WHOLE, bytes, cls);
+    else {
+      const place = this.blocks.copy(encoded, cls);
+      q.push(this.blocks.block, place, bytes, cls);
+    }
     this.counters.accepted++;
     if (q.count >= o.maxExportBatchSize) this.schedulePumpSoon();
     else if (this.timer === undefined) this.armTimer(o.scheduledDelayMillis);
@@ -312,7 +321,9 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
       try {
         const encoded = this.encoder;
         if (encoded !== undefined && batch.records[0] instanceof Uint8Array) {
-          encoded.exportEncoded(batch.records as Uint8Array[], (result) => finish(result));
+          encoded.exportEncoded(batch.records as Uint8Array[], batch.places, (result) =>
+            finish(result),
+          );
         } else
           this.o.exporter.export(batch.records as ReadableLogRecord[], (result) => finish(result));
       } catch (error) {

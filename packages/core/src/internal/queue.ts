@@ -8,8 +8,15 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { SEVERITY_NUMBER } from '../severity.js';
 
-/** A queued record: as an object, or encoded when it was written (see RecordEncoder). */
+/**
+ * A queued record: as an object, or encoded when it was written (see
+ * RecordEncoder), then as the block of memory that holds its bytes, with
+ * its place in that block beside it (see RecordBlocks).
+ */
 export type QueuedRecord = ReadableLogRecord | Uint8Array;
+
+/** The place of a record that is a whole buffer, or an object. */
+export const WHOLE = -1;
 
 /** Severity classes, lowest first: trace/debug, info (and unspecified), warn, error/fatal. */
 export const SEVERITY_CLASSES = ['debug', 'info', 'warn', 'error'] as const;
@@ -25,6 +32,7 @@ export function severityClass(severityNumber: number | undefined): number {
 
 class Deque {
   records: QueuedRecord[] = [];
+  places: number[] = [];
   sizes: number[] = [];
   seqs: number[] = [];
   head = 0;
@@ -35,8 +43,9 @@ class Deque {
     return this.records.length - this.head;
   }
 
-  push(record: QueuedRecord, size: number, seq: number): void {
+  push(record: QueuedRecord, place: number, size: number, seq: number): void {
     this.records.push(record);
+    this.places.push(place);
     this.sizes.push(size);
     this.seqs.push(seq);
     this.bytes += size;
@@ -50,6 +59,7 @@ class Deque {
    */
   putBack(batch: Batch, indexes: number[]): void {
     const records: QueuedRecord[] = [];
+    const places: number[] = [];
     const sizes: number[] = [];
     const seqs: number[] = [];
     let j = this.head;
@@ -59,16 +69,19 @@ class Deque {
       // Queued entries older than this one (put back by another batch) go first.
       while (j < end && (this.seqs[j] as number) < seq) {
         records.push(this.records[j] as QueuedRecord);
+        places.push(this.places[j] as number);
         sizes.push(this.sizes[j] as number);
         seqs.push(this.seqs[j] as number);
         j++;
       }
       records.push(batch.records[i] as QueuedRecord);
+      places.push(batch.places[i] as number);
       sizes.push(batch.sizes[i] as number);
       seqs.push(seq);
       this.bytes += batch.sizes[i] as number;
     }
     this.records = j < end ? records.concat(this.records.slice(j)) : records;
+    this.places = j < end ? places.concat(this.places.slice(j)) : places;
     this.sizes = j < end ? sizes.concat(this.sizes.slice(j)) : sizes;
     this.seqs = j < end ? seqs.concat(this.seqs.slice(j)) : seqs;
     this.head = 0;
@@ -82,18 +95,28 @@ class Deque {
   shift(out?: Batch, cls?: number): number {
     const i = this.head;
     const size = this.sizes[i] as number;
-    if (out) out.add(this.records[i] as QueuedRecord, size, this.seqs[i] as number, cls as number);
+    if (out) {
+      out.add(
+        this.records[i] as QueuedRecord,
+        this.places[i] as number,
+        size,
+        this.seqs[i] as number,
+        cls as number,
+      );
+    }
     // Release the reference now: a dropped or exported record must be collectable.
     (this.records as unknown[])[i] = undefined;
     this.head++;
     this.bytes -= size;
     if (this.head === this.records.length) {
       this.records = [];
+      this.places = [];
       this.sizes = [];
       this.seqs = [];
       this.head = 0;
     } else if (this.head > 4096 && this.head * 2 > this.records.length) {
       this.records = this.records.slice(this.head);
+      this.places = this.places.slice(this.head);
       this.sizes = this.sizes.slice(this.head);
       this.seqs = this.seqs.slice(this.head);
       this.head = 0;
@@ -105,13 +128,15 @@ class Deque {
 /** Records taken out of the queue for one export, with what is needed to put them back. */
 export class Batch {
   records: QueuedRecord[] = [];
+  places: number[] = [];
   sizes: number[] = [];
   seqs: number[] = [];
   classes: number[] = [];
   bytes = 0;
 
-  add(record: QueuedRecord, size: number, seq: number, cls: number): void {
+  add(record: QueuedRecord, place: number, size: number, seq: number, cls: number): void {
     this.records.push(record);
+    this.places.push(place);
     this.sizes.push(size);
     this.seqs.push(seq);
     this.classes.push(cls);
@@ -187,8 +212,8 @@ export class SeverityQueue {
     return oldest;
   }
 
-  push(record: QueuedRecord, size: number, cls: number): void {
-    (this.classes[cls] as Deque).push(record, size, this.seq++);
+  push(record: QueuedRecord, place: number, size: number, cls: number): void {
+    (this.classes[cls] as Deque).push(record, place, size, this.seq++);
     this.count++;
     this.bytes += size;
   }
@@ -228,8 +253,9 @@ export class SeverityQueue {
   }
 }
 
-/** The size of the blocks that hold encoded records. */
+/** The size of the blocks that hold encoded records (a power of two). */
 const BLOCK_BYTES = 8192;
+const BLOCK_BITS = 13;
 
 /**
  * Copies of encoded records, in blocks of 8 KiB, one chain of blocks per
@@ -238,15 +264,27 @@ const BLOCK_BYTES = 8192;
  * leave the queue oldest first (exported or evicted), so a block never
  * stays for the sake of one record of another class that outlived the
  * rest of it. Records over half a block get a buffer of their own.
+ *
+ * A record is kept as its block and its place in it, one number (offset and
+ * length), rather than as a view: a view is an object of its own, about as
+ * large as the record.
  */
 export class RecordBlocks {
   private readonly blocks: Array<Buffer | undefined> = [undefined, undefined, undefined, undefined];
   private readonly used = [0, 0, 0, 0];
+  /** The buffer that holds the last copy. */
+  block: Buffer = Buffer.alloc(0);
 
-  /** A copy of `bytes`, kept with the records of severity class `cls`. */
-  copy(bytes: Uint8Array, cls: number): Buffer {
+  /**
+   * Copies `bytes` into a block kept with the records of severity class
+   * `cls` (then `block`) and returns their place in it.
+   */
+  copy(bytes: Uint8Array, cls: number): number {
     const n = bytes.length;
-    if (n > BLOCK_BYTES / 2) return Buffer.from(bytes);
+    if (n > BLOCK_BYTES / 2) {
+      this.block = Buffer.from(bytes);
+      return WHOLE;
+    }
     let block = this.blocks[cls];
     let at = this.used[cls] as number;
     if (block === undefined || at + n > BLOCK_BYTES) {
@@ -256,6 +294,17 @@ export class RecordBlocks {
     }
     block.set(bytes, at);
     this.used[cls] = at + n;
-    return block.subarray(at, at + n);
+    this.block = block;
+    return (at << BLOCK_BITS) | n;
   }
+}
+
+/** Where the bytes of a record at `place` in `block` start. */
+export function startOf(place: number): number {
+  return place === WHOLE ? 0 : place >>> BLOCK_BITS;
+}
+
+/** Where they end. */
+export function endOf(block: Uint8Array, place: number): number {
+  return place === WHOLE ? block.length : (place >>> BLOCK_BITS) + (place & (BLOCK_BYTES - 1));
 }

@@ -14,6 +14,7 @@ import {
   RecordEncoder,
   releaseRequestBody,
 } from '../../src/internal/otlp-protobuf.js';
+import { endOf, RecordBlocks, startOf, WHOLE } from '../../src/internal/queue.js';
 
 /** Records made by the SDK itself, of every value shape OTLP has. */
 function sdkRecords(): ReadableLogRecord[] {
@@ -318,16 +319,34 @@ describe('records encoded when they are written', () => {
   it('make, once assembled, the very bytes the batch encoder writes for the same records', () => {
     const records = mixed();
     const encoder = new RecordEncoder();
-    // Each kept as the queue keeps it: a copy (encode() hands out a view of its scratch buffer).
-    const items = records.map((r) => Buffer.from(encoder.encode(r)));
-    const assembled = Buffer.from(encoder.assemble(items));
+    // Each kept as the queue keeps it: copied into a block, at a place
+    // (encode() hands out a view of its scratch buffer).
+    const blocks = new RecordBlocks();
+    const buffers: Uint8Array[] = [];
+    const places: number[] = [];
+    for (const r of records) {
+      places.push(blocks.copy(encoder.encode(r), 1));
+      buffers.push(blocks.block);
+    }
+    const assembled = Buffer.from(encoder.assemble(buffers, places));
     expect(assembled.equals(Buffer.from(encodeLogsRequest(records)))).toBe(true);
-    // Any subset, in any order, as batches taken from the queue are.
+    // Any subset, in any order, as batches taken from the queue are; and whole buffers.
     const some = [4, 0, 5, 2];
-    expect(
-      Buffer.from(encoder.assemble(some.map((i) => items[i] as Uint8Array))).equals(
-        Buffer.from(encodeLogsRequest(some.map((i) => records[i] as ReadableLogRecord))),
+    const whole = some.map((i) =>
+      Buffer.from(
+        (buffers[i] as Buffer).subarray(
+          startOf(places[i] as number),
+          endOf(buffers[i] as Uint8Array, places[i] as number),
+        ),
       ),
+    );
+    expect(
+      Buffer.from(
+        encoder.assemble(
+          whole,
+          some.map(() => WHOLE),
+        ),
+      ).equals(Buffer.from(encodeLogsRequest(some.map((i) => records[i] as ReadableLogRecord)))),
     ).toBe(true);
   });
 });

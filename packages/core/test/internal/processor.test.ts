@@ -14,6 +14,7 @@ import {
   retryDelay,
   ThreadlineExportProcessor,
 } from '../../src/internal/processor.js';
+import { endOf, startOf } from '../../src/internal/queue.js';
 
 type Done = (result: ExportResult) => void;
 
@@ -187,8 +188,15 @@ describe('export processor', () => {
         scratch.write(`${String(r.body).padStart(4, '0')}${r.severityNumber}`);
         return scratch.subarray(0, r.severityNumber === 17 ? 64 : 8);
       },
-      exportEncoded(items: readonly Uint8Array[], done: Done) {
-        exported.push(items.map((b) => Buffer.from(b).toString().trim()));
+      // Each record is a block of the queue's and its place in it.
+      exportEncoded(blocks: readonly Uint8Array[], places: readonly number[], done: Done) {
+        exported.push(
+          blocks.map((b, i) =>
+            Buffer.from(b)
+              .toString('latin1', startOf(places[i] as number), endOf(b, places[i] as number))
+              .trim(),
+          ),
+        );
         answers.push(done);
       },
     };

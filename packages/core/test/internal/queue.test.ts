@@ -3,7 +3,7 @@ import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { QUIET } from '@threadline/testing/pipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { log, startThreadline, type ThreadlineHandle } from '../../src/index.js';
-import { RecordBlocks } from '../../src/internal/queue.js';
+import { endOf, RecordBlocks, startOf } from '../../src/internal/queue.js';
 
 let handle: ThreadlineHandle | undefined;
 afterEach(async () => {
@@ -82,24 +82,31 @@ describe('export queue', () => {
 describe('the blocks that hold encoded records', () => {
   it('keep copies, one chain of blocks per severity class, and large records apart', () => {
     const blocks = new RecordBlocks();
+    /** A copy kept: its block, and its bytes read back from their place. */
+    const keep = (bytes: Uint8Array, cls: number) => {
+      const place = blocks.copy(bytes, cls);
+      const block = blocks.block;
+      return { block, text: block.toString('latin1', startOf(place), endOf(block, place)) };
+    };
     const scratch = Buffer.from('abc');
-    const info1 = blocks.copy(scratch, 1);
-    const error = blocks.copy(scratch, 3);
+    const info1 = keep(scratch, 1);
+    const error = keep(scratch, 3);
     scratch.write('xyz');
-    const info2 = blocks.copy(scratch, 1);
-    expect([info1.toString(), error.toString(), info2.toString()]).toEqual(['abc', 'abc', 'xyz']);
+    const info2 = keep(scratch, 1);
+    expect([info1.text, error.text, info2.text]).toEqual(['abc', 'abc', 'xyz']);
     // Records of one class fill a block together; another class never shares it, so an
     // error record cannot keep a block of evicted info records alive.
-    expect(info2.buffer).toBe(info1.buffer);
-    expect(error.buffer).not.toBe(info1.buffer);
+    expect(info2.block).toBe(info1.block);
+    expect(error.block).not.toBe(info1.block);
     // A full block is followed by a new one; a record over half a block has a buffer of its own.
     const half = Buffer.alloc(4096, 1);
-    const a = blocks.copy(half, 1);
-    const b = blocks.copy(half, 1);
-    expect(a.buffer).toBe(info1.buffer);
-    expect(b.buffer).not.toBe(info1.buffer);
-    const big = blocks.copy(Buffer.alloc(4097, 2), 1);
-    expect([big.buffer === b.buffer, big.buffer.byteLength >= 4097]).toEqual([false, true]);
-    expect(blocks.copy(Buffer.from('q'), 1).buffer).toBe(b.buffer);
+    const a = keep(half, 1);
+    const b = keep(half, 1);
+    expect(a.block).toBe(info1.block);
+    expect(a.text).toBe(half.toString('latin1'));
+    expect(b.block).not.toBe(info1.block);
+    const big = keep(Buffer.alloc(4097, 2), 1);
+    expect([big.block === b.block, big.text]).toEqual([false, '\x02'.repeat(4097)]);
+    expect(keep(Buffer.from('q'), 1)).toEqual({ block: b.block, text: 'q' });
   });
 });
