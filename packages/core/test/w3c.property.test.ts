@@ -6,6 +6,7 @@
 import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import {
   CompositePropagator,
+  TraceState as CoreTraceState,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
@@ -13,6 +14,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   formatTraceparent,
+  isLevelOneTracestateKey,
   MAX_BAGGAGE_LENGTH,
   MAX_TRACEPARENT_LENGTH,
   MAX_TRACESTATE_LENGTH,
@@ -20,7 +22,12 @@ import {
   parseTraceparent,
   parseTracestate,
 } from '../src/internal/w3c.js';
-import { extractTraceContext, injectTraceContext, TRUST_POLICIES } from '../src/propagation.js';
+import {
+  extractTraceContext,
+  injectTraceContext,
+  TRUST_POLICIES,
+  ValidTraceState,
+} from '../src/propagation.js';
 import {
   CONTROL_CHARS,
   headerValue,
@@ -177,6 +184,62 @@ function checkTracestate(out: string): string[] {
   }
   return members;
 }
+
+describe('a tracestate parseTracestate kept, as the API reads it', () => {
+  it('keeps the keys of trace-context level 1, as the core TraceState does', () => {
+    // @opentelemetry/core's own expression (internal/validators), as the oracle.
+    const range = '[_0-9a-z-*/]';
+    const core = new RegExp(
+      `^(?:[a-z]${range}{0,255}|[a-z0-9]${range}{0,240}@[a-z]${range}{0,13})$`,
+    );
+    const part = (max: number) =>
+      fc.oneof(
+        fc.string({
+          unit: fc.constantFrom('a', 'z', '0', '9', '_', '-', '*', '/', 'A', '.'),
+          maxLength: max,
+        }),
+        fc.integer({ min: 0, max }).map((n) => 'k'.repeat(n)),
+      );
+    const key = fc.oneof(
+      part(260),
+      fc.tuple(part(245), part(16)).map(([tenant, system]) => `${tenant}@${system}`),
+      fc.tuple(part(5), part(5), part(5)).map((p) => p.join('@')),
+    );
+    fc.assert(
+      fc.property(key, (k) => {
+        expect(isLevelOneTracestateKey(k)).toBe(core.test(k));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('answers get, set, unset and serialize as the core TraceState does for the same list', () => {
+    const input = fc.record({
+      members: fc.array(tracestateMember, { minLength: 1, maxLength: 40 }),
+      key: fc.oneof(tracestateKey, fc.constant('threadline')),
+      value: tracestateValue,
+      pick: fc.nat(),
+    });
+    fc.assert(
+      fc.property(input, ({ members, key, value, pick }) => {
+        const header = parseTracestate(members.join(','));
+        if (header === undefined) return;
+        const ours = new ValidTraceState(header);
+        const core = new CoreTraceState(header);
+        const keys = header.split(',').map((m) => m.slice(0, m.indexOf('=')));
+        const existing = keys[pick % keys.length] as string;
+        expect(ours.serialize()).toBe(core.serialize());
+        for (const k of [key, existing]) {
+          expect(ours.get(k)).toBe(core.get(k));
+          expect(ours.unset(k).serialize()).toBe(core.unset(k).serialize());
+          expect(ours.set(k, value).serialize()).toBe(core.set(k, value).serialize());
+        }
+        expect(ours.unset(existing).get(existing)).toBeUndefined();
+      }),
+      RUNS,
+    );
+  });
+});
 
 describe('parseTracestate on any input', () => {
   it('never throws; what it keeps is at most 32 valid, distinct members in 512 characters', () => {

@@ -192,6 +192,46 @@ function isTracestateKey(key: string): boolean {
   return true;
 }
 
+/** lcalpha, DIGIT, "_", "-", "*" and "/": the characters of a level 1 key after its first. */
+function isLevelOneKeyChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x5f ||
+    c === DASH ||
+    c === 0x2a ||
+    c === 0x2f
+  );
+}
+
+/**
+ * A key of trace-context level 1, which @opentelemetry/core's TraceState keeps
+ * to (it drops other members when it reads a header): `lcalpha 0*255(…)`, or
+ * `tenant "@" system` with a tenant of at most 241 characters starting with
+ * lcalpha or DIGIT and a system of at most 14 starting with lcalpha. Level 2,
+ * which parseTracestate follows, also allows "@" anywhere after the first
+ * character and a digit first.
+ */
+export function isLevelOneTracestateKey(key: string): boolean {
+  const at = key.indexOf('@');
+  const first = key.charCodeAt(0);
+  const lcalpha = first >= 0x61 && first <= 0x7a;
+  if (at < 0) {
+    if (!lcalpha || key.length > 256) return false;
+    for (let i = 1; i < key.length; i++) if (!isLevelOneKeyChar(key.charCodeAt(i))) return false;
+    return true;
+  }
+  const system = key.charCodeAt(at + 1);
+  if (at === 0 || at > 241 || key.length - at - 1 > 14 || !(system >= 0x61 && system <= 0x7a)) {
+    return false;
+  }
+  if (!lcalpha && !(first >= 0x30 && first <= 0x39)) return false;
+  for (let i = 1; i < key.length; i++) {
+    if (i !== at && i !== at + 1 && !isLevelOneKeyChar(key.charCodeAt(i))) return false;
+  }
+  return true;
+}
+
 /** value = 0*255(chr) nblk-chr ; printable ASCII except ',' and '=', not ending in a space. */
 function isTracestateValue(value: string): boolean {
   const len = value.length;

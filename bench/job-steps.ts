@@ -1,0 +1,170 @@
+// Where a job's time goes in correlateProcessor, without Redis: CPU time
+// (user + system, this process) per job in a loop of jobs shaped as BullMQ
+// hands them to a processor (the trace context a request left in
+// `opts.telemetry.metadata`, as threadlineTelemetry() writes it), each
+// writing its lines to the export queue, exported to the counting receiver.
+// Chunks of 1,024 jobs with a turn of the event loop between them, as
+// floor.ts does for requests.
+//
+// The steps: the wrapper's three lines and attributes written by hand (the
+// by-hand variant of job-throughput.ts: no scope, no trace ids); the same
+// with the job's trace context read from its metadata first (parsed and
+// extracted, then not used: what continuing the trace must read); then
+// correlateProcessor itself. Each variant runs in a fresh process; variants
+// are interleaved within each round. job-throughput.ts measures the same
+// paths with Redis and BullMQ's worker, where the machine's noise is larger
+// than the differences measured here.
+// Usage: node --import tsx job-steps.ts [--jobs 102400 --rounds 5]
+import { fork } from 'node:child_process';
+import { setImmediate as turn } from 'node:timers/promises';
+import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
+import { extractTraceContext, log, startThreadline, withHopScope } from '@threadline/core';
+import { arg, args, forkReceiver, here, median, once } from './lib.js';
+
+const JOBS = arg('jobs', 102_400);
+const ROUNDS = arg('rounds', 5);
+const CHUNK = 1024;
+
+const VARIANTS = [
+  'the three lines and attributes written by hand (no scope, no trace ids)',
+  '+ the trace context read from the job’s metadata (parsed, extracted)',
+  'correlateProcessor (the scope; three lines with the job’s trace ids)',
+];
+
+interface FakeJob {
+  id: string;
+  name: string;
+  queueName: string;
+  queue: object;
+  attemptsMade: number;
+  timestamp: number;
+  data: { n: number };
+  opts: { attempts: number; telemetry: { metadata: string } };
+}
+
+/** Jobs as a Worker hands them over, each carrying the trace context of the request that added it. */
+async function jobs(n: number): Promise<FakeJob[]> {
+  const telemetry = threadlineTelemetry();
+  const out: FakeJob[] = [];
+  for (let i = 0; i < n; i++) {
+    const metadata = await withHopScope({}, async () =>
+      telemetry.contextManager.getMetadata(telemetry.contextManager.active()),
+    );
+    out.push({
+      id: String(i + 1),
+      name: 'job',
+      queueName: 'bench',
+      queue: {},
+      attemptsMade: 0,
+      timestamp: Date.now(),
+      data: { n: i },
+      opts: { attempts: 1, telemetry: { metadata } },
+    });
+  }
+  return out;
+}
+
+// The line the job's own processor writes.
+const processor = async (job: FakeJob) => {
+  log.info('job processed', { n: job.data.n });
+};
+
+// As job-throughput.ts's three-lines-attributes variant.
+const byHand = async (job: FakeJob) => {
+  const started = performance.now();
+  const wait = Math.max(0, Date.now() - job.timestamp);
+  const attributes = {
+    'messaging.system': 'bullmq',
+    'messaging.destination.name': job.queueName,
+    'messaging.message.id': job.id,
+    'threadline.job.name': job.name,
+    'threadline.job.attempt': job.attemptsMade + 1,
+    'threadline.job.max_attempts': Math.max(1, job.opts.attempts ?? 1),
+  };
+  log.info('job started', { ...attributes, 'threadline.job.wait_ms': wait });
+  log.info('job processed', { ...attributes, n: job.data.n });
+  log.info('job completed', {
+    ...attributes,
+    'threadline.duration_ms': Math.round((performance.now() - started) * 1000) / 1000,
+    'threadline.job.wait_ms': wait,
+  });
+};
+
+let sink: unknown;
+const withCarrierRead = async (job: FakeJob) => {
+  const carrier = JSON.parse(job.opts.telemetry.metadata) as Record<string, string>;
+  sink = extractTraceContext(carrier);
+  await byHand(job);
+};
+
+async function child(index: number, url: string): Promise<number> {
+  const handle = startThreadline({
+    serviceName: 'bench-jobs',
+    endpoint: url,
+    logStartup: false,
+    diagnostics: 'silent',
+    handleSignals: false,
+    env: {},
+  });
+  const run = [byHand, withCarrierRead, correlateProcessor(processor)][index];
+  if (!run) throw new Error(`no variant ${index}`);
+  const chunk = await jobs(CHUNK);
+  let chunks = 0;
+  const once = async () => {
+    for (const job of chunk) await run(job);
+    await turn();
+    // The export of what was written, counted in: wait for it past every 16 chunks.
+    if (++chunks % 16 === 0) await handle.forceFlush(10_000);
+  };
+  for (let i = 0; i < 20; i++) await once();
+  const before = process.cpuUsage();
+  for (let done = 0; done < JOBS; done += CHUNK) await once();
+  const used = process.cpuUsage(before);
+  await handle.shutdown(10_000);
+  void sink;
+  return (used.user + used.system) / JOBS;
+}
+
+if (args.includes('--child')) {
+  const us = await child(arg('child', 0), args[args.indexOf('--url') + 1] as string);
+  process.send?.({ type: 'result', us });
+  process.exit(0);
+}
+
+const receiver = await forkReceiver();
+const results = VARIANTS.map(() => [] as number[]);
+for (let round = 0; round < ROUNDS; round++) {
+  for (let i = 0; i < VARIANTS.length; i++) {
+    const c = fork(
+      here('./job-steps.ts'),
+      ['--child', String(i), '--url', receiver.url, '--jobs', String(JOBS)],
+      { execArgv: ['--import', 'tsx'] },
+    );
+    const { us } = await once<{ us: number }>(c, 'result');
+    results[i]?.push(us);
+  }
+}
+receiver.close();
+
+const f = (n: number) => n.toFixed(2);
+console.log(
+  `# A job's steps in correlateProcessor, without Redis: CPU µs a job in a loop of ${JOBS.toLocaleString('en')} jobs; ${ROUNDS} rounds, median (min–max)\n`,
+);
+console.log('| step | µs a job | added by the step |');
+console.log('|---|---:|---:|');
+let previous = 0;
+for (const [i, name] of VARIANTS.entries()) {
+  const xs = results[i] ?? [];
+  const m = median(xs);
+  const added = i === 0 ? '–' : `${m >= previous ? '+' : ''}${f(m - previous)}`;
+  console.log(`| ${name} | ${f(m)} (${f(Math.min(...xs))}–${f(Math.max(...xs))}) | ${added} |`);
+  previous = m;
+}
+const ratio = median(results[0] ?? []) / median(results[2] ?? []);
+console.log(
+  `\ncorrelateProcessor: ${f(ratio)}× the jobs a core runs with the lines written by hand`,
+);
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'job-steps', jobs: JOBS, rounds: ROUNDS, steps: Object.fromEntries(VARIANTS.map((v, i) => [v, results[i]])) })}`,
+);
+process.exit(0);
