@@ -10,7 +10,8 @@
 // by-hand variant of job-throughput.ts: no scope, no trace ids); the same
 // with the job's trace context read from its metadata first (parsed and
 // extracted, then not used: what continuing the trace must read); then
-// correlateProcessor itself. Each variant runs in a fresh process; variants
+// correlateProcessor itself; and, apart, correlateProcessor with every line
+// below its level (its scope alone, nothing written). Each variant runs in a fresh process; variants
 // are interleaved within each round. job-throughput.ts measures the same
 // paths with Redis and BullMQ's worker, where the machine's noise is larger
 // than the differences measured here.
@@ -29,6 +30,7 @@ const VARIANTS = [
   'the three lines and attributes written by hand (no scope, no trace ids)',
   '+ the trace context read from the job’s metadata (parsed, extracted)',
   'correlateProcessor (the scope; three lines with the job’s trace ids)',
+  'correlateProcessor writing no line (level fatal): its scope alone',
 ];
 
 interface FakeJob {
@@ -105,8 +107,10 @@ async function child(index: number, url: string): Promise<number> {
     diagnostics: 'silent',
     handleSignals: false,
     env: {},
+    ...(index === 3 ? { level: 'fatal' as const } : {}),
   });
-  const run = [byHand, withCarrierRead, correlateProcessor(processor)][index];
+  const wrapped = correlateProcessor(processor);
+  const run = [byHand, withCarrierRead, wrapped, wrapped][index];
   if (!run) throw new Error(`no variant ${index}`);
   const chunk = await jobs(CHUNK);
   let chunks = 0;
@@ -156,7 +160,7 @@ let previous = 0;
 for (const [i, name] of VARIANTS.entries()) {
   const xs = results[i] ?? [];
   const m = median(xs);
-  const added = i === 0 ? '–' : `${m >= previous ? '+' : ''}${f(m - previous)}`;
+  const added = i === 0 || i === 3 ? '–' : `${m >= previous ? '+' : ''}${f(m - previous)}`;
   console.log(`| ${name} | ${f(m)} (${f(Math.min(...xs))}–${f(Math.max(...xs))}) | ${added} |`);
   previous = m;
 }

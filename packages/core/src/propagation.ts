@@ -79,9 +79,12 @@ export class ValidTraceState implements TraceState {
   }
 
   unset(key: string): TraceState {
-    if (!this.members().has(key)) return this;
-    const rest = this.header.split(',').filter((m) => !m.startsWith(`${key}=`));
-    return new ValidTraceState(rest.join(','));
+    const members = this.members();
+    if (!members.has(key)) return this;
+    if (members.size === 1) return new ValidTraceState('');
+    let rest = '';
+    for (const [k, v] of members) if (k !== key) rest += rest === '' ? `${k}=${v}` : `,${k}=${v}`;
+    return new ValidTraceState(rest);
   }
 
   serialize(): string {
@@ -92,14 +95,16 @@ export class ValidTraceState implements TraceState {
   private members(): Map<string, string> {
     if (this.entries !== undefined) return this.entries;
     const entries = new Map<string, string>();
+    const h = this.header;
     let dropped = false;
-    if (this.header !== '') {
-      for (const member of this.header.split(',')) {
-        const eq = member.indexOf('=');
-        const key = member.slice(0, eq);
-        if (isLevelOneTracestateKey(key)) entries.set(key, member.slice(eq + 1));
-        else dropped = true;
-      }
+    for (let from = 0; from < h.length; ) {
+      let end = h.indexOf(',', from);
+      if (end < 0) end = h.length;
+      const eq = h.indexOf('=', from);
+      const key = h.slice(from, eq);
+      if (isLevelOneTracestateKey(key)) entries.set(key, h.slice(eq + 1, end));
+      else dropped = true;
+      from = end + 1;
     }
     if (dropped) this.header = Array.from(entries, ([k, v]) => `${k}=${v}`).join(',');
     this.entries = entries;

@@ -261,6 +261,7 @@ function isTracestateValue(value: string): boolean {
  * @returns the normalised header (`key=value` members joined by ','), or `undefined`.
  */
 export function parseTracestate(value: string | string[] | undefined | null): string | undefined {
+  if (typeof value === 'string' && value.indexOf(',') < 0) return oneMember(value);
   const header = combinedHeader(value, MAX_TRACESTATE_LENGTH);
   if (header === undefined) return undefined;
   const entries: string[] = [];
@@ -298,6 +299,16 @@ export function parseTracestate(value: string | string[] | undefined | null): st
     if (entries.length === 0) return undefined;
   }
   return entries.join(',');
+}
+
+/** parseTracestate of a header of one member (no ','): the usual case, with no list to build. */
+function oneMember(value: string): string | undefined {
+  if (value.length > MAX_TRACESTATE_LENGTH) return undefined;
+  const member = trimOws(value);
+  const eq = member.indexOf('=');
+  if (eq < 0 || member.length > TRACESTATE_TRUNCATE_LENGTH) return undefined;
+  const ok = isTracestateKey(member.slice(0, eq)) && isTracestateValue(member.slice(eq + 1));
+  return ok ? member : undefined;
 }
 
 /**
