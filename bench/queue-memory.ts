@@ -3,10 +3,13 @@
 // with the OTLP/protobuf exporter (as used) sending to a server that accepts
 // the requests and never answers, then the heap and the buffers outside it
 // (where queued records are kept encoded) are measured after a full GC.
-// Usage: node --expose-gc --import tsx queue-memory.ts [N ...]
+// `--stack-bytes B` gives each record a string attribute of B characters too
+// (as an error's stack would), to check the budget with larger records.
+// Usage: node --expose-gc --import tsx queue-memory.ts [N ...] [--stack-bytes B]
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startThreadline } from '@threadline/core';
+import { arg, args } from './lib.js';
 import { writeRecords } from './records.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -31,7 +34,11 @@ const used = () => {
   return m.heapUsed + m.arrayBuffers;
 };
 
-const sizes = process.argv.slice(2).map(Number);
+const stackBytes = arg('stack-bytes', 0);
+const stack = stackBytes > 0 ? 'x'.repeat(stackBytes) : undefined;
+const sizes = args
+  .filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--stack-bytes')
+  .map(Number);
 console.log(
   '| records logged | queued | dropped | queue size counted (MiB) | heap and buffers growth (MiB) | bytes per queued record |',
 );
@@ -41,7 +48,7 @@ const base = used();
 let logged = 0;
 const rows: object[] = [];
 for (const n of sizes.length ? sizes : [200_000, 1_000_000]) {
-  logged = writeRecords(logged, n);
+  logged = writeRecords(logged, n, stack);
   gc();
   const s = handle.stats();
   const grown = used() - base;

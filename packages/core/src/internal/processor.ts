@@ -207,7 +207,10 @@ export class ThreadlineExportProcessor implements LogRecordProcessor {
     }
     const cls = severityClass(record.severityNumber);
     const encoded = this.encoder?.encodeRecord(record);
-    if (encoded !== undefined) bytes = encoded.length + ENCODED_RECORD_OVERHEAD_BYTES;
+    if (encoded !== undefined) {
+      bytes =
+        encoded.length + ENCODED_RECORD_OVERHEAD_BYTES + this.blocks.waste(encoded.length, cls);
+    }
     const q = this.queue;
     const o = this.o;
     if (

@@ -109,4 +109,23 @@ describe('the blocks that hold encoded records', () => {
     expect([big.block === b.block, big.text]).toEqual([false, '\x02'.repeat(4097)]);
     expect(keep(Buffer.from('q'), 1)).toEqual({ block: b.block, text: 'q' });
   });
+
+  it('say what a copy takes besides its bytes: the end of a block it leaves, a buffer of its own', () => {
+    const blocks = new RecordBlocks();
+    const record = Buffer.alloc(2731, 1);
+    // Two fit in a block; the third starts the next one and leaves the end of the first unused,
+    // with the first block's objects, until the first block's records have left.
+    const costs = [1, 2, 3, 4, 5].map(() => {
+      const waste = blocks.waste(record.length, 1);
+      blocks.copy(record, 1);
+      return waste;
+    });
+    const left = 8192 - 2 * 2731;
+    expect(costs).toEqual([0, 0, left + 256, 0, left + 256]);
+    // Another class has blocks of its own.
+    expect(blocks.waste(2731, 3)).toBe(0);
+    // A record over half a block gets a buffer of its own, whose allocation costs more than it.
+    expect(blocks.waste(4097, 1)).toBe(512 + 512);
+    expect(blocks.waste(20_000, 1)).toBe(512 + 2500);
+  });
 });
