@@ -19,7 +19,6 @@
 // read the floor against Threadline's figure of the same table, not against
 // a server's.
 // Usage: node --import tsx floor.ts [--requests 200000 --rounds 5]
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
@@ -32,7 +31,7 @@ import {
   releaseRequestBody,
 } from '../packages/core/src/internal/otlp-protobuf.ts';
 import { randomSpanId, randomTraceId } from '../packages/core/src/internal/w3c.ts';
-import { arg, args, forkReceiver, here, median, once, startCapturing } from './lib.js';
+import { answerAsChild, arg, args, interleaved, median, startCapturing } from './lib.js';
 
 const REQUESTS = arg('requests', 200_000);
 const ROUNDS = arg('rounds', 5);
@@ -196,30 +195,12 @@ async function child(index: number, url: string): Promise<number> {
   }
 }
 
-if (args.includes('--child')) {
-  const index = arg('child', 0);
-  const url = args[args.indexOf('--url') + 1] as string;
-  const us = await child(index, url);
-  process.send?.({ type: 'result', us });
-  process.exit(0);
-}
+if (args.includes('--child')) await answerAsChild(child);
 
-const receiver = await forkReceiver();
-const results = VARIANTS.map(() => [] as number[]);
-for (let round = 0; round < ROUNDS; round++) {
-  for (let i = 0; i < VARIANTS.length; i++) {
-    const c = fork(
-      here('./floor.ts'),
-      ['--child', String(i), '--url', receiver.url, '--requests', String(REQUESTS)],
-      {
-        execArgv: ['--import', 'tsx'],
-      },
-    );
-    const { us } = await once<{ us: number }>(c, 'result');
-    results[i]?.push(us);
-  }
-}
-receiver.close();
+const results = await interleaved('./floor.ts', VARIANTS.length, ROUNDS, [
+  '--requests',
+  String(REQUESTS),
+]);
 
 console.log(
   `# The floor of a request with two exported records, and Threadline's steps: CPU µs a request in a loop of ${REQUESTS.toLocaleString('en')} requests (no server); ${ROUNDS} rounds, median (min–max)\n`,

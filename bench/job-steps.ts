@@ -16,11 +16,11 @@
 // paths with Redis and BullMQ's worker, where the machine's noise is larger
 // than the differences measured here.
 // Usage: node --import tsx job-steps.ts [--jobs 102400 --rounds 5]
-import { fork } from 'node:child_process';
 import { setImmediate as turn } from 'node:timers/promises';
 import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
 import { extractTraceContext, log, startThreadline, withHopScope } from '@threadline/core';
-import { arg, args, forkReceiver, here, median, once } from './lib.js';
+import { type JobFields, wrapperLinesByHand } from './job-lines.js';
+import { answerAsChild, arg, args, interleaved, median } from './lib.js';
 
 const JOBS = arg('jobs', 102_400);
 const ROUNDS = arg('rounds', 5);
@@ -33,14 +33,9 @@ const VARIANTS = [
   'correlateProcessor writing no line (level fatal): its scope alone',
 ];
 
-interface FakeJob {
-  id: string;
-  name: string;
-  queueName: string;
+interface FakeJob extends JobFields {
+  /** A Worker's job has its queue (a sandboxed job does not: the wrapper would flush after each). */
   queue: object;
-  attemptsMade: number;
-  timestamp: number;
-  data: { n: number };
   opts: { attempts: number; telemetry: { metadata: string } };
 }
 
@@ -71,32 +66,11 @@ const processor = async (job: FakeJob) => {
   log.info('job processed', { n: job.data.n });
 };
 
-// As job-throughput.ts's three-lines-attributes variant.
-const byHand = async (job: FakeJob) => {
-  const started = performance.now();
-  const wait = Math.max(0, Date.now() - job.timestamp);
-  const attributes = {
-    'messaging.system': 'bullmq',
-    'messaging.destination.name': job.queueName,
-    'messaging.message.id': job.id,
-    'threadline.job.name': job.name,
-    'threadline.job.attempt': job.attemptsMade + 1,
-    'threadline.job.max_attempts': Math.max(1, job.opts.attempts ?? 1),
-  };
-  log.info('job started', { ...attributes, 'threadline.job.wait_ms': wait });
-  log.info('job processed', { ...attributes, n: job.data.n });
-  log.info('job completed', {
-    ...attributes,
-    'threadline.duration_ms': Math.round((performance.now() - started) * 1000) / 1000,
-    'threadline.job.wait_ms': wait,
-  });
-};
-
 let sink: unknown;
 const withCarrierRead = async (job: FakeJob) => {
   const carrier = JSON.parse(job.opts.telemetry.metadata) as Record<string, string>;
   sink = extractTraceContext(carrier);
-  await byHand(job);
+  await wrapperLinesByHand(job);
 };
 
 async function child(index: number, url: string): Promise<number> {
@@ -110,7 +84,7 @@ async function child(index: number, url: string): Promise<number> {
     ...(index === 3 ? { level: 'fatal' as const } : {}),
   });
   const wrapped = correlateProcessor(processor);
-  const run = [byHand, withCarrierRead, wrapped, wrapped][index];
+  const run = [wrapperLinesByHand, withCarrierRead, wrapped, wrapped][index];
   if (!run) throw new Error(`no variant ${index}`);
   const chunk = await jobs(CHUNK);
   let chunks = 0;
@@ -129,26 +103,12 @@ async function child(index: number, url: string): Promise<number> {
   return (used.user + used.system) / JOBS;
 }
 
-if (args.includes('--child')) {
-  const us = await child(arg('child', 0), args[args.indexOf('--url') + 1] as string);
-  process.send?.({ type: 'result', us });
-  process.exit(0);
-}
+if (args.includes('--child')) await answerAsChild(child);
 
-const receiver = await forkReceiver();
-const results = VARIANTS.map(() => [] as number[]);
-for (let round = 0; round < ROUNDS; round++) {
-  for (let i = 0; i < VARIANTS.length; i++) {
-    const c = fork(
-      here('./job-steps.ts'),
-      ['--child', String(i), '--url', receiver.url, '--jobs', String(JOBS)],
-      { execArgv: ['--import', 'tsx'] },
-    );
-    const { us } = await once<{ us: number }>(c, 'result');
-    results[i]?.push(us);
-  }
-}
-receiver.close();
+const results = await interleaved('./job-steps.ts', VARIANTS.length, ROUNDS, [
+  '--jobs',
+  String(JOBS),
+]);
 
 const f = (n: number) => n.toFixed(2);
 console.log(

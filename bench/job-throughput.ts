@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Job } from 'bullmq';
+import { wrapperLinesByHand } from './job-lines.js';
 import { arg, args, forkReceiver, here, median, once } from './lib.js';
 
 const JOBS = arg('jobs', 20_000);
@@ -69,35 +70,14 @@ if (args[0] === '--child') {
     await processor(job);
     log.info('job completed', { n: job.data.n });
   };
-  // three-lines-attributes: the wrapper's three lines and attributes written by
-  // hand (the job's six on each line, the wait on the first and last, the duration), without its scope
-  // and so without trace context: isolates the scope's own cost.
-  const threeLinesWithAttributes = async (job: Job<{ n: number }>) => {
-    const started = performance.now();
-    const wait = Math.max(0, Date.now() - job.timestamp);
-    const attributes = {
-      'messaging.system': 'bullmq',
-      'messaging.destination.name': job.queueName,
-      'messaging.message.id': job.id,
-      'threadline.job.name': job.name,
-      'threadline.job.attempt': job.attemptsMade + 1,
-      'threadline.job.max_attempts': Math.max(1, job.opts.attempts ?? 1),
-    };
-    log.info('job started', { ...attributes, 'threadline.job.wait_ms': wait });
-    log.info('job processed', { ...attributes, n: job.data.n });
-    log.info('job completed', {
-      ...attributes,
-      'threadline.duration_ms': Math.round((performance.now() - started) * 1000) / 1000,
-      'threadline.job.wait_ms': wait,
-    });
-  };
   // wrapped: correlateProcessor(processor): the three lines, each with the job's
   // six attributes (and threadline.parent_span_id when traced) from its scope
   // and the trace and span ids; `job started` adds the wait, `job completed` the duration and the wait.
   const processors: Record<string, (job: Job<{ n: number }>) => Promise<void>> = {
     bare: processor,
     'three-lines': threeLines,
-    'three-lines-attributes': threeLinesWithAttributes,
+    // The wrapper's three lines and attributes written by hand, without its scope.
+    'three-lines-attributes': wrapperLinesByHand,
     wrapped: correlateProcessor(processor),
   };
   // Redis's own CPU time (s), from INFO over a plain socket (no client library needed).

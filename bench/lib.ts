@@ -32,6 +32,42 @@ export function once<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
+/**
+ * Measures `count` variants of a benchmark, each in a fresh process of
+ * `script` (run with `--child <index> --url <receiver> ...extra`, answering
+ * through {@link answerAsChild}), interleaved within each of `rounds`, with
+ * a counting receiver for their exports. Returns each variant's figures.
+ */
+export async function interleaved(
+  script: string,
+  count: number,
+  rounds: number,
+  extra: string[],
+): Promise<number[][]> {
+  const receiver = await forkReceiver();
+  const results = Array.from({ length: count }, () => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < count; i++) {
+      const c = fork(here(script), ['--child', String(i), '--url', receiver.url, ...extra], {
+        execArgv: ['--import', 'tsx'],
+      });
+      const { us } = await once<{ us: number }>(c, 'result');
+      results[i]?.push(us);
+    }
+  }
+  receiver.close();
+  return results;
+}
+
+/** In a process of {@link interleaved}: measures its variant, sends the figure, exits. */
+export async function answerAsChild(
+  measure: (index: number, url: string) => Promise<number>,
+): Promise<never> {
+  const us = await measure(arg('child', 0), args[args.indexOf('--url') + 1] as string);
+  process.send?.({ type: 'result', us });
+  process.exit(0);
+}
+
 export const median = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
