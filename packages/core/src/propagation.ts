@@ -292,30 +292,13 @@ function safeTraceparent(sc: SpanContext): string | undefined {
   return p ? formatTraceparent(p.traceId, p.spanId, p.traceFlags) : undefined;
 }
 
-export interface HopContext {
-  context: Context;
-  /** Attributes the hop adds to its scope (parent span id, link ids). */
-  attributes: Record<string, string>;
-}
-
 /**
- * The context of one service hop. When a tracing SDK already made a local span
- * (e.g. instrumentation-http's server span), it is used as is. Otherwise the
- * hop gets a span id of its own, continuing the incoming trace id (or a new
- * one), and the incoming span id is kept as `threadline.parent_span_id`.
- */
-export function createHopContext(ctx: Context = context.active()): HopContext {
-  const hop = newHop(ctx);
-  return {
-    context: hop.spanContext ? trace.setSpanContext(ctx, hop.spanContext) : ctx,
-    attributes: hop.attributes,
-  };
-}
-
-/**
- * What {@link createHopContext} puts in its context: the hop's own span
- * context (undefined when `ctx` holds a tracing SDK's local span, used as is)
- * and its attributes.
+ * The hop a service's work in `ctx` makes. When a tracing SDK already made a
+ * local span (e.g. instrumentation-http's server span), it is used as is:
+ * `spanContext` is undefined. Otherwise the hop gets a span id of its own,
+ * continuing the incoming trace id (or a new one), and the incoming span id
+ * is kept in `attributes` as `threadline.parent_span_id` (with the link's
+ * ids under the `restart` trust policy).
  */
 export function newHop(ctx: Context): {
   spanContext: SpanContext | undefined;

@@ -227,16 +227,21 @@ export class ThreadlineLogger implements Logger {
     return this.lastMerged;
   }
 
-  private write(level: LogLevel, message: unknown, attributes: unknown): void {
-    this.emit(SEVERITY[level], SEVERITY_TEXT[level], message, attributes);
+  private write(level: LogLevel, message: unknown, attributes: unknown, inContext?: Context): void {
+    this.emit(
+      SEVERITY[level],
+      SEVERITY_TEXT[level],
+      message,
+      attributes,
+      undefined,
+      undefined,
+      inContext,
+    );
   }
 
   /** A line written as if `ctx` were the active context (without making it so). */
   writeIn(ctx: Context, level: LogLevel, message: string, attributes: unknown): void {
-    const severity = SEVERITY[level];
-    if (severity >= state.minSeverity) {
-      this.emit(severity, SEVERITY_TEXT[level], message, attributes, undefined, undefined, ctx);
-    }
+    if (this.isLevelEnabled(level)) this.write(level, message, attributes, ctx);
   }
 
   /**
