@@ -18,7 +18,7 @@ import { getRPCMetadata } from '@opentelemetry/core';
 import { writeInContext } from './internal/logger.js';
 import { bad } from './internal/options.js';
 import { addToScope, getScope, openHopScope } from './internal/scope.js';
-import { thrownValue } from './internal/serialize.js';
+import { currentSerializer, thrownValue } from './internal/serialize.js';
 import { warnOnce } from './internal/state.js';
 import { formatTraceparent } from './internal/w3c.js';
 import { getLogger } from './logger-api.js';
@@ -688,11 +688,15 @@ export function urlPath(url: string | undefined): string {
   return cut(path, MAX_URL_PATH_LENGTH);
 }
 
-/** The incoming request id when it is one value of 1–128 safe characters. */
+/**
+ * The incoming request id when it is one value of 1–128 safe characters that
+ * the redaction leaves as they are: an id it would change (`a://u:p@h`,
+ * `sig=…`) would not be the id the request's records carry.
+ */
 function validRequestId(value: string | string[] | null | undefined): string | undefined {
   if (typeof value !== 'string') return undefined; // missing, or sent twice (node:http)
   if (value.length === 0 || value.length > MAX_REQUEST_ID_LENGTH) return undefined;
-  return REQUEST_ID_RE.test(value) ? value : undefined;
+  return REQUEST_ID_RE.test(value) && currentSerializer().keepsAsIs(value) ? value : undefined;
 }
 
 function cut(value: string, max: number): string {

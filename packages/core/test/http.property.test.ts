@@ -17,6 +17,7 @@ import {
   MAX_REQUEST_ID_LENGTH,
   tryGetScopeAttributes,
 } from '../src/index.js';
+import { createRedaction } from '../src/internal/redaction.js';
 import { useInMemory } from './helpers.js';
 import {
   CONTROL_CHARS,
@@ -32,9 +33,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 const t = useInMemory();
 
-/** A request id the correlator must keep: one value of 1–128 safe characters. */
+// The default redaction, as the pipeline of these tests has it.
+const redaction = createRedaction();
+
+/**
+ * A request id the correlator must keep: one value of 1–128 safe characters
+ * that the redaction leaves as they are (else the records would carry another id).
+ */
 function isSafe(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_REQUEST_ID_LENGTH && SAFE_ID.test(value);
+  return (
+    typeof value === 'string' &&
+    value.length <= MAX_REQUEST_ID_LENGTH &&
+    SAFE_ID.test(value) &&
+    redaction.redactString(value) === value
+  );
 }
 
 const safeId = fc.stringMatching(/^[A-Za-z0-9._~:@+=/-]{1,140}$/);
@@ -57,6 +69,26 @@ describe('the incoming request id', () => {
   const correlator = createHttpCorrelator({
     logCompleted: false,
     responseHeaders: { requestId: true },
+  });
+
+  it('is replaced by a UUID when the redaction would change it, so that the records carry the id echoed', () => {
+    const idOf = (incoming: string) => {
+      const req = new http.IncomingMessage(new Socket());
+      req.method = 'GET';
+      req.url = '/orders/7';
+      req.headers = { 'x-request-id': incoming };
+      const scope = correlator.begin(req, new http.ServerResponse(req));
+      const attribute = context.with(
+        scope.context,
+        () => tryGetScopeAttributes()?.[ATTR_REQUEST_ID],
+      );
+      expect(attribute).toBe(scope.requestId);
+      return scope.requestId;
+    };
+    for (const kept of ['req-1', 'order:42', 'YWJj==', 'a@b']) expect(idOf(kept)).toBe(kept);
+    for (const changed of ['A://@A://@A', 'https://u:p@h', 'sig=abc', 'eyJhbGciOiJIUzI1.x']) {
+      expect(idOf(changed)).toMatch(UUID);
+    }
   });
 
   it('is kept when safe, replaced by a UUID otherwise, and is bounded and free of control characters everywhere it appears', async () => {

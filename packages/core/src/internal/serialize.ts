@@ -209,6 +209,11 @@ export class Serializer {
     return !this.redaction.mayHoldSecret(s) && s.isWellFormed();
   }
 
+  /** true when `s` (within the length limit) is exported as it is: nothing in it is redacted. */
+  keepsAsIs(s: string): boolean {
+    return this.isPlain(s) || (s.isWellFormed() && this.redaction.redactString(s) === s);
+  }
+
   /** An attribute or map key as it is exported: cut like a value, well-formed. */
   private key(key: string): string {
     const limit = this.limits.attributeValueLengthLimit;
