@@ -92,32 +92,47 @@ function kvBool(key, value) {
 
 /** One LogRecord, as a log_records field, of request `r`. */
 function record(r, body, attributes) {
-  ensure(512);
-  buf[pos++] = 0x12; // log_records
-  const lenAt = pos;
-  pos += 2; // a two-byte length: records here are under 16 KiB
-  const ns = BigInt(Date.now()) * 1_000_000n;
-  buf[pos++] = 0x09; // time_unix_nano
-  pos = buf.writeBigUInt64LE(ns, pos);
-  buf[pos++] = 0x10; // severity_number: INFO
-  buf[pos++] = 9;
-  buf[pos++] = 0x2a; // body: AnyValue { string_value }
-  buf[pos++] = body.length + 2;
-  short(0x0a, body);
+  const lenAt = recordStart(Date.now(), 9, body); // INFO
   kvString('http.request.method', r.method);
   kvString('url.path', r.path);
   kvString('threadline.request.id', r.id);
   attributes();
+  recordEnd(lenAt, r.ids);
+}
+
+let recordNs = 0n;
+/**
+ * Starts a log_records field (time, severity, body): its attributes follow,
+ * then recordEnd() with where its length goes.
+ */
+function recordStart(ms, severity, body) {
+  ensure(512);
+  buf[pos++] = 0x12; // log_records
+  const lenAt = pos;
+  pos += 2; // a two-byte length: records here are under 16 KiB
+  recordNs = BigInt(ms) * 1_000_000n;
+  buf[pos++] = 0x09; // time_unix_nano
+  pos = buf.writeBigUInt64LE(recordNs, pos);
+  buf[pos++] = 0x10; // severity_number
+  buf[pos++] = severity;
+  buf[pos++] = 0x2a; // body: AnyValue { string_value }
+  buf[pos++] = body.length + 2;
+  short(0x0a, body);
+  return lenAt;
+}
+
+/** Ends the record: flags, the ids (`ids`: trace id then span id, 24 bytes), observed time. */
+function recordEnd(lenAt, ids) {
   buf[pos++] = 0x45; // flags
   pos = buf.writeUInt32LE(1, pos);
   buf[pos++] = 0x4a; // trace_id
   buf[pos++] = 16;
-  pos += r.ids.copy(buf, pos, 0, 16);
+  pos += ids.copy(buf, pos, 0, 16);
   buf[pos++] = 0x52; // span_id
   buf[pos++] = 8;
-  pos += r.ids.copy(buf, pos, 16, 24);
+  pos += ids.copy(buf, pos, 16, 24);
   buf[pos++] = 0x59; // observed_time_unix_nano
-  pos = buf.writeBigUInt64LE(ns, pos);
+  pos = buf.writeBigUInt64LE(recordNs, pos);
   const len = pos - lenAt - 2;
   buf[lenAt] = (len & 0x7f) | 0x80;
   buf[lenAt + 1] = len >>> 7;
@@ -182,6 +197,8 @@ function send() {
 }
 
 exports.endpoint = '';
+// For pino-floor.cjs: a record of any line, written as the requests' are.
+exports.writer = { recordStart, recordEnd, kvString, kvInt, kvDouble, kvBool };
 
 /** What a request's scope holds: its ids (trace 16 bytes, span 8) and attributes. */
 function begin(method, path, res, route) {

@@ -11,6 +11,9 @@
 //   record       + the record built and handed to a queue of one, which drops it
 //   queue        + the records kept in the export queue (exporter `none`: sent nowhere)
 //   export       + exported over OTLP/protobuf, until the receiver has every record
+//   floor        (instead of Threadline) the least any design does: the trace fields appended,
+//                pino.multistream, each record written straight into the batch from pino's
+//                metadata, exported over OTLP/protobuf (pino-floor.cjs)
 // Every line is written inside a trace (a Threadline hop), 3 attributes each.
 const [, , step, endpoint, linesArg] = process.argv;
 const N = Number(linesArg);
@@ -37,6 +40,7 @@ const PIPELINES = {
 };
 
 let flush = async () => {};
+let inSpan = (fn) => core.withHopScope({}, fn);
 let logger;
 if (step === 'alone') logger = pino(devNull);
 else if (step === 'fields') logger = pino(threadlineOptions(), devNull);
@@ -52,10 +56,18 @@ else if (step === 'multistream') {
     pino.multistream([{ stream: devNull }, { stream: threadlineDestination() }]),
   );
   flush = () => handle.forceFlush(30_000);
+} else if (step === 'floor') {
+  const floor = require('./pino-floor.cjs').setUp(endpoint);
+  logger = pino(
+    floor.options,
+    pino.multistream([{ stream: devNull }, { stream: floor.destination }]),
+  );
+  inSpan = floor.inSpan;
+  flush = floor.flush;
 } else throw new Error(`unknown step ${step}`);
 
 const t0 = performance.now();
-core.withHopScope({}, () => {
+inSpan(() => {
   for (let i = 0; i < N; i++) logger.info({ i, user: 'u-1', paid: true }, 'request handled');
 });
 const written = performance.now();

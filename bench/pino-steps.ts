@@ -1,6 +1,7 @@
 // Where a pino line's time goes with @threadline/pino's destination: each
 // step of pino-steps.cjs (pino alone, the trace fields, the multistream,
-// reading the call's fields, the record, the queue, the export) in fresh
+// reading the call's fields, the record, the queue, the export) and the
+// floor of an exported line (pino-floor.cjs: what any design must do) in fresh
 // processes pinned to core 0 (the receiver's threads on core 1), steps
 // alternating within each round, with instrumentation-pino (pino-scenario.cjs)
 // for reference. Prints µs a line until exported and on the logging thread,
@@ -20,6 +21,7 @@ const STEPS = [
   ['record', '+ the record, built and dropped'],
   ['queue', '+ kept in the export queue (exporter none)'],
   ['export', '+ exported, until the receiver has every record'],
+  ['floor', 'the floor (pino-floor.cjs): trace fields, records written into the batch, exported'],
   ['otel-pino', 'instrumentation-pino log sending, until exported (reference)'],
 ] as const;
 
@@ -47,4 +49,16 @@ for (const [step, name] of STEPS) {
     `| ${name} | ${median(r.total).toFixed(2)} (${Math.min(...r.total).toFixed(2)}–${Math.max(...r.total).toFixed(2)}) | ${median(r.thread).toFixed(2)} | ${r.faults.length ? median(r.faults) : 'n/a'} |`,
   );
 }
+const floor = results.get('floor');
+const alone = results.get('alone');
+const otel = results.get('otel-pino');
+if (floor && alone && otel) {
+  const f = median(floor.total);
+  console.log(
+    `\nthe floor: ${(median(alone.total) / f).toFixed(2)}× pino alone's lines/s, ${(median(otel.total) / f).toFixed(2)}× instrumentation-pino's; Threadline: ${(median(results.get('export')?.total ?? []) / f).toFixed(2)}× the floor's µs a line`,
+  );
+}
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'pino-steps', lines: LINES, rounds: ROUNDS, steps: Object.fromEntries(results) })}`,
+);
 receiver.close();
