@@ -92,22 +92,41 @@ class Deque {
   }
 
   /** Removes the oldest entry and returns its size. */
-  shift(out?: Batch, cls?: number): number {
+  shift(): number {
     const i = this.head;
     const size = this.sizes[i] as number;
-    if (out) {
-      out.add(
-        this.records[i] as QueuedRecord,
-        this.places[i] as number,
-        size,
-        this.seqs[i] as number,
-        cls as number,
-      );
-    }
     // Release the reference now: a dropped or exported record must be collectable.
     (this.records as unknown[])[i] = undefined;
     this.head++;
     this.bytes -= size;
+    this.compact();
+    return size;
+  }
+
+  /**
+   * Moves the oldest entries into `out`, as one run: up to `max` of them,
+   * those with a sequence number below `before` (the oldest entry of the
+   * other classes). Returns how many; their bytes leave `bytes`.
+   */
+  takeRun(out: Batch, cls: number, max: number, before: number): number {
+    const h = this.head;
+    const last = Math.min(this.records.length, h + max);
+    const seqs = this.seqs;
+    const sizes = this.sizes;
+    let e = h;
+    let bytes = 0;
+    while (e < last && (seqs[e] as number) < before) bytes += sizes[e++] as number;
+    out.addRun(this, h, e, cls, bytes);
+    // Release the references now: an exported record must be collectable.
+    (this.records as unknown[]).fill(undefined, h, e);
+    this.head = e;
+    this.bytes -= bytes;
+    this.compact();
+    return e - h;
+  }
+
+  /** Drops the released front of the arrays once it is most of them. */
+  private compact(): void {
     if (this.head === this.records.length) {
       this.records = [];
       this.places = [];
@@ -121,7 +140,6 @@ class Deque {
       this.seqs = this.seqs.slice(this.head);
       this.head = 0;
     }
-    return size;
   }
 }
 
@@ -134,13 +152,26 @@ export class Batch {
   classes: number[] = [];
   bytes = 0;
 
-  add(record: QueuedRecord, place: number, size: number, seq: number, cls: number): void {
-    this.records.push(record);
-    this.places.push(place);
-    this.sizes.push(size);
-    this.seqs.push(seq);
-    this.classes.push(cls);
-    this.bytes += size;
+  /** Entries [from, to) of `d`, all of class `cls`, `bytes` in all: copied as slices, not one by one. */
+  addRun(d: Deque, from: number, to: number, cls: number, bytes: number): void {
+    const n = to - from;
+    if (n === 0) return;
+    if (this.records.length === 0) {
+      this.records = d.records.slice(from, to);
+      this.places = d.places.slice(from, to);
+      this.sizes = d.sizes.slice(from, to);
+      this.seqs = d.seqs.slice(from, to);
+      this.classes = new Array<number>(n).fill(cls);
+    } else {
+      for (let i = from; i < to; i++) {
+        this.records.push(d.records[i] as QueuedRecord);
+        this.places.push(d.places[i] as number);
+        this.sizes.push(d.sizes[i] as number);
+        this.seqs.push(d.seqs[i] as number);
+        this.classes.push(cls);
+      }
+    }
+    this.bytes += bytes;
   }
 }
 
@@ -218,22 +249,29 @@ export class SeverityQueue {
     this.bytes += size;
   }
 
-  /** Takes up to `max` records in arrival order across classes. */
+  /**
+   * Takes up to `max` records in arrival order across classes: runs of one
+   * class at a time, up to the oldest record of the others.
+   */
   take(max: number): Batch {
     const batch = new Batch();
     const c = this.classes;
     while (batch.records.length < max && this.count > 0) {
       let best = 0;
       let bestSeq = (c[0] as Deque).headSeq();
+      let nextSeq = Number.POSITIVE_INFINITY;
       for (let i = 1; i < 4; i++) {
         const s = (c[i] as Deque).headSeq();
         if (s < bestSeq) {
+          nextSeq = bestSeq;
           best = i;
           bestSeq = s;
-        }
+        } else if (s < nextSeq) nextSeq = s;
       }
-      this.bytes -= (c[best] as Deque).shift(batch, best);
-      this.count--;
+      const d = c[best] as Deque;
+      const bytes = d.bytes;
+      this.count -= d.takeRun(batch, best, max - batch.records.length, nextSeq);
+      this.bytes -= bytes - d.bytes;
     }
     return batch;
   }

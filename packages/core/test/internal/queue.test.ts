@@ -3,7 +3,7 @@ import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { QUIET } from '@threadline/testing/pipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { log, startThreadline, type ThreadlineHandle } from '../../src/index.js';
-import { endOf, RecordBlocks, startOf } from '../../src/internal/queue.js';
+import { endOf, RecordBlocks, SeverityQueue, startOf } from '../../src/internal/queue.js';
 
 let handle: ThreadlineHandle | undefined;
 afterEach(async () => {
@@ -127,5 +127,64 @@ describe('the blocks that hold encoded records', () => {
     // A record over half a block gets a buffer of its own, whose allocation costs more than it.
     expect(blocks.waste(4097, 1)).toBe(512 + 512);
     expect(blocks.waste(20_000, 1)).toBe(512 + 2500);
+  });
+});
+
+describe('taking a batch', () => {
+  /** A queue of records of the given classes, each its own index, as an object. */
+  const queueOf = (classes: number[]) => {
+    const q = new SeverityQueue();
+    classes.forEach((cls, i) => {
+      q.push({ i } as never, i, 10 + i, cls);
+    });
+    return q;
+  };
+  const indexes = (records: unknown[]) => records.map((r) => (r as { i: number }).i);
+
+  it('takes records in the order they were written, across classes, in runs of one class', () => {
+    // Runs of INFO broken by a WARN and an ERROR, then a long run of one class.
+    const classes = [1, 1, 1, 2, 1, 1, 3, 3, 1, ...Array<number>(20).fill(1), 0, 1];
+    const q = queueOf(classes);
+    const taken: number[] = [];
+    const batches: number[][] = [];
+    while (q.count > 0) {
+      const before = { count: q.count, bytes: q.bytes };
+      const b = q.take(7);
+      batches.push(indexes(b.records));
+      taken.push(...indexes(b.records));
+      // Every column of the batch describes the same records.
+      expect(b.places).toEqual(indexes(b.records));
+      expect(b.sizes).toEqual(b.places.map((i) => 10 + i));
+      expect(b.seqs).toEqual(b.places);
+      expect(b.classes).toEqual(b.places.map((i) => classes[i]));
+      expect(b.bytes).toBe(b.sizes.reduce((a, n) => a + n, 0));
+      expect({ count: q.count, bytes: q.bytes }).toEqual({
+        count: before.count - b.records.length,
+        bytes: before.bytes - b.bytes,
+      });
+    }
+    expect(taken).toEqual(classes.map((_, i) => i));
+    expect(batches.map((b) => b.length)).toEqual([7, 7, 7, 7, 3]);
+    expect(q.bytes).toBe(0);
+  });
+
+  it('lets go of the records it took (the queue holds no reference to them)', () => {
+    const q = queueOf(Array<number>(10).fill(1));
+    expect(indexes(q.take(4).records)).toEqual([0, 1, 2, 3]);
+    const info = (q as unknown as { classes: Array<{ records: unknown[] }> }).classes[1];
+    expect(info?.records.slice(0, 5).map((r) => r !== undefined)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  it('after a batch is put back, takes it again first, in order', () => {
+    const q = queueOf([1, 2, 1, 1, 3, 1]);
+    const first = q.take(4);
+    q.putBack(first);
+    expect(indexes(q.take(10).records)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
