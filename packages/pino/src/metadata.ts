@@ -130,7 +130,9 @@ const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string,
  * What one logger's configuration makes of its lines, worked out once and
  * again only when one of the things it is made of changes: its serializers,
  * redact paths (`stringifiers`), `errorKey`, formatters, `hooks.streamWrite`
- * and level cache. Whether its lines can be read from the metadata at all
+ * and level cache. They are checked when a line comes from another logger
+ * than the line before (a child made with other options has values of its
+ * own; one made without them shares its parent's shape). Whether its lines can be read from the metadata at all
  * (`fast`), and what each key of a call's fields is, learned as keys are seen.
  */
 interface LoggerShape {
@@ -168,6 +170,11 @@ export function metadataReader(
   if (JSON.stringify(messageKey) !== `"${messageKey}"`) return () => undefined;
   let internals: Internals | undefined;
   let shape: LoggerShape | undefined;
+  // The logger of the last line read, whose values the shape was checked against. pino sets them
+  // when it makes a logger (or a child) and never after, so the next line of the same logger is
+  // not checked again. One logger is kept until a line of another comes (a child made for a
+  // request, until the next request's line).
+  let checked: object | undefined;
   // The last time text found plain (digits, or a quoted string without escapes), and its epoch ms:
   // lines of one millisecond repeat it.
   let lastPlainTime = '';
@@ -375,9 +382,11 @@ export function metadataReader(
       return undefined;
     if (typeof level !== 'number') return undefined;
     const l = logger as Record<symbol, unknown>;
-    if (internals === undefined || l[internals.chindings] === undefined) {
+    let chindings = internals === undefined ? undefined : l[internals.chindings];
+    if (chindings === undefined) {
       internals = findInternals(logger);
       if (internals === undefined) return undefined;
+      chindings = l[internals.chindings];
       shapeKeys = [
         SERIALIZERS,
         internals.stringifiers,
@@ -390,9 +399,11 @@ export function metadataReader(
       ];
       shape = undefined;
     }
-    const chindings = l[internals.chindings];
     if (typeof chindings !== 'string') return undefined;
-    if (shape === undefined || !madeOf(shape, l)) shape = shapeOf(l);
+    if (shape === undefined || checked !== logger) {
+      if (shape === undefined || !madeOf(shape, l)) shape = shapeOf(l);
+      checked = logger;
+    }
     return shape.fast ? lineOf(shape, m, line, level, chindings) : undefined;
   };
 }

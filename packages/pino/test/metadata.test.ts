@@ -157,6 +157,30 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
     expect(out[0]?.read).toBeUndefined();
   });
 
+  it('checks each logger’s configuration when its lines come between another’s', () => {
+    const read = metadataReader(PINO_FIELDS, TRACE_FIELDS, 'msg');
+    const out: string[] = [];
+    const destination: PinoMetadata & { write(line: string): void } = {
+      [Symbol.for('pino.metadata')]: true,
+      write(line: string) {
+        out.push(read(destination, line) === undefined ? 'line' : 'fast');
+      },
+    };
+    const plain = pino({ mixin: threadlineMixin() }, destination);
+    const serialized = pino(
+      { mixin: threadlineMixin(), serializers: { user: (u) => `<${u}>` } },
+      destination,
+    );
+    // A child made with serializers has values of its own; one made without shares its parent's.
+    const childWithOwn = plain.child({ c: 1 }, { serializers: { user: (u) => u } });
+    const childAlike = plain.child({ c: 2 });
+    for (let i = 0; i < 2; i++) {
+      for (const logger of [plain, plain, serialized, childWithOwn, childAlike])
+        logger.info({ user: 'u' }, 'm');
+    }
+    expect(out).toEqual(Array(2).fill(['fast', 'fast', 'line', 'line', 'fast']).flat());
+  });
+
   it.each([true, false])(
     'checks the level formatter’s form at each level (timestamp: %s)',
     (timestamp) => {
