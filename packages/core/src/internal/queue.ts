@@ -91,11 +91,11 @@ class Deque {
     return this.length > 0 ? (this.seqs[this.head] as number) : Number.POSITIVE_INFINITY;
   }
 
-  /** Removes the oldest entry and returns its size. */
+  /** Removes the oldest entry (evicted) and returns its size. */
   shift(): number {
     const i = this.head;
     const size = this.sizes[i] as number;
-    // Release the reference now: a dropped or exported record must be collectable.
+    // Release the reference now: an evicted record must be collectable.
     (this.records as unknown[])[i] = undefined;
     this.head++;
     this.bytes -= size;
@@ -104,17 +104,19 @@ class Deque {
   }
 
   /**
-   * Moves the oldest entries into `out`, as one run: up to `max` of them,
-   * those with a sequence number below `before` (the oldest entry of the
-   * other classes). Returns how many; their bytes leave `bytes`.
+   * Moves the oldest entries into `out`, as one run: the oldest, then up to
+   * `max` in all of those with a sequence number below `before` (the oldest
+   * entry of the other classes). The deque must not be empty and `max` at
+   * least 1. Returns how many; their bytes leave `bytes`.
    */
   takeRun(out: Batch, cls: number, max: number, before: number): number {
     const h = this.head;
     const last = Math.min(this.records.length, h + max);
     const seqs = this.seqs;
     const sizes = this.sizes;
-    let e = h;
-    let bytes = 0;
+    // The oldest entry always goes: every call takes at least one.
+    let e = h + 1;
+    let bytes = sizes[h] as number;
     while (e < last && (seqs[e] as number) < before) bytes += sizes[e++] as number;
     out.addRun(this, h, e, cls, bytes);
     // Release the references now: an exported record must be collectable.
