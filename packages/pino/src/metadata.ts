@@ -131,8 +131,8 @@ const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string,
  * again only when one of the things it is made of changes: its serializers,
  * redact paths (`stringifiers`), `errorKey`, formatters, `hooks.streamWrite`
  * and level cache. They are checked when a line comes from another logger
- * than the line before (a child made with other options has values of its
- * own; one made without them shares its parent's shape). Whether its lines can be read from the metadata at all
+ * than the line before; a child whose values are its parent's (a child of a
+ * child made without options) gets its parent's shape, others a new one. Whether its lines can be read from the metadata at all
  * (`fast`), and what each key of a call's fields is, learned as keys are seen.
  */
 interface LoggerShape {
@@ -172,8 +172,9 @@ export function metadataReader(
   let shape: LoggerShape | undefined;
   // The logger of the last line read, whose values the shape was checked against. pino sets them
   // when it makes a logger (or a child) and never after, so the next line of the same logger is
-  // not checked again. One logger is kept until a line of another comes (a child made for a
-  // request, until the next request's line).
+  // not checked again. That logger is kept until a line of another comes (a child made for a
+  // request, until the next request's line), also where the destination lets go of pino's
+  // metadata after each write.
   let checked: object | undefined;
   // The last time text found plain (digits, or a quoted string without escapes), and its epoch ms:
   // lines of one millisecond repeat it.

@@ -171,14 +171,16 @@ describe('the destination’s fast path (pino’s metadata instead of parsing th
       { mixin: threadlineMixin(), serializers: { user: (u) => `<${u}>` } },
       destination,
     );
-    // A child made with serializers has values of its own; one made without shares its parent's.
+    // A child made with serializers has values of its own; a child of a child made without
+    // options has its parent's (a root's child gets formatters of its own from pino).
     const childWithOwn = plain.child({ c: 1 }, { serializers: { user: (u) => u } });
-    const childAlike = plain.child({ c: 2 });
+    const child = plain.child({ c: 2 });
+    const grandchild = child.child({ c: 3 });
     for (let i = 0; i < 2; i++) {
-      for (const logger of [plain, plain, serialized, childWithOwn, childAlike])
+      for (const logger of [plain, plain, serialized, childWithOwn, child, grandchild])
         logger.info({ user: 'u' }, 'm');
     }
-    expect(out).toEqual(Array(2).fill(['fast', 'fast', 'line', 'line', 'fast']).flat());
+    expect(out).toEqual(Array(2).fill(['fast', 'fast', 'line', 'line', 'fast', 'fast']).flat());
   });
 
   it.each([true, false])(
