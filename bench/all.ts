@@ -627,7 +627,7 @@ function pinoFloor(step: string, name: string): string {
   const threadline = s.steps.export?.total ?? [];
   if (!floor.length || !other.length || !threadline.length) return '';
   const us = (xs: number[]) => `${median(xs).toFixed(2)} µs`;
-  return `; µs a line until exported (pino-steps.ts): ${name} ${us(other)}, the floor (pino-floor.cjs) ${us(floor)}: **the floor ${x(median(other) / median(floor))}**, Threadline ${us(threadline)}`;
+  return `; in pino-steps.ts, µs a line until exported: ${name} ${us(other)}, the floor (pino-floor.cjs) ${us(floor)}, Threadline ${us(threadline)}: the floor serves ${x(median(other) / median(floor))} of ${name}'s lines/s`;
 }
 add(
   'pino-alone-20',

@@ -8,7 +8,10 @@
 // pino hands them over (`lastObj`, `lastMsg`, `lastLevel`, `lastTime`); and
 // one OTLP/HTTP request per 2,048 records. No copy of the call's fields, no
 // bindings, no redaction, no limits, no size budget, no queue, no retry: it
-// is a measure, not a logger.
+// is a measure, not a logger. Its writer takes the benchmark's lines only
+// (short ASCII keys and values, pino's epoch-ms time, a message), and a line
+// written outside a span is not exported (the benchmark writes every line in
+// one).
 const { randomBytes } = require('node:crypto');
 const { context, createContextKey, ROOT_CONTEXT } = require('@opentelemetry/api');
 const floor = require('./http-floor.cjs');

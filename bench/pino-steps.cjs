@@ -3,7 +3,9 @@
 // configuration only (no code is cut), so that their differences show where a
 // line's time goes:
 //   alone        pino to /dev/null
-//   fields       + the trace fields, threadlineOptions() (appended to each line)
+//   hook         + the trace fields appended by threadlineStreamWrite() alone (no mixin)
+//   fields       (instead) the trace fields by threadlineOptions(): that hook and a mixin adding no
+//                field (pino copies each call's fields into it, for the destination)
 //   fields-mixin   (instead) the trace fields by threadlineMixin() (serialized by pino)
 //   multistream  + pino.multistream with a second stream that takes pino's metadata and does nothing
 //   read         + threadlineDestination() as that stream, reading each call's fields (Threadline's
@@ -11,15 +13,22 @@
 //   record       + the record built and handed to a queue of one, which drops it
 //   queue        + the records kept in the export queue (exporter `none`: sent nowhere)
 //   export       + exported over OTLP/protobuf, until the receiver has every record
+//   floor-hook   the floor's hook alone: its trace fields appended (pino-floor.cjs)
 //   floor        (instead of Threadline) the least any design does: the trace fields appended,
 //                pino.multistream, each record written straight into the batch from pino's
 //                metadata, exported over OTLP/protobuf (pino-floor.cjs)
-// Every line is written inside a trace (a Threadline hop), 3 attributes each.
+// Every line is written inside a trace (a Threadline hop; the floor's own context entry for
+// the floor's steps), 3 attributes each.
 const [, , step, endpoint, linesArg] = process.argv;
 const N = Number(linesArg);
 const pino = require('pino');
 const core = require('@threadline/core');
-const { threadlineDestination, threadlineMixin, threadlineOptions } = require('@threadline/pino');
+const {
+  threadlineDestination,
+  threadlineMixin,
+  threadlineOptions,
+  threadlineStreamWrite,
+} = require('@threadline/pino');
 
 const devNull = pino.destination({ dest: '/dev/null', sync: true });
 const start = (exporter, options = {}) =>
@@ -43,6 +52,8 @@ let flush = async () => {};
 let inSpan = (fn) => core.withHopScope({}, fn);
 let logger;
 if (step === 'alone') logger = pino(devNull);
+else if (step === 'hook')
+  logger = pino({ hooks: { streamWrite: threadlineStreamWrite() } }, devNull);
 else if (step === 'fields') logger = pino(threadlineOptions(), devNull);
 else if (step === 'fields-mixin') logger = pino({ mixin: threadlineMixin() }, devNull);
 else if (step === 'multistream') {
@@ -56,12 +67,12 @@ else if (step === 'multistream') {
     pino.multistream([{ stream: devNull }, { stream: threadlineDestination() }]),
   );
   flush = () => handle.forceFlush(30_000);
-} else if (step === 'floor') {
+} else if (step === 'floor-hook' || step === 'floor') {
   const floor = require('./pino-floor.cjs').setUp(endpoint);
-  logger = pino(
-    floor.options,
-    pino.multistream([{ stream: devNull }, { stream: floor.destination }]),
-  );
+  logger =
+    step === 'floor'
+      ? pino(floor.options, pino.multistream([{ stream: devNull }, { stream: floor.destination }]))
+      : pino(floor.options, devNull);
   inSpan = floor.inSpan;
   flush = floor.flush;
 } else throw new Error(`unknown step ${step}`);

@@ -14,9 +14,11 @@ const LINES = arg('lines', 200_000);
 const ROUNDS = arg('rounds', 5);
 const STEPS = [
   ['alone', 'pino alone, to /dev/null'],
-  ['fields', '+ the trace fields (threadlineOptions())'],
+  ['hook', '+ the trace fields appended (threadlineStreamWrite() alone)'],
+  ['floor-hook', '(instead: the floor’s hook appending them)'],
+  ['fields', '(instead: threadlineOptions(): that hook and a mixin for the destination)'],
   ['fields-mixin', '(instead: the trace fields by threadlineMixin())'],
-  ['multistream', '+ pino.multistream and a second stream'],
+  ['multistream', '+ pino.multistream and a second stream (with threadlineOptions())'],
   ['read', '+ threadlineDestination() reading the call’s fields'],
   ['record', '+ the record, built and dropped'],
   ['queue', '+ kept in the export queue (exporter none)'],
@@ -25,13 +27,20 @@ const STEPS = [
   ['otel-pino', 'instrumentation-pino log sending, until exported (reference)'],
 ] as const;
 
+const EXPORTING = new Set(['export', 'floor', 'otel-pino']);
 const receiver = await forkReceiver();
 execFileSync('taskset', ['-a', '-p', '2', String(receiver.pid)], { stdio: 'ignore' });
 const results = new Map<string, { thread: number[]; total: number[]; faults: number[] }>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const [step] of STEPS) {
     const script = step === 'otel-pino' ? './pino-scenario.cjs' : './pino-steps.cjs';
+    await receiver.reset();
     const run = await runPinned([here(script), step, receiver.url, String(LINES)], LINES, receiver);
+    // The steps that export must have delivered every record.
+    if (EXPORTING.has(step)) {
+      const { count } = await receiver.count();
+      if (count !== LINES) throw new Error(`${step}: the receiver counted ${count} of ${LINES}`);
+    }
     const r = results.get(step) ?? { thread: [], total: [], faults: [] };
     r.thread.push(run.thread);
     r.total.push(run.total);
