@@ -132,8 +132,9 @@ const NO_BINDINGS: Record<string, unknown> = Object.freeze({}) as Record<string,
  * redact paths (`stringifiers`), `errorKey`, formatters, `hooks.streamWrite`
  * and level cache. They are checked when a line comes from another logger
  * than the line before; a child whose values are its parent's (a child of a
- * child made without options) gets its parent's shape, others a new one. Whether its lines can be read from the metadata at all
- * (`fast`), and what each key of a call's fields is, learned as keys are seen.
+ * child made without options) gets its parent's shape, others a new one.
+ * Whether its lines can be read from the metadata at all (`fast`), and what
+ * each key of a call's fields is, learned as keys are seen.
  */
 interface LoggerShape {
   /** What it was made of: the logger's values under the reader's shape keys, in their order. */

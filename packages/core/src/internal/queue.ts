@@ -156,14 +156,12 @@ export class Batch {
 
   /** Entries [from, to) of `d`, all of class `cls`, `bytes` in all: copied as slices, not one by one. */
   addRun(d: Deque, from: number, to: number, cls: number, bytes: number): void {
-    const n = to - from;
-    if (n === 0) return;
     if (this.records.length === 0) {
       this.records = d.records.slice(from, to);
       this.places = d.places.slice(from, to);
       this.sizes = d.sizes.slice(from, to);
       this.seqs = d.seqs.slice(from, to);
-      this.classes = new Array<number>(n).fill(cls);
+      this.classes = new Array<number>(to - from).fill(cls);
     } else {
       for (let i = from; i < to; i++) {
         this.records.push(d.records[i] as QueuedRecord);
@@ -295,7 +293,7 @@ export class SeverityQueue {
 
 /** The size of the blocks that hold encoded records (a power of two). */
 const BLOCK_BYTES = 8192;
-const BLOCK_BITS = 13;
+const BLOCK_BITS = Math.log2(BLOCK_BYTES);
 /**
  * A block's Buffer and ArrayBuffer objects and what the heap adds to them:
  * with records of 2,731 bytes (two a block) the heap took 134 bytes a record
