@@ -1,5 +1,8 @@
 // The lines correlateProcessor writes around a job, written by hand: the
-// by-hand variant of job-throughput.ts and job-steps.ts.
+// by-hand variant of job-throughput.ts and job-steps.ts; and the floor of
+// continuing the job's trace around them.
+import { randomFillSync } from 'node:crypto';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { log } from '@threadline/core';
 
 /** What the lines read of a BullMQ job. */
@@ -10,7 +13,7 @@ export interface JobFields {
   attemptsMade: number;
   timestamp: number;
   data: { n: number };
-  opts: { attempts?: number };
+  opts: { attempts?: number; telemetry?: { metadata?: string } };
 }
 
 /**
@@ -18,10 +21,14 @@ export interface JobFields {
  * wait on the first and last, the duration) without its scope, and so
  * without trace context: what is left of the wrapper's cost is the scope's.
  */
-export async function wrapperLinesByHand(job: JobFields): Promise<void> {
+export function wrapperLinesByHand(job: JobFields): Promise<void> {
+  return lines(job, undefined);
+}
+
+async function lines(job: JobFields, parentSpanId: string | undefined): Promise<void> {
   const started = performance.now();
   const wait = Math.max(0, Date.now() - job.timestamp);
-  const attributes = {
+  const attributes: Record<string, unknown> = {
     'messaging.system': 'bullmq',
     'messaging.destination.name': job.queueName,
     'messaging.message.id': job.id,
@@ -29,6 +36,7 @@ export async function wrapperLinesByHand(job: JobFields): Promise<void> {
     'threadline.job.attempt': job.attemptsMade + 1,
     'threadline.job.max_attempts': Math.max(1, job.opts.attempts ?? 1),
   };
+  if (parentSpanId !== undefined) attributes['threadline.parent_span_id'] = parentSpanId;
   log.info('job started', { ...attributes, 'threadline.job.wait_ms': wait });
   log.info('job processed', { ...attributes, n: job.data.n });
   log.info('job completed', {
@@ -36,4 +44,41 @@ export async function wrapperLinesByHand(job: JobFields): Promise<void> {
     'threadline.duration_ms': Math.round((performance.now() - started) * 1000) / 1000,
     'threadline.job.wait_ms': wait,
   });
+}
+
+// Span ids from a pool of random bytes, refilled when used up.
+const pool = Buffer.alloc(8 * 1024);
+let used = pool.length;
+function spanId(): string {
+  if (used === pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += 8;
+  return pool.toString('hex', used - 8, used);
+}
+
+/**
+ * The floor of continuing a job's trace: the least any design does above
+ * the lines by hand. The carried traceparent read out of the job's metadata
+ * (parsed, the ids sliced out, its form checked by its length only), a span
+ * id, one context entry holding the span context, the lines written in it
+ * (each record gets the trace and span ids) with the parent span id as one
+ * attribute more. No tracestate, no scope, no validation of the ids, no
+ * `started`/`completed` framing of the job's outcome.
+ */
+export function continuedLines(job: JobFields): Promise<void> {
+  const metadata = job.opts.telemetry?.metadata;
+  const tp =
+    typeof metadata === 'string'
+      ? (JSON.parse(metadata) as { traceparent?: unknown }).traceparent
+      : undefined;
+  if (typeof tp !== 'string' || tp.length !== 55) return lines(job, undefined);
+  const parent = tp.slice(36, 52);
+  const ctx = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: tp.slice(3, 35),
+    spanId: spanId(),
+    traceFlags: Number.parseInt(tp.slice(53, 55), 16) & 1,
+  });
+  return context.with(ctx, lines, undefined, job, parent);
 }

@@ -10,8 +10,10 @@
 // by-hand variant of job-throughput.ts: no scope, no trace ids); the same
 // with the job's trace context read from its metadata first (parsed and
 // extracted, then not used: what continuing the trace must read); then
-// correlateProcessor itself; and, apart, correlateProcessor with every line
-// below its level (its scope alone, nothing written). Each variant runs in a fresh process; variants
+// the floor of continuing that trace around the same lines (job-lines.ts:
+// the ids sliced out of the traceparent, one context entry, the lines written
+// in it); correlateProcessor itself; and, apart, correlateProcessor with every
+// line below its level (its scope alone, nothing written). Each variant runs in a fresh process; variants
 // are interleaved within each round. job-throughput.ts measures the same
 // paths with Redis and BullMQ's worker, where the machine's noise is larger
 // than the differences measured here.
@@ -19,19 +21,26 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import { correlateProcessor, threadlineTelemetry } from '@threadline/bullmq';
 import { extractTraceContext, log, startThreadline, withHopScope } from '@threadline/core';
-import { type JobFields, wrapperLinesByHand } from './job-lines.js';
+import { continuedLines, type JobFields, wrapperLinesByHand } from './job-lines.js';
 import { answerAsChild, arg, args, interleaved, median } from './lib.js';
 
 const JOBS = arg('jobs', 102_400);
 const ROUNDS = arg('rounds', 5);
 const CHUNK = 1024;
 
-const VARIANTS = [
-  'the three lines and attributes written by hand (no scope, no trace ids)',
-  '+ the trace context read from the job’s metadata (parsed, extracted)',
-  'correlateProcessor (the scope; three lines with the job’s trace ids)',
-  'correlateProcessor writing no line (level fatal): its scope alone',
+/** The steps, by the key BENCH_JSON gives their figures under. */
+const VARIANTS: ReadonlyArray<readonly [string, string]> = [
+  ['by-hand', 'the three lines and attributes written by hand (no scope, no trace ids)'],
+  ['carrier', '+ the trace context read from the job’s metadata (parsed, extracted)'],
+  [
+    'floor',
+    'the floor: the lines in the job’s trace continued (ids from its traceparent, one context entry)',
+  ],
+  ['wrapper', 'correlateProcessor (the scope; three lines with the job’s trace ids)'],
+  ['scope', 'correlateProcessor writing no line (level fatal): its scope alone'],
 ];
+/** Steps measured apart, not above the one before. */
+const APART = new Set(['by-hand', 'floor', 'scope']);
 
 interface FakeJob extends JobFields {
   /** A Worker's job has its queue (a sandboxed job does not: the wrapper would flush after each). */
@@ -81,10 +90,10 @@ async function child(index: number, url: string): Promise<number> {
     diagnostics: 'silent',
     handleSignals: false,
     env: {},
-    ...(index === 3 ? { level: 'fatal' as const } : {}),
+    ...(VARIANTS[index]?.[0] === 'scope' ? { level: 'fatal' as const } : {}),
   });
   const wrapped = correlateProcessor(processor);
-  const run = [wrapperLinesByHand, withCarrierRead, wrapped, wrapped][index];
+  const run = [wrapperLinesByHand, withCarrierRead, continuedLines, wrapped, wrapped][index];
   if (!run) throw new Error(`no variant ${index}`);
   const chunk = await jobs(CHUNK);
   let chunks = 0;
@@ -116,19 +125,20 @@ console.log(
 );
 console.log('| step | µs a job | added by the step |');
 console.log('|---|---:|---:|');
+const of = (key: string) => results[VARIANTS.findIndex(([k]) => k === key)] ?? [];
 let previous = 0;
-for (const [i, name] of VARIANTS.entries()) {
+for (const [i, [key, name]] of VARIANTS.entries()) {
   const xs = results[i] ?? [];
   const m = median(xs);
-  const added = i === 0 || i === 3 ? '–' : `${m >= previous ? '+' : ''}${f(m - previous)}`;
+  const added = APART.has(key) ? '–' : `${m >= previous ? '+' : ''}${f(m - previous)}`;
   console.log(`| ${name} | ${f(m)} (${f(Math.min(...xs))}–${f(Math.max(...xs))}) | ${added} |`);
   previous = m;
 }
-const ratio = median(results[0] ?? []) / median(results[2] ?? []);
+const hand = median(of('by-hand'));
 console.log(
-  `\ncorrelateProcessor: ${f(ratio)}× the jobs a core runs with the lines written by hand`,
+  `\nThe jobs a core runs, × the lines written by hand: the floor ${f(hand / median(of('floor')))}×, correlateProcessor ${f(hand / median(of('wrapper')))}×`,
 );
 console.log(
-  `BENCH_JSON ${JSON.stringify({ bench: 'job-steps', jobs: JOBS, rounds: ROUNDS, steps: Object.fromEntries(VARIANTS.map((v, i) => [v, results[i]])) })}`,
+  `BENCH_JSON ${JSON.stringify({ bench: 'job-steps', jobs: JOBS, rounds: ROUNDS, steps: Object.fromEntries(VARIANTS.map(([k], i) => [k, results[i]])), names: Object.fromEntries(VARIANTS) })}`,
 );
 process.exit(0);

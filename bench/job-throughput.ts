@@ -10,13 +10,13 @@
 // CPU time per job of the worker process, of Redis and of the receiver (all on
 // this machine's 2 cores), and the OTLP bytes exported per job.
 // Usage: pnpm bench:jobs [-- --jobs 20000 --rounds 3 --concurrency 10 --untraced
-//   --variants bare,three-lines,three-lines-attributes,wrapped]
+//   --variants bare,three-lines,three-lines-attributes,floor,wrapped]
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Job } from 'bullmq';
-import { wrapperLinesByHand } from './job-lines.js';
+import { continuedLines, wrapperLinesByHand } from './job-lines.js';
 import { arg, args, forkReceiver, here, median, once } from './lib.js';
 
 const JOBS = arg('jobs', 20_000);
@@ -78,6 +78,8 @@ if (args[0] === '--child') {
     'three-lines': threeLines,
     // The wrapper's three lines and attributes written by hand, without its scope.
     'three-lines-attributes': wrapperLinesByHand,
+    // The floor of continuing the job's trace around the same lines (job-lines.ts).
+    floor: continuedLines,
     wrapped: correlateProcessor(processor),
   };
   // Redis's own CPU time (s), from INFO over a plain socket (no client library needed).
@@ -128,7 +130,7 @@ if (args[0] === '--child') {
       return Number.NaN;
     }
   };
-  const ALL = ['bare', 'three-lines', 'three-lines-attributes', 'wrapped'];
+  const ALL = ['bare', 'three-lines', 'three-lines-attributes', 'floor', 'wrapped'];
   const only = args.indexOf('--variants');
   const VARIANTS = only >= 0 ? String(args[only + 1]).split(',') : ALL;
   const NAMES: Record<string, string> = {
@@ -136,6 +138,8 @@ if (args[0] === '--child') {
     'three-lines': 'processor alone, writing started/completed lines itself (3 lines, {n} only)',
     'three-lines-attributes':
       'processor alone, writing the wrapper’s 3 lines and attributes itself (no scope, no trace ids)',
+    floor:
+      'the floor: the same 3 lines in the job’s trace continued (ids from its traceparent, one context entry)',
     wrapped:
       'correlateProcessor (3 lines: started, the line, completed; job attributes and trace ids on each)',
   };
