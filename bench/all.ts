@@ -40,7 +40,7 @@ const BENCHES: Bench[] = [
   {
     name: 'http',
     script: 'bench:http',
-    quick: ['--rounds', '1', '--seconds', '2'],
+    quick: ['--rounds', '1', '--seconds', '2', '--latency-rounds', '1', '--latency-seconds', '2'],
     unavailable: async () =>
       missing('wrk', ['--version'], 'wrk not installed (`apt-get install wrk`)') ??
       missing('taskset', ['--version'], 'taskset not installed (`apt-get install util-linux`)'),
@@ -560,9 +560,14 @@ for (const fw of ['express', 'koa'] as const) {
       const r = median(t) / median(o);
       const tOwn = p99('threadline @own');
       const oOwn = p99('pino-http @own');
+      const fOwn = p99('floor @own');
+      const floorOwn =
+        fOwn.length > 0
+          ? ` (the floor, http-floor.cjs: ${us(fOwn)}, ${x(median(fOwn) / median(oOwn))})`
+          : '';
       const own =
         tOwn.length > 0 && oOwn.length > 0
-          ? `; at ${int(h.latencyRateOwn?.[fw] ?? 0)} requests/s (half of pino-http's): ${us(tOwn)} vs ${us(oOwn)}, ${x(median(tOwn) / median(oOwn))}`
+          ? `; at ${int(h.latencyRateOwn?.[fw] ?? 0)} requests/s (half of pino-http's): ${us(tOwn)} vs ${us(oOwn)}, ${x(median(tOwn) / median(oOwn))}${floorOwn}`
           : '';
       return {
         figure: `at ${int(h.latencyRate?.[fw] ?? 0)} requests/s: Threadline ${us(t)} vs pino-http ${us(o)}: **${x(r)}**${own}`,

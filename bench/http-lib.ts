@@ -105,6 +105,9 @@ export interface PacedRun {
   p99: number;
   p999: number;
   max: number;
+  /** The load generator's own event-loop delay during the run, µs: how late it sent and read. */
+  ownLoopP99: number;
+  ownLoopMax: number;
 }
 
 /**

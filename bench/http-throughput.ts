@@ -8,12 +8,13 @@
 // Then latency at fixed rates (Express and Koa unless --latency-frameworks
 // says otherwise): half the bare framework's median requests/s of this run,
 // for bare, Threadline and the framework's own request logging, and half the
-// own request logging's, for the last two; interleaved
-// the same way; open loop, each request's latency from when it was due
-// (paced-load.ts), and how long the server's event loop was held (its
-// monitorEventLoopDelay between the flushes around the run).
+// own request logging's, for the last two and the floor; interleaved the
+// same way; open loop, each request's latency from when it was due
+// (paced-load.ts), how long the server's event loop was held (its
+// monitorEventLoopDelay between the flushes around the run) and the load
+// generator's own.
 // Usage: pnpm bench:http [-- --rounds 3 --seconds 8 --connections 32 --frameworks express,koa,fastify,hono
-//                          --latency-frameworks express,koa --latency-seconds 8]
+//                          --latency-frameworks express,koa --latency-seconds 8 --latency-rounds 5]
 import { type PacedRun, pacedLoad, pin, requireWrk, startServer, wrk } from './http-lib.js';
 import { arg, args, forkReceiver, median, once } from './lib.js';
 
@@ -22,6 +23,8 @@ const SECONDS = arg('seconds', 8);
 const CONNECTIONS = arg('connections', 32);
 
 const LATENCY_SECONDS = arg('latency-seconds', 8);
+// More rounds than the throughput's: one round's p99 of one variant varies several-fold here.
+const LATENCY_ROUNDS = arg('latency-rounds', 5);
 
 const ALL_FRAMEWORKS = ['express', 'koa', 'fastify', 'hono'];
 /** The frameworks `--<name>` lists (comma-separated), or `fallback`. */
@@ -161,14 +164,14 @@ const PLANS: LatencyPlan[] = [
   {
     suffix: ' @own',
     label: "half of the framework's own request logging's requests/s above",
-    variants: ['threadline', 'pino-http'],
+    variants: ['threadline', 'floor', 'pino-http'],
     rate: Object.fromEntries(LATENCY_FRAMEWORKS.map((f) => [f, half(f, 'pino-http')])),
   },
 ];
 const latencyRate = PLANS[0]?.rate ?? {};
 const latencyRateOwn = PLANS[1]?.rate ?? {};
 const latency: Record<string, LatencyRun[]> = {};
-for (let round = 0; round < (LATENCY_FRAMEWORKS.length > 0 ? ROUNDS : 0); round++) {
+for (let round = 0; round < (LATENCY_FRAMEWORKS.length > 0 ? LATENCY_ROUNDS : 0); round++) {
   for (const plan of PLANS) {
     for (const framework of LATENCY_FRAMEWORKS) {
       for (const variant of plan.variants) {
@@ -220,26 +223,40 @@ const us = (xs: number[]) =>
   `${Math.round(median(xs)).toLocaleString('en')} (${Math.round(Math.min(...xs)).toLocaleString('en')}–${Math.round(Math.max(...xs)).toLocaleString('en')})`;
 for (const plan of LATENCY_FRAMEWORKS.length > 0 ? PLANS : []) {
   console.log(
-    `# Latency at a fixed rate (${plan.label}): paced-load.ts on core 1, open loop (each request's latency from when it was due), 64 connections, ${LATENCY_SECONDS} s; ${ROUNDS} rounds, median (min–max), µs\n`,
+    `# Latency at a fixed rate (${plan.label}): paced-load.ts on core 1, open loop (each request's latency from when it was due), 64 connections, ${LATENCY_SECONDS} s; ${LATENCY_ROUNDS} rounds, median (min–max), µs\n`,
   );
   for (const framework of LATENCY_FRAMEWORKS) {
     console.log(`## ${framework} at ${plan.rate[framework]?.toLocaleString('en')} requests/s\n`);
     console.log(
-      '| variant | requests/s reached | p50 | p90 | p99 | p99.9 | max | server loop delay p99 / max (ms) |',
+      '| variant | requests/s reached | p50 | p90 | p99 | p99.9 | max | server loop delay p99 / max (ms) | load generator loop delay p99 / max (ms) |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const variant of plan.variants) {
       const runs = latency[`${framework} ${variant}${plan.suffix}`] ?? [];
       const name =
-        variant === 'pino-http' ? `own request logging (${OWN_LOGGING[framework]})` : variant;
+        variant === 'pino-http'
+          ? `own request logging (${OWN_LOGGING[framework]})`
+          : variant === 'floor'
+            ? 'floor (http-floor.cjs)'
+            : variant;
       console.log(
-        `| ${name} | ${Math.round(median(runs.map((r) => r.rps))).toLocaleString('en')} | ${us(runs.map((r) => r.p50))} | ${us(runs.map((r) => r.p90))} | ${us(runs.map((r) => r.p99))} | ${us(runs.map((r) => r.p999))} | ${us(runs.map((r) => r.max))} | ${median(runs.map((r) => r.loopP99)).toFixed(1)} / ${median(runs.map((r) => r.loopMax)).toFixed(1)} |`,
+        `| ${name} | ${Math.round(median(runs.map((r) => r.rps))).toLocaleString('en')} | ${us(runs.map((r) => r.p50))} | ${us(runs.map((r) => r.p90))} | ${us(runs.map((r) => r.p99))} | ${us(runs.map((r) => r.p999))} | ${us(runs.map((r) => r.max))} | ${median(runs.map((r) => r.loopP99)).toFixed(1)} / ${median(runs.map((r) => r.loopMax)).toFixed(1)} | ${(median(runs.map((r) => r.ownLoopP99)) / 1000).toFixed(1)} / ${(median(runs.map((r) => r.ownLoopMax)) / 1000).toFixed(1)} |`,
       );
     }
     const p99 = (v: string) =>
       median((latency[`${framework} ${v}${plan.suffix}`] ?? []).map((r) => r.p99));
+    // Per round: the variants of one round ran one after the other.
+    const perRound = (v: string) => {
+      const a = latency[`${framework} threadline${plan.suffix}`] ?? [];
+      const b = latency[`${framework} ${v}${plan.suffix}`] ?? [];
+      const rs = a.map((r, i) => r.p99 / (b[i]?.p99 ?? Number.NaN));
+      return `${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}×`;
+    };
+    const floor = plan.variants.includes('floor')
+      ? `; the floor's p99 / own request logging's: ${(p99('floor') / p99('pino-http')).toFixed(2)}×`
+      : '';
     console.log(
-      `\nThreadline's p99 / own request logging's p99: ${(p99('threadline') / p99('pino-http')).toFixed(2)}×\n`,
+      `\nThreadline's p99 / own request logging's p99: ${(p99('threadline') / p99('pino-http')).toFixed(2)}× (per round ${perRound('pino-http')})${floor}\n`,
     );
   }
 }

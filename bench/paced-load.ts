@@ -6,9 +6,12 @@
 // Keep-alive connections, one request at a time on each; a request due
 // while every connection is busy waits for the first one free, and its wait
 // counts. Prints one JSON line: the rate reached and the latency percentiles
-// in µs. Run it pinned (taskset) on its own core.
+// in µs, and how late its own event loop ran (a load generator held off its
+// core delays the requests it sends and the answers it reads, and that
+// delay is in the latencies too). Run it pinned (taskset) on its own core.
 // Usage: node paced-load.ts <port> <rate/s> <seconds> [connections=64]
 import { connect, type Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const [port, rate, seconds, connections = 64] = process.argv.slice(2).map(Number) as [
   number,
@@ -110,6 +113,8 @@ function open(): Promise<Conn> {
 
 const conns = await Promise.all(Array.from({ length: connections }, open));
 idle.push(...conns);
+const ownLoop = monitorEventLoopDelay({ resolution: 1 });
+ownLoop.enable();
 const start = performance.now();
 let scheduled = 0;
 const interval = 1000 / rate;
@@ -136,6 +141,7 @@ while (done + lost < total && performance.now() < deadline) {
   await new Promise((r) => setTimeout(r, 5));
 }
 stopping = true;
+ownLoop.disable();
 for (const c of conns) c.socket.destroy();
 
 const sorted = latencies.subarray(0, done).sort();
@@ -152,6 +158,8 @@ console.log(
     p99: at(0.99),
     p999: at(0.999),
     max: Math.round((sorted[done - 1] ?? 0) * 1000),
+    ownLoopP99: Math.round(ownLoop.percentile(99) / 1000),
+    ownLoopMax: Math.round(ownLoop.max / 1000),
   }),
 );
 process.exit(0);
