@@ -30,15 +30,17 @@ export interface HttpServer {
 /**
  * One fresh `http-server.cjs <framework> <variant> <endpoint>`, as plain node
  * (no loader between the server and the require hooks), all its threads on
- * core 0: V8's helper threads, started before the pin, too.
+ * core 0: V8's helper threads, started before the pin, too. `execArgv`:
+ * node's options for it (a `--require` of a recorder; none by default).
  */
 export async function startServer(
   framework: string,
   variant: string,
   endpoint: string,
+  execArgv: string[] = [],
 ): Promise<HttpServer> {
   const child = fork(here('./http-server.cjs'), [framework, variant, endpoint], {
-    execArgv: [],
+    execArgv,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   pin(child.pid, 0);

@@ -1,0 +1,81 @@
+// What fills the p99 at a fixed rate: for each variant of http-server.cjs
+// (Threadline, the floor server, the framework's own request logging), the
+// latency of paced-load.ts at one rate, as http-throughput.ts measures it,
+// beside the stalls of the server's event loop during the run (more than
+// 8 ms without a turn: stall-recorder.cjs, preloaded), how many of them a
+// garbage collection pause or the start of an export fell in. Variants interleaved
+// within each round, each in a fresh server pinned to core 0; the load
+// generator and the counting receiver on core 1.
+// Usage: node --import tsx latency-stalls.ts --rate 6500 [--framework express --rounds 5
+//   --seconds 8 --variants threadline,floor,pino-http]
+import { pacedLoad, pin, requireWrk, startServer, wrk } from './http-lib.js';
+import { arg, args, forkReceiver, here, median, once } from './lib.js';
+
+const RATE = arg('rate', 0);
+const ROUNDS = arg('rounds', 5);
+const SECONDS = arg('seconds', 8);
+const option = (name: string, fallback: string) =>
+  args.includes(`--${name}`) ? String(args[args.indexOf(`--${name}`) + 1]) : fallback;
+const FRAMEWORK = option('framework', 'express');
+const VARIANTS = option('variants', 'threadline,floor,pino-http').split(',');
+if (!(RATE > 0)) {
+  console.error(
+    '--rate <requests/s> is needed (half of pino-http’s saturation: bench:http prints it)',
+  );
+  process.exit(2);
+}
+requireWrk();
+
+interface Stalls {
+  count: number;
+  withPause: number;
+  withRequest: number;
+  longest: number;
+  total: number;
+}
+
+const receiver = await forkReceiver();
+pin(receiver.pid, 1);
+const rows: Record<string, Array<{ p99: number; stalls: Stalls }>> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const variant of VARIANTS) {
+    const server = await startServer(FRAMEWORK, variant, receiver.url, [
+      '--require',
+      here('./stall-recorder.cjs'),
+    ]);
+    const { child, port } = server;
+    wrk(port, 2, 32); // warm-up
+    let stalled = once<{ stalls: Stalls }>(child, 'stalls');
+    child.send({ type: 'flush' });
+    await Promise.all([once(child, 'flushed'), stalled]);
+    await receiver.settled(300);
+    const r = pacedLoad(port, SECONDS, RATE);
+    stalled = once<{ stalls: Stalls }>(child, 'stalls');
+    child.send({ type: 'flush' });
+    const [, { stalls }] = await Promise.all([once(child, 'flushed'), stalled]);
+    await server.stop();
+    rows[variant] ??= [];
+    rows[variant].push({ p99: r.p99, stalls });
+  }
+}
+receiver.close();
+
+const range = (xs: number[], f = (n: number) => Math.round(n).toLocaleString('en')) =>
+  `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+console.log(
+  `# ${FRAMEWORK} at ${RATE.toLocaleString('en')} requests/s (paced-load.ts, ${SECONDS} s), ${ROUNDS} rounds, median (min–max)\n`,
+);
+console.log(
+  '| variant | p99 µs | loop stalls > 8 ms | of them with a GC pause | with an export starting | longest stall ms | time stalled ms |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const [variant, rs] of Object.entries(rows)) {
+  const s = (k: keyof Stalls) => rs.map((r) => r.stalls[k]);
+  console.log(
+    `| ${variant} | ${range(rs.map((r) => r.p99))} | ${range(s('count'))} | ${range(s('withPause'))} | ${range(s('withRequest'))} | ${range(s('longest'), (n) => n.toFixed(1))} | ${range(s('total'))} |`,
+  );
+}
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'latency-stalls', framework: FRAMEWORK, rate: RATE, rows })}`,
+);
+process.exit(0);
