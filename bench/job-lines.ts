@@ -59,26 +59,45 @@ function spanId(): string {
 }
 
 /**
+ * The parent a Threadline producer names: the hop that sent the job, from
+ * its `threadline=<hop>.<call>` tracestate member when the call is the
+ * traceparent's parent id (its call id); otherwise that parent id.
+ */
+function parentOf(parentId: string, tracestate: unknown): string {
+  if (typeof tracestate !== 'string') return parentId;
+  // Where the member starts (the comma put in front finds a first member too).
+  const at = `,${tracestate}`.indexOf(',threadline=');
+  if (at < 0) return parentId;
+  const entry = tracestate.slice(at + 11, at + 44);
+  return entry.length === 33 && entry[16] === '.' && entry.slice(17) === parentId
+    ? entry.slice(0, 16)
+    : parentId;
+}
+
+/**
  * The floor of continuing a job's trace: the least any design does above
- * the lines by hand. The carried traceparent read out of the job's metadata
- * (parsed, the ids sliced out, its form checked by its length only), a span
- * id, one context entry holding the span context, the lines written in it
- * (each record gets the trace and span ids) with the parent span id as one
- * attribute more. No tracestate, no scope, no validation of the ids, no
- * `started`/`completed` framing of the job's outcome.
+ * the lines by hand. The carried context read out of the job's metadata
+ * (parsed; the ids sliced out of the traceparent, its form checked by its
+ * length only; the parent hop found in the tracestate), a span id, one
+ * context entry holding the span context, the lines written in it (each
+ * record gets the trace and span ids) with the parent span id as one
+ * attribute more: the wrapper's records, byte for byte as many. No scope, no
+ * validation of the ids or the tracestate, no `started`/`completed` framing
+ * of the job's outcome. A job without a traceparent gets the lines by hand
+ * (the wrapper would start a trace).
  */
 export function continuedLines(job: JobFields): Promise<void> {
   const metadata = job.opts.telemetry?.metadata;
-  const tp =
+  const carrier =
     typeof metadata === 'string'
-      ? (JSON.parse(metadata) as { traceparent?: unknown }).traceparent
+      ? (JSON.parse(metadata) as { traceparent?: unknown; tracestate?: unknown })
       : undefined;
+  const tp = carrier?.traceparent;
   if (typeof tp !== 'string' || tp.length !== 55) return lines(job, undefined);
-  const parent = tp.slice(36, 52);
   const ctx = trace.setSpanContext(ROOT_CONTEXT, {
     traceId: tp.slice(3, 35),
     spanId: spanId(),
-    traceFlags: Number.parseInt(tp.slice(53, 55), 16) & 1,
+    traceFlags: Number.parseInt(tp.slice(53, 55), 16) & 0x03,
   });
-  return context.with(ctx, lines, undefined, job, parent);
+  return context.with(ctx, lines, undefined, job, parentOf(tp.slice(36, 52), carrier?.tracestate));
 }
