@@ -44,15 +44,20 @@ for (let round = 0; round < ROUNDS; round++) {
       here('./stall-recorder.cjs'),
     ]);
     const { child, port } = server;
+    /** Flushes the server; what the recorder saw since the last flush (it answers as the flush begins). */
+    const flush = async () => {
+      const stalled = once<{ stalls: Stalls }>(child, 'stalls');
+      child.send({ type: 'flush' });
+      const [, { stalls }] = await Promise.all([once(child, 'flushed'), stalled]);
+      return stalls;
+    };
     wrk(port, 2, 32); // warm-up
-    let stalled = once<{ stalls: Stalls }>(child, 'stalls');
-    child.send({ type: 'flush' });
-    await Promise.all([once(child, 'flushed'), stalled]);
+    await flush();
     await receiver.settled(300);
+    // The recorder starts again here: the warm-up's export and the pause after it are left out.
+    await flush();
     const r = pacedLoad(port, SECONDS, RATE);
-    stalled = once<{ stalls: Stalls }>(child, 'stalls');
-    child.send({ type: 'flush' });
-    const [, { stalls }] = await Promise.all([once(child, 'flushed'), stalled]);
+    const stalls = await flush();
     await server.stop();
     rows[variant] ??= [];
     rows[variant].push({ p99: r.p99, stalls });

@@ -1,9 +1,10 @@
 // Preloaded into an HTTP benchmark server (`node --require`) by
 // latency-stalls.ts: records when the event loop stopped for more than
-// 8 ms (a 1 ms interval timer firing late), and whether a garbage
+// 8 ms (a 1 ms interval timer firing more than 8 ms after its last turn), and whether a garbage
 // collection pause or the start of an outgoing HTTP request (an export)
 // fell in that time. At each `flush` message it sends what it recorded
-// since the last one as a `stalls` message, and starts again.
+// since the last one as a `stalls` message, and starts again: as the flush
+// begins, before the server's own handler flushes.
 const { PerformanceObserver, performance } = require('node:perf_hooks');
 const diagnostics = require('node:diagnostics_channel');
 
