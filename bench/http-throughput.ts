@@ -246,17 +246,15 @@ for (const plan of LATENCY_FRAMEWORKS.length > 0 ? PLANS : []) {
     const p99 = (v: string) =>
       median((latency[`${framework} ${v}${plan.suffix}`] ?? []).map((r) => r.p99));
     // Per round: the variants of one round ran one after the other.
-    const perRound = (v: string) => {
-      const a = latency[`${framework} threadline${plan.suffix}`] ?? [];
-      const b = latency[`${framework} ${v}${plan.suffix}`] ?? [];
-      const rs = a.map((r, i) => r.p99 / (b[i]?.p99 ?? Number.NaN));
-      return `${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}×`;
-    };
+    const own = latency[`${framework} pino-http${plan.suffix}`] ?? [];
+    const perRound = (latency[`${framework} threadline${plan.suffix}`] ?? []).map(
+      (r, i) => r.p99 / (own[i]?.p99 ?? Number.NaN),
+    );
     const floor = plan.variants.includes('floor')
       ? `; the floor's p99 / own request logging's: ${(p99('floor') / p99('pino-http')).toFixed(2)}×`
       : '';
     console.log(
-      `\nThreadline's p99 / own request logging's p99: ${(p99('threadline') / p99('pino-http')).toFixed(2)}× (per round ${perRound('pino-http')})${floor}\n`,
+      `\nThreadline's p99 / own request logging's p99: ${(p99('threadline') / p99('pino-http')).toFixed(2)}× (per round ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}×)${floor}\n`,
     );
   }
 }

@@ -83,6 +83,7 @@ const withCarrierRead = async (job: FakeJob) => {
 };
 
 async function child(index: number, url: string): Promise<number> {
+  const key = VARIANTS[index]?.[0] ?? '';
   const handle = startThreadline({
     serviceName: 'bench-jobs',
     endpoint: url,
@@ -90,10 +91,16 @@ async function child(index: number, url: string): Promise<number> {
     diagnostics: 'silent',
     handleSignals: false,
     env: {},
-    ...(VARIANTS[index]?.[0] === 'scope' ? { level: 'fatal' as const } : {}),
+    ...(key === 'scope' ? { level: 'fatal' as const } : {}),
   });
   const wrapped = correlateProcessor(processor);
-  const run = [wrapperLinesByHand, withCarrierRead, continuedLines, wrapped, wrapped][index];
+  const run = {
+    'by-hand': wrapperLinesByHand,
+    carrier: withCarrierRead,
+    floor: continuedLines,
+    wrapper: wrapped,
+    scope: wrapped,
+  }[key];
   if (!run) throw new Error(`no variant ${index}`);
   const chunk = await jobs(CHUNK);
   let chunks = 0;
