@@ -30,8 +30,13 @@ interface Stalls {
   count: number;
   withPause: number;
   withRequest: number;
+  offCpu: number;
   longest: number;
   total: number;
+  onCpuTotal: number;
+  otherThreadsTotal: number;
+  threadShare: number;
+  processShare: number;
 }
 
 const receiver = await forkReceiver();
@@ -71,13 +76,14 @@ console.log(
   `# ${FRAMEWORK} at ${RATE.toLocaleString('en')} requests/s (paced-load.ts, ${SECONDS} s), ${ROUNDS} rounds, median (min–max)\n`,
 );
 console.log(
-  '| variant | p99 µs | loop stalls > 8 ms | of them with a GC pause | with an export starting | longest stall ms | time stalled ms |',
+  "| variant | p99 µs | loop stalls > 8 ms | of them with a GC pause | with an export starting | main thread off the CPU for most of it | longest stall ms | time stalled ms | of it on the CPU ms | the process's other threads' CPU in it ms | main thread CPU / wall | process CPU / wall |",
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const share = (n: number) => `${(n * 100).toFixed(1)}%`;
 for (const [variant, rs] of Object.entries(rows)) {
   const s = (k: keyof Stalls) => rs.map((r) => r.stalls[k]);
   console.log(
-    `| ${variant} | ${range(rs.map((r) => r.p99))} | ${range(s('count'))} | ${range(s('withPause'))} | ${range(s('withRequest'))} | ${range(s('longest'), (n) => n.toFixed(1))} | ${range(s('total'))} |`,
+    `| ${variant} | ${range(rs.map((r) => r.p99))} | ${range(s('count'))} | ${range(s('withPause'))} | ${range(s('withRequest'))} | ${range(s('offCpu'))} | ${range(s('longest'), (n) => n.toFixed(1))} | ${range(s('total'))} | ${range(s('onCpuTotal'))} | ${range(s('otherThreadsTotal'))} | ${range(s('threadShare'), share)} | ${range(s('processShare'), share)} |`,
   );
 }
 console.log(

@@ -1,8 +1,12 @@
 // Preloaded into an HTTP benchmark server (`node --require`) by
 // latency-stalls.ts: records when the event loop stopped for more than
-// 8 ms (a 1 ms interval timer firing more than 8 ms after its last turn), and whether a garbage
+// 8 ms (a 1 ms interval timer firing more than 8 ms after its last turn), whether a garbage
 // collection pause or the start of an outgoing HTTP request (an export)
-// fell in that time. At each `flush` message it sends what it recorded
+// fell in that time, and how much of it the main thread spent on the CPU
+// (`process.threadCpuUsage`): a stall the thread spent off the CPU was the
+// machine's (the thread was not scheduled, or waited in a system call), not
+// the server's work. It also gives the main thread's and the whole process's
+// CPU over the window, as a share of its wall time. At each `flush` message it sends what it recorded
 // since the last one as a `stalls` message, and starts again: as the flush
 // begins, before the server's own handler flushes.
 const { PerformanceObserver, performance } = require('node:perf_hooks');
@@ -18,32 +22,73 @@ new PerformanceObserver((list) => {
 const requests = [];
 diagnostics.subscribe('http.client.request.start', () => requests.push(performance.now()));
 
-/** [start, length] of each stall. */
+/** The main thread's CPU time, ms. */
+const threadCpu = () => {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+};
+const processCpu = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+/** [start, length, main thread's CPU ms in it, the other threads' CPU ms in it] of each stall. */
 const stalls = [];
 let last = performance.now();
+let lastCpu = threadCpu();
+let lastProcessCpu = processCpu();
 setInterval(() => {
   const now = performance.now();
-  if (now - last > STALL_MS) stalls.push([last, now - last]);
+  const cpu = threadCpu();
+  const all = processCpu();
+  if (now - last > STALL_MS) {
+    stalls.push([last, now - last, cpu - lastCpu, all - lastProcessCpu - (cpu - lastCpu)]);
+  }
   last = now;
+  lastCpu = cpu;
+  lastProcessCpu = all;
 }, 1).unref();
+/** Where the window began: wall, main thread's and process's CPU, ms. */
+let window = [performance.now(), threadCpu(), processCpu()];
 
 process.on('message', (m) => {
   if (m?.type !== 'flush') return;
   let withPause = 0;
   let withRequest = 0;
+  let offCpu = 0;
   let longest = 0;
   let total = 0;
-  for (const [start, length] of stalls) {
+  let onCpuTotal = 0;
+  let otherThreadsTotal = 0;
+  for (const [start, length, cpu, others] of stalls) {
     const end = start + length;
     if (pauses.some(([s, d]) => s < end && s + d > start)) withPause++;
     if (requests.some((t) => t >= start && t < end)) withRequest++;
+    if (cpu < length / 2) offCpu++;
     longest = Math.max(longest, length);
     total += length;
+    onCpuTotal += Math.min(cpu, length);
+    otherThreadsTotal += Math.max(0, others);
   }
+  const [wall0, thread0, process0] = window;
+  const wall = performance.now() - wall0;
+  const threadShare = (threadCpu() - thread0) / wall;
+  const processShare = (processCpu() - process0) / wall;
   process.send({
     type: 'stalls',
-    stalls: { count: stalls.length, withPause, withRequest, longest, total },
+    stalls: {
+      count: stalls.length,
+      withPause,
+      withRequest,
+      offCpu,
+      longest,
+      total,
+      onCpuTotal,
+      otherThreadsTotal,
+      threadShare,
+      processShare,
+    },
   });
+  window = [performance.now(), threadCpu(), processCpu()];
   stalls.length = 0;
   pauses.length = 0;
   requests.length = 0;
