@@ -30,24 +30,39 @@ export function severityClass(severityNumber: number | undefined): number {
   return 3;
 }
 
+/**
+ * The most entries a class's arrays keep when it empties (64 KiB an array):
+ * a few batches' worth; the arrays a backlog grew are let go.
+ */
+const KEPT_ENTRIES = 16384;
+
 class Deque {
   records: QueuedRecord[] = [];
   places: number[] = [];
   sizes: number[] = [];
   seqs: number[] = [];
   head = 0;
+  /**
+   * Where the entries end. The arrays are kept when the queue empties and
+   * written again from the start: arrays made anew each batch lived as long
+   * as the batch took to fill, long enough for the young generation to
+   * promote them, and the old generation's collections they caused ran on
+   * the server's core.
+   */
+  tail = 0;
   /** Sum of `sizes` from `head` on. */
   bytes = 0;
 
   get length(): number {
-    return this.records.length - this.head;
+    return this.tail - this.head;
   }
 
   push(record: QueuedRecord, place: number, size: number, seq: number): void {
-    this.records.push(record);
-    this.places.push(place);
-    this.sizes.push(size);
-    this.seqs.push(seq);
+    const t = this.tail++;
+    this.records[t] = record;
+    this.places[t] = place;
+    this.sizes[t] = size;
+    this.seqs[t] = seq;
     this.bytes += size;
   }
 
@@ -63,7 +78,7 @@ class Deque {
     const sizes: number[] = [];
     const seqs: number[] = [];
     let j = this.head;
-    const end = this.records.length;
+    const end = this.tail;
     for (const i of indexes) {
       const seq = batch.seqs[i] as number;
       // Queued entries older than this one (put back by another batch) go first.
@@ -80,11 +95,12 @@ class Deque {
       seqs.push(seq);
       this.bytes += batch.sizes[i] as number;
     }
-    this.records = j < end ? records.concat(this.records.slice(j)) : records;
-    this.places = j < end ? places.concat(this.places.slice(j)) : places;
-    this.sizes = j < end ? sizes.concat(this.sizes.slice(j)) : sizes;
-    this.seqs = j < end ? seqs.concat(this.seqs.slice(j)) : seqs;
+    this.records = j < end ? records.concat(this.records.slice(j, end)) : records;
+    this.places = j < end ? places.concat(this.places.slice(j, end)) : places;
+    this.sizes = j < end ? sizes.concat(this.sizes.slice(j, end)) : sizes;
+    this.seqs = j < end ? seqs.concat(this.seqs.slice(j, end)) : seqs;
     this.head = 0;
+    this.tail = this.records.length;
   }
 
   headSeq(): number {
@@ -111,7 +127,7 @@ class Deque {
    */
   takeRun(out: Batch, cls: number, max: number, before: number): number {
     const h = this.head;
-    const last = Math.min(this.records.length, h + max);
+    const last = Math.min(this.tail, h + max);
     const seqs = this.seqs;
     const sizes = this.sizes;
     // The oldest entry always goes: every call takes at least one.
@@ -127,20 +143,31 @@ class Deque {
     return e - h;
   }
 
-  /** Drops the released front of the arrays once it is most of them. */
+  /**
+   * Starts the arrays again from the front once they are empty (they are let
+   * go instead when a backlog grew them past `KEPT_ENTRIES`), and moves the
+   * entries to the front once the released front is most of them.
+   */
   private compact(): void {
-    if (this.head === this.records.length) {
-      this.records = [];
-      this.places = [];
-      this.sizes = [];
-      this.seqs = [];
+    const { head, tail } = this;
+    if (head === tail) {
+      if (this.records.length > KEPT_ENTRIES) {
+        this.records = [];
+        this.places = [];
+        this.sizes = [];
+        this.seqs = [];
+      }
       this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.records.length) {
-      this.records = this.records.slice(this.head);
-      this.places = this.places.slice(this.head);
-      this.sizes = this.sizes.slice(this.head);
-      this.seqs = this.seqs.slice(this.head);
+      this.tail = 0;
+    } else if (head > 4096 && head * 2 > tail) {
+      this.records.copyWithin(0, head, tail);
+      // The entries' old places still hold the last of them: let them go.
+      this.records.fill(undefined as never, tail - head, tail);
+      this.places.copyWithin(0, head, tail);
+      this.sizes.copyWithin(0, head, tail);
+      this.seqs.copyWithin(0, head, tail);
       this.head = 0;
+      this.tail = tail - head;
     }
   }
 }

@@ -181,6 +181,57 @@ describe('taking a batch', () => {
     ]);
   });
 
+  /** The arrays of the queue's INFO class. */
+  const infoArrays = (q: SeverityQueue) => {
+    const d = (q as unknown as { classes: Array<Record<string, unknown[]>> }).classes[1];
+    return d as { records: unknown[]; places: number[]; sizes: number[]; seqs: number[] };
+  };
+
+  it('keeps its arrays from batch to batch: entries written again from the start, none held', () => {
+    // Arrays made anew each batch lived long enough to be promoted, and the
+    // old generation's collections ran on the server's core.
+    const q = new SeverityQueue();
+    for (let i = 0; i < 2048; i++) q.push({ i } as never, i, 10, 1);
+    const arrays = { ...infoArrays(q) };
+    expect(indexes(q.take(2048).records)).toHaveLength(2048);
+    for (let i = 0; i < 100; i++) q.push({ i: 5000 + i } as never, i, 10, 1);
+    const now = infoArrays(q);
+    expect(now.records).toBe(arrays.records);
+    expect(now.places).toBe(arrays.places);
+    expect(now.sizes).toBe(arrays.sizes);
+    expect(now.seqs).toBe(arrays.seqs);
+    expect(indexes(q.take(2048).records)).toEqual([...Array(100).keys()].map((i) => 5000 + i));
+    expect(now.records.every((r) => r === undefined)).toBe(true);
+  });
+
+  it('moves what is left to the front of its arrays, in order, and lets go of a backlog’s arrays', () => {
+    const q = new SeverityQueue();
+    for (let i = 0; i < 12_000; i++) q.push({ i } as never, i, 1, 1);
+    const arrays = infoArrays(q).records;
+    q.take(7000);
+    // The released front (7,000) is most of the arrays: the rest moved to the front.
+    expect(infoArrays(q).records).toBe(arrays);
+    expect(indexes(arrays.slice(0, 5000))).toEqual([...Array(5000).keys()].map((i) => 7000 + i));
+    expect(arrays.slice(5000).every((r) => r === undefined)).toBe(true);
+    for (let i = 12_000; i < 30_000; i++) q.push({ i } as never, i, 1, 1);
+    expect(indexes(q.take(100_000).records)).toEqual(
+      [...Array(23_000).keys()].map((i) => 7000 + i),
+    );
+    expect(q.count).toBe(0);
+    // 23,000 entries grew them past what an emptied class keeps.
+    expect(infoArrays(q).records).toHaveLength(0);
+  });
+
+  it('puts a batch back among entries written again at the start of its arrays', () => {
+    const q = queueOf(Array<number>(10).fill(1));
+    q.take(10);
+    for (let i = 0; i < 3; i++) q.push({ i: 100 + i } as never, i, 1, 1);
+    const first = q.take(2);
+    q.putBack(first);
+    expect(q.count).toBe(3);
+    expect(indexes(q.take(10).records)).toEqual([100, 101, 102]);
+  });
+
   it('after a batch is put back, takes it again first, in order', () => {
     const q = queueOf([1, 2, 1, 1, 3, 1]);
     const first = q.take(4);
