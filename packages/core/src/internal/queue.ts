@@ -144,9 +144,10 @@ class Deque {
   }
 
   /**
-   * Starts the arrays again from the front once they are empty (they are let
-   * go instead when a backlog grew them past `KEPT_ENTRIES`), and moves the
-   * entries to the front once the released front is most of them.
+   * Starts the arrays again from the front once they are empty, and moves
+   * the entries to the front once the released front is most of them. Arrays
+   * a backlog grew past `KEPT_ENTRIES` are let go instead: a class that
+   * never quite empties under steady traffic would keep them for good.
    */
   private compact(): void {
     const { head, tail } = this;
@@ -160,6 +161,15 @@ class Deque {
       this.head = 0;
       this.tail = 0;
     } else if (head > 4096 && head * 2 > tail) {
+      if (this.records.length > KEPT_ENTRIES) {
+        this.records = this.records.slice(head, tail);
+        this.places = this.places.slice(head, tail);
+        this.sizes = this.sizes.slice(head, tail);
+        this.seqs = this.seqs.slice(head, tail);
+        this.head = 0;
+        this.tail = tail - head;
+        return;
+      }
       this.records.copyWithin(0, head, tail);
       // The entries' old places still hold the last of them: let them go.
       this.records.fill(undefined as never, tail - head, tail);
