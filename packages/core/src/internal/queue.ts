@@ -31,8 +31,8 @@ export function severityClass(severityNumber: number | undefined): number {
 }
 
 /**
- * The most entries a class's arrays keep when it empties (64 KiB an array):
- * a few batches' worth; the arrays a backlog grew are let go.
+ * The most entries a class's arrays keep when it empties: a few batches'
+ * worth; the arrays a backlog grew are let go.
  */
 const KEPT_ENTRIES = 16384;
 

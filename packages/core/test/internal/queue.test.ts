@@ -204,20 +204,38 @@ describe('taking a batch', () => {
     expect(now.records.every((r) => r === undefined)).toBe(true);
   });
 
-  it('moves what is left to the front of its arrays, in order, and lets go of a backlog’s arrays', () => {
+  /** Entries `from` to `to` (exclusive) as the queue holds them: record, place, size, sequence. */
+  const entries = (from: number, to: number) =>
+    [...Array(to - from).keys()].map((k) => {
+      const i = from + k;
+      return { i, place: i * 3, size: 1 + (i % 7), seq: i };
+    });
+  /** Every column of a batch, as entries. */
+  const columns = (b: ReturnType<SeverityQueue['take']>) =>
+    b.records.map((r, k) => ({
+      i: (r as unknown as { i: number }).i,
+      place: b.places[k],
+      size: b.sizes[k],
+      seq: b.seqs[k],
+    }));
+  const fill = (q: SeverityQueue, from: number, to: number) => {
+    for (const e of entries(from, to)) q.push({ i: e.i } as never, e.place, e.size, 1);
+  };
+
+  it('moves what is left to the front of its arrays, every column in order, and lets go of a backlog’s arrays', () => {
     const q = new SeverityQueue();
-    for (let i = 0; i < 12_000; i++) q.push({ i } as never, i, 1, 1);
+    fill(q, 0, 12_000);
     const arrays = infoArrays(q).records;
-    q.take(7000);
+    expect(columns(q.take(7000))).toEqual(entries(0, 7000));
     // The released front (7,000) is most of the arrays: the rest moved to the front.
     expect(infoArrays(q).records).toBe(arrays);
     expect(indexes(arrays.slice(0, 5000))).toEqual([...Array(5000).keys()].map((i) => 7000 + i));
     expect(arrays.slice(5000).every((r) => r === undefined)).toBe(true);
-    for (let i = 12_000; i < 30_000; i++) q.push({ i } as never, i, 1, 1);
-    expect(indexes(q.take(100_000).records)).toEqual(
-      [...Array(23_000).keys()].map((i) => 7000 + i),
-    );
-    expect(q.count).toBe(0);
+    fill(q, 12_000, 30_000);
+    const rest = q.take(100_000);
+    expect(columns(rest)).toEqual(entries(7000, 30_000));
+    expect(rest.bytes).toBe(entries(7000, 30_000).reduce((a, e) => a + e.size, 0));
+    expect({ count: q.count, bytes: q.bytes }).toEqual({ count: 0, bytes: 0 });
     // 23,000 entries grew them past what an emptied class keeps.
     expect(infoArrays(q).records).toHaveLength(0);
   });
@@ -225,24 +243,37 @@ describe('taking a batch', () => {
   it('lets go of a backlog’s arrays when it moves what is left, even if it never empties', () => {
     // Under steady traffic a class may never empty after an outage's backlog.
     const q = new SeverityQueue();
-    for (let i = 0; i < 30_000; i++) q.push({ i } as never, i, 1, 1);
-    q.take(29_000);
+    fill(q, 0, 30_000);
+    expect(columns(q.take(29_000))).toEqual(entries(0, 29_000));
     expect(infoArrays(q).records).toHaveLength(1000);
     expect(infoArrays(q).places).toHaveLength(1000);
-    q.push({ i: 30_000 } as never, 0, 1, 1);
-    expect(indexes(q.take(100_000).records)).toEqual(
-      [...Array(1001).keys()].map((i) => 29_000 + i),
-    );
+    fill(q, 30_000, 30_001);
+    expect(columns(q.take(100_000))).toEqual(entries(29_000, 30_001));
+    expect(q.bytes).toBe(0);
   });
 
-  it('puts a batch back among entries written again at the start of its arrays', () => {
-    const q = queueOf(Array<number>(10).fill(1));
-    q.take(10);
-    for (let i = 0; i < 3; i++) q.push({ i: 100 + i } as never, i, 1, 1);
-    const first = q.take(2);
-    q.putBack(first);
-    expect(q.count).toBe(3);
-    expect(indexes(q.take(10).records)).toEqual([100, 101, 102]);
+  it('evicts from arrays written again at the front, and moves what is left after evictions', () => {
+    // Evictions (shift) go through the same moves as a batch taken.
+    const q = new SeverityQueue();
+    fill(q, 0, 3000);
+    q.take(3000);
+    fill(q, 3000, 9000);
+    const evicted: number[] = [];
+    // A WARN needs room: 5,000 INFO entries are evicted, oldest first.
+    expect(
+      q.makeRoom(
+        2,
+        1,
+        q.bytes + 1 - entries(3000, 8000).reduce((a, e) => a + e.size, 0),
+        1e9,
+        0,
+        0,
+        evicted,
+      ),
+    ).toBe(true);
+    expect(evicted[1]).toBe(5000);
+    expect(columns(q.take(100_000))).toEqual(entries(8000, 9000));
+    expect({ count: q.count, bytes: q.bytes }).toEqual({ count: 0, bytes: 0 });
   });
 
   it('after a batch is put back, takes it again first, in order', () => {
