@@ -3,16 +3,21 @@
 // 8 ms (a 1 ms interval timer firing more than 8 ms after its last turn), whether a garbage
 // collection pause or the start of an outgoing HTTP request (an export)
 // fell in that time, and how much of it the main thread spent on the CPU
-// (`process.threadCpuUsage`): a stall the thread spent off the CPU was the
-// machine's (the thread was not scheduled, or waited in a system call), not
-// the server's work. It also gives the main thread's and the whole process's
-// CPU over the window, as a share of its wall time. At each `flush` message it sends what it recorded
+// (`process.threadCpuUsage`) and the process's other threads (V8's workers,
+// libuv's pool): what is left of a stall was neither (other processes, or a
+// wait in a system call). It also gives the main thread's and the whole
+// process's CPU over the window, as a share of its wall time. At each `flush` message it sends what it recorded
 // since the last one as a `stalls` message, and starts again: as the flush
 // begins, before the server's own handler flushes.
 const { PerformanceObserver, performance } = require('node:perf_hooks');
 const diagnostics = require('node:diagnostics_channel');
 
 const STALL_MS = 8;
+if (typeof process.threadCpuUsage !== 'function') {
+  throw new Error(
+    'stall-recorder.cjs needs process.threadCpuUsage: run it on the Node.js 24 of node_modules/node',
+  );
+}
 /** [start, duration] of each GC pause, ms (performance.now's clock). */
 const pauses = [];
 new PerformanceObserver((list) => {
