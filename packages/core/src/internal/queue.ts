@@ -170,12 +170,15 @@ class Deque {
         this.tail = tail - head;
         return;
       }
-      this.records.copyWithin(0, head, tail);
-      // The entries' old places still hold the last of them: let them go.
-      this.records.fill(undefined as never, tail - head, tail);
-      this.places.copyWithin(0, head, tail);
-      this.sizes.copyWithin(0, head, tail);
-      this.seqs.copyWithin(0, head, tail);
+      const { records, places, sizes, seqs } = this;
+      for (let from = head, to = 0; from < tail; from++, to++) {
+        records[to] = records[from] as QueuedRecord;
+        places[to] = places[from] as number;
+        sizes[to] = sizes[from] as number;
+        seqs[to] = seqs[from] as number;
+      }
+      // The entries' old places that were not written over: let them go.
+      records.fill(undefined as never, Math.max(head, tail - head), tail);
       this.head = 0;
       this.tail = tail - head;
     }
