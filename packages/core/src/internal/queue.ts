@@ -43,11 +43,8 @@ class Deque {
   seqs: number[] = [];
   head = 0;
   /**
-   * Where the entries end. The arrays are kept when the queue empties and
-   * written again from the start: arrays made anew each batch lived as long
-   * as the batch took to fill, long enough for the young generation to
-   * promote them, and the old generation's collections they caused ran on
-   * the server's core.
+   * Where the entries end: the arrays are kept from batch to batch, not made
+   * anew (made anew, they lived long enough to be promoted).
    */
   tail = 0;
   /** Sum of `sizes` from `head` on. */
@@ -144,32 +141,20 @@ class Deque {
   }
 
   /**
-   * Starts the arrays again from the front once they are empty, and moves
-   * the entries to the front once the released front is most of them. Arrays
-   * a backlog grew past `KEPT_ENTRIES` are let go instead: a class that
-   * never quite empties under steady traffic would keep them for good.
+   * Moves the entries to the front of the arrays once they are empty or the
+   * released front is most of them. Arrays a backlog grew past
+   * `KEPT_ENTRIES` are sliced instead, to let them go: a class that never
+   * quite empties under steady traffic would keep them for good.
    */
   private compact(): void {
     const { head, tail } = this;
-    if (head === tail) {
-      if (this.records.length > KEPT_ENTRIES) {
-        this.records = [];
-        this.places = [];
-        this.sizes = [];
-        this.seqs = [];
-      }
-      this.head = 0;
-      this.tail = 0;
-    } else if (head > 4096 && head * 2 > tail) {
-      if (this.records.length > KEPT_ENTRIES) {
-        this.records = this.records.slice(head, tail);
-        this.places = this.places.slice(head, tail);
-        this.sizes = this.sizes.slice(head, tail);
-        this.seqs = this.seqs.slice(head, tail);
-        this.head = 0;
-        this.tail = tail - head;
-        return;
-      }
+    if (head !== tail && (head <= 4096 || head * 2 <= tail)) return;
+    if (this.records.length > KEPT_ENTRIES) {
+      this.records = this.records.slice(head, tail);
+      this.places = this.places.slice(head, tail);
+      this.sizes = this.sizes.slice(head, tail);
+      this.seqs = this.seqs.slice(head, tail);
+    } else {
       const { records, places, sizes, seqs } = this;
       for (let from = head, to = 0; from < tail; from++, to++) {
         records[to] = records[from] as QueuedRecord;
@@ -179,9 +164,9 @@ class Deque {
       }
       // The entries' old places that were not written over: let them go.
       records.fill(undefined as never, Math.max(head, tail - head), tail);
-      this.head = 0;
-      this.tail = tail - head;
     }
+    this.head = 0;
+    this.tail = tail - head;
   }
 }
 
