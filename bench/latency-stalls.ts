@@ -9,15 +9,13 @@
 // Usage: node --import tsx latency-stalls.ts --rate 6500 [--framework express --rounds 5
 //   --seconds 8 --variants threadline,floor,pino-http]
 import { pacedLoad, pin, requireWrk, startServer, wrk } from './http-lib.js';
-import { arg, args, forkReceiver, here, median, once } from './lib.js';
+import { arg, forkReceiver, here, median, once, textArg } from './lib.js';
 
 const RATE = arg('rate', 0);
 const ROUNDS = arg('rounds', 5);
 const SECONDS = arg('seconds', 8);
-const option = (name: string, fallback: string) =>
-  args.includes(`--${name}`) ? String(args[args.indexOf(`--${name}`) + 1]) : fallback;
-const FRAMEWORK = option('framework', 'express');
-const VARIANTS = option('variants', 'threadline,floor,pino-http').split(',');
+const FRAMEWORK = textArg('framework', 'express');
+const VARIANTS = textArg('variants', 'threadline,floor,pino-http').split(',');
 if (!(RATE > 0)) {
   console.error(
     '--rate <requests/s> is needed (half of pino-http’s saturation: bench:http prints it)',

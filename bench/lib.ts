@@ -12,6 +12,14 @@ export function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 }
 
+/** `--name text` from the command line, or `fallback`. */
+export function textArg(name: string): string | undefined;
+export function textArg(name: string, fallback: string): string;
+export function textArg(name: string, fallback?: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? String(args[i + 1]) : fallback;
+}
+
 /** A file of this folder, as a path. */
 export const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 

@@ -3,10 +3,10 @@
 // front of the class's arrays now and then), 1,000 batches, best of 9. With
 // `--other <path to another checkout's queue.ts>` it measures both, interleaved.
 // Usage: node --import tsx queue-steady.ts [--other /tmp/before/packages/core/src/internal/queue.ts]
-import { args } from './lib.js';
+import { textArg } from './lib.js';
 
 const here = new URL('../packages/core/src/internal/queue.ts', import.meta.url).pathname;
-const other = args.includes('--other') ? args[args.indexOf('--other') + 1] : undefined;
+const other = textArg('other');
 const block = Buffer.alloc(8192);
 
 type Queue = {

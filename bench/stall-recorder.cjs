@@ -1,14 +1,15 @@
 // Preloaded into an HTTP benchmark server (`node --require`) by
-// latency-stalls.ts: records when the event loop stopped for more than
-// 8 ms (a 1 ms interval timer firing more than 8 ms after its last turn), whether a garbage
-// collection pause or the start of an outgoing HTTP request (an export)
-// fell in that time, and how much of it the main thread spent on the CPU
-// (`process.threadCpuUsage`) and the process's other threads (V8's workers,
-// libuv's pool): what is left of a stall was neither (other processes, or a
-// wait in a system call). It also gives the main thread's and the whole
-// process's CPU over the window, as a share of its wall time. At each `flush` message it sends what it recorded
-// since the last one as a `stalls` message, and starts again: as the flush
-// begins, before the server's own handler flushes.
+// latency-stalls.ts. It records when the event loop stopped for more than
+// 8 ms (a 1 ms interval timer firing more than 8 ms after its last turn),
+// whether a garbage collection pause or the start of an outgoing HTTP
+// request (an export) fell in that time, and how much of it the main thread
+// spent on the CPU (`process.threadCpuUsage`) and the process's other
+// threads (V8's workers, libuv's pool); what is left of a stall was neither
+// (other processes, or a wait in a system call). It also gives the main
+// thread's and the whole process's CPU over the window, as a share of its
+// wall time. At each `flush` message it sends what it recorded since the
+// last one as a `stalls` message, and starts again: as the flush begins,
+// before the server's own handler flushes.
 const { PerformanceObserver, performance } = require('node:perf_hooks');
 const diagnostics = require('node:diagnostics_channel');
 
